@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SCENARIOS ?= ./scenarios.yaml
+
+.PHONY: run test lint bench clean
+
+$(BIN)/postman-sim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml $(BIN)/postman-sim
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+run: $(BIN)/postman-sim
+	$(BIN)/postman-sim serve --host $(HOST) --port $(PORT) --scenarios $(SCENARIOS) --clock real
+
+test: $(VENV)/.test-deps
+	$(BIN)/ruff check simulator tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+bench: $(BIN)/postman-sim
+	$(BIN)/python bench/send_rate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

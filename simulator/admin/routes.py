@@ -1,0 +1,223 @@
+"""The control surface under /_sim: health, reset, clock, journal and forced statuses.
+
+Errors here are {"error": {"code", "message"}}; this surface is the simulator's own and stable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from simulator.clock import SystemClock
+from simulator.core.engine import Engine
+from simulator.core.models import ErrorInfo, Message
+from simulator.core.timefmt import iso_utc, parse_iso
+from simulator.faces.common import BadBody, read_json_object
+from simulator.scenarios.vocabulary import FLOWS
+from simulator.state import ENGINE
+
+log = logging.getLogger("postman_sim.admin")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@web.middleware
+async def admin_errors(request: web.Request,
+                       handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except AdminError as exc:
+        return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return web.json_response({"error": {"code": "http_error", "message": exc.reason}}, status=exc.status)
+    except Exception:
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return web.json_response({"error": {"code": "internal", "message": "Internal error"}}, status=500)
+
+
+def _engine(request: web.Request) -> Engine:
+    return request.config_dict[ENGINE]
+
+
+async def _body(request: web.Request, required: bool = True) -> dict[str, Any]:
+    if not required and not request.can_read_body:
+        return {}
+    try:
+        return await read_json_object(request, 1024 * 1024)
+    except BadBody as exc:
+        raise AdminError(400, "bad_request", "The body must be a JSON object.") from exc
+
+
+def _number(body: dict[str, Any], key: str) -> float:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise AdminError(400, "bad_request", f"'{key}' must be a number.")
+    return float(value)
+
+
+def clock_view(engine: Engine) -> dict[str, Any]:
+    now = engine.clock.now()
+    due = engine.scheduler.next_due()
+    return {"kind": engine.clock.kind, "now": iso_utc(now), "epoch": now, "speed": engine.clock.speed,
+            "pending": len(engine.scheduler), "nextDue": None if due is None else iso_utc(due)}
+
+
+def journal_view(message: Message) -> dict[str, Any]:
+    """A face-neutral view of a message with every attempt, its plan and its history."""
+    return {
+        "id": message.id,
+        "face": message.face,
+        "channel": message.channel,
+        "tenant": message.tenant,
+        "recipient": message.recipient,
+        "status": message.status,
+        "createdAt": iso_utc(message.created_at),
+        "updatedAt": iso_utc(message.updated_at),
+        "batchId": message.batch_id,
+        "rule": message.attempt.plan.rule,
+        "payload": message.payload,
+        "attempts": [
+            {
+                "number": attempt.number,
+                "createdAt": iso_utc(attempt.created_at),
+                "rule": attempt.plan.rule,
+                "plan": [{"after": s.after, "status": s.status,
+                          "error": None if s.error is None else s.error.as_dict()} for s in attempt.plan.steps],
+                "history": [{"status": c.status, "at": iso_utc(c.at), "forced": c.forced,
+                             "error": None if c.error is None else c.error.as_dict()} for c in attempt.history],
+            }
+            for attempt in message.attempts
+        ],
+    }
+
+
+async def health(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store)})
+
+
+async def reset(request: web.Request) -> web.Response:
+    body = await _body(request, required=False)
+    tenant = body.get("tenant")
+    if tenant is not None and not isinstance(tenant, str):
+        raise AdminError(400, "bad_request", "'tenant' must be a string.")
+    removed = _engine(request).reset(tenant)
+    return web.json_response({"removed": removed, "tenant": tenant})
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(clock_view(_engine(request)))
+
+
+async def advance(request: web.Request) -> web.Response:
+    seconds = _number(await _body(request), "seconds")
+    if seconds < 0:
+        raise AdminError(400, "bad_request", "'seconds' must be >= 0: time does not go backwards.")
+    engine = _engine(request)
+    ran = await engine.scheduler.advance(seconds)
+    return web.json_response({**clock_view(engine), "ran": ran})
+
+
+async def set_clock(request: web.Request) -> web.Response:
+    body = await _body(request)
+    engine = _engine(request)
+    if "time" in body:
+        try:
+            target = parse_iso(str(body["time"]))
+        except ValueError as exc:
+            raise AdminError(400, "bad_request", "'time' must be an ISO 8601 timestamp.") from exc
+    else:
+        target = _number(body, "epoch")
+    delta = target - engine.clock.now()
+    if delta < 0:
+        raise AdminError(400, "bad_request", "The clock only moves forward; use reset to start over.")
+    ran = await engine.scheduler.advance(delta)
+    return web.json_response({**clock_view(engine), "ran": ran})
+
+
+async def set_speed(request: web.Request) -> web.Response:
+    speed = _number(await _body(request), "speed")
+    engine = _engine(request)
+    if not isinstance(engine.clock, SystemClock):
+        raise AdminError(409, "manual_clock", "The manual clock has no speed; advance it instead.")
+    if speed <= 0:
+        raise AdminError(400, "bad_request", "'speed' must be > 0.")
+    engine.clock.set_speed(speed)
+    engine.scheduler.clock_changed()
+    return web.json_response(clock_view(engine))
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    engine.catch_up()
+    query = request.query
+    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if k in query}
+    try:
+        limit = int(query.get("limit", "100"))
+        offset = int(query.get("offset", "0"))
+    except ValueError as exc:
+        raise AdminError(400, "bad_request", "limit and offset must be integers.") from exc
+    if not 1 <= limit <= 10000 or offset < 0:
+        raise AdminError(400, "bad_request", "limit must be 1..10000 and offset >= 0.")
+    matched = [m for m in engine.store.all() if all(
+        getattr(m, key) == value for key, value in filters.items())]
+    matched.reverse()  # newest first
+    page = matched[offset:offset + limit]
+    return web.json_response({"data": [journal_view(m) for m in page], "total": len(matched),
+                              "hasMore": offset + limit < len(matched)})
+
+
+def _find(request: web.Request) -> Message:
+    message = _engine(request).store.get(request.match_info["id"])
+    if message is None:
+        raise AdminError(404, "not_found", f"No message with id {request.match_info['id']}.")
+    return message
+
+
+async def get_message(request: web.Request) -> web.Response:
+    _engine(request).catch_up()
+    return web.json_response(journal_view(_find(request)))
+
+
+async def force_status(request: web.Request) -> web.Response:
+    message = _find(request)
+    body = await _body(request)
+    status = body.get("status")
+    vocabulary = FLOWS[message.flow]
+    if status not in vocabulary.statuses:
+        raise AdminError(400, "bad_status", f"{status!r} is not a {message.flow} status; "
+                         f"expected one of {sorted(vocabulary.statuses)}.")
+    error = None
+    raw_error = body.get("error")
+    if raw_error is not None:
+        if not isinstance(raw_error, dict) or not isinstance(raw_error.get("code"), str):
+            raise AdminError(400, "bad_request", "'error' must be an object with at least a string 'code'.")
+        error = ErrorInfo(code=raw_error["code"], type=raw_error.get("type"),
+                          description=raw_error.get("description"), sub_type=raw_error.get("sub_type"))
+    _engine(request).force(message, str(status), error)
+    return web.json_response(journal_view(message))
+
+
+def create_admin() -> web.Application:
+    app = web.Application(middlewares=[admin_errors])
+    app.router.add_get("/health", health)
+    app.router.add_post("/reset", reset)
+    app.router.add_get("/clock", get_clock)
+    app.router.add_post("/clock/advance", advance)
+    app.router.add_post("/clock/set", set_clock)
+    app.router.add_post("/clock/speed", set_speed)
+    app.router.add_get("/messages", list_messages)
+    app.router.add_get("/messages/{id}", get_message)
+    app.router.add_post("/messages/{id}/status", force_status)
+    return app

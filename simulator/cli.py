@@ -1,0 +1,87 @@
+"""postman-sim command line: `serve` runs the simulator. Every flag can also come from POSTMAN_SIM_*."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from simulator.app import FACE_PREFIXES, create_app
+from simulator.clock import Clock, ManualClock, SystemClock
+from simulator.scenarios import ScenarioError, SimConfig, load_config
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"POSTMAN_SIM_{name}", default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postman-sim", description=(
+        "Simulator of the Postman (postman.gov.sg) test environment and its WhatsApp providers."))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the simulator's HTTP server")
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
+    serve.add_argument("--port", type=int, default=int(_env("PORT", "8080")), help="port (POSTMAN_SIM_PORT)")
+    serve.add_argument("--scenarios", default=_env("SCENARIOS", "scenarios.yaml"),
+                       help="scenarios file (POSTMAN_SIM_SCENARIOS)")
+    serve.add_argument("--clock", choices=("real", "manual"), default=_env("CLOCK", "real"),
+                       help="real time (optionally sped up) or a manual clock moved via /_sim (POSTMAN_SIM_CLOCK)")
+    serve.add_argument("--speed", type=float, default=float(_env("SPEED", "1.0")),
+                       help="real clock speed factor, e.g. 60 = a minute per second (POSTMAN_SIM_SPEED)")
+    seed = _env("SEED", "")
+    serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
+                       help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
+    return parser
+
+
+def _banner(config: SimConfig, base: str) -> str:
+    lines = [f"postman-sim listening on {base}"]
+    lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
+    lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
+    campaigns = config.section("v2").get("campaigns") or []
+    if campaigns and campaigns[0].get("keys"):
+        campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
+    else:
+        campaign, key = "campaign_00000000-0000-4000-8000-000000000001", "key_test_postman_sim_demo"
+    lines.append(f"  v2 API key:  {key}")
+    lines.append(f"  campaign id: {campaign}")
+    lines.append(f"  try: curl -s -X POST {base}/api/v2/campaigns/{campaign}/messages "
+                 f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+                 "-d '{\"recipient\": \"6591234567\", \"language\": \"english\", "
+                 "\"values\": {\"name\": \"Tan\", \"date\": \"1 Dec\"}}'")
+    return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.scenarios)
+    except FileNotFoundError:
+        print(f"postman-sim: scenarios file not found: {args.scenarios}", file=sys.stderr)
+        return 2
+    except ScenarioError as exc:
+        print(f"postman-sim: {args.scenarios} is not valid:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
+    try:
+        app = create_app(config, clock=clock, seed=args.seed)
+    except ValueError as exc:
+        print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
+        return 2
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+    banner = _banner(config, f"http://{shown_host}:{args.port}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, print=lambda _: print(banner, flush=True))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # argparse rejects unknown commands before this

@@ -1,0 +1,94 @@
+"""Simulated time: the only module that reads the wall clock.
+
+Everything else asks a `Clock` for `now()` (seconds since the epoch, as a float). A `ManualClock`
+moves only when told; a `SystemClock` follows real time, optionally sped up. Both can be jumped
+forward, so the scheduler works the same way on either.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What the core needs from time."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def speed(self) -> float: ...
+
+    def now(self) -> float:
+        """Simulated seconds since the Unix epoch."""
+        ...
+
+    def jump(self, seconds: float) -> None:
+        """Move simulated time forward by `seconds` (>= 0)."""
+        ...
+
+    def real_seconds_until(self, when: float) -> float:
+        """How long to really wait until simulated time reaches `when` (inf: not until told)."""
+        ...
+
+
+class ManualClock:
+    """A clock that only moves through `jump()`: the scheduler's `advance()` drives it."""
+
+    kind = "manual"
+    speed = 0.0
+
+    def __init__(self, start: float | None = None) -> None:
+        self._now = float(int(time.time())) if start is None else start
+
+    def now(self) -> float:
+        return self._now
+
+    def jump(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time cannot move backwards")
+        self._now += seconds
+
+    def set(self, when: float) -> None:
+        """Place the clock exactly at `when` (used while stepping through due transitions)."""
+        self._now = when
+
+    def real_seconds_until(self, when: float) -> float:
+        return 0.0 if when <= self._now else float("inf")
+
+
+class SystemClock:
+    """Real time, scaled by `speed` (60 = a simulated minute per real second), plus any jumps."""
+
+    kind = "real"
+
+    def __init__(self, speed: float = 1.0, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self._speed = speed
+        self._base_real = time.monotonic()
+        self._base_sim = time.time() if start is None else start
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> float:
+        return self._base_sim + (time.monotonic() - self._base_real) * self._speed
+
+    def jump(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time cannot move backwards")
+        self._base_sim += seconds
+
+    def set_speed(self, speed: float) -> None:
+        """Change the speed from now on without moving the current simulated time."""
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self._base_sim = self.now()
+        self._base_real = time.monotonic()
+        self._speed = speed
+
+    def real_seconds_until(self, when: float) -> float:
+        return max(0.0, (when - self.now()) / self._speed)

@@ -1,0 +1,1 @@
+"""The core: messages, lifecycles, the scheduler, events and the store. It imports no aiohttp."""

@@ -1,0 +1,127 @@
+"""The core's single entry point: accept messages, walk their plans on the clock, emit events.
+
+Faces call `accept`, `retry` and read the store; the admin surface calls `force`, `reset` and
+`scheduler.advance`. Every status change goes through `_record`, which publishes one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from simulator.clock import Clock
+from simulator.core.events import EventBus, StatusEvent
+from simulator.core.ids import IdFactory
+from simulator.core.models import Attempt, ErrorInfo, Message, Plan, StatusChange
+from simulator.core.ratelimit import RateLimiter
+from simulator.core.scheduler import Scheduler
+from simulator.core.store import Store
+from simulator.scenarios.model import ScenarioSet
+from simulator.scenarios.vocabulary import FLOWS
+
+ResetHook = Callable[[str | None], None]
+
+
+class Engine:
+    def __init__(self, clock: Clock, scenarios: ScenarioSet, seed: int | None = None) -> None:
+        self.clock = clock
+        self.scenarios = scenarios
+        self.seed = seed
+        self.scheduler = Scheduler(clock)
+        self.store = Store()
+        self.events = EventBus()
+        self.ids = IdFactory(seed)
+        self.limiter = RateLimiter(clock)
+        self._reset_hooks: list[ResetHook] = []
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def accept(self, *, face: str, channel: str, tenant: str, recipient: str, payload: dict[str, Any],
+               content: str = "", message_id: str | None = None, batch_id: str | None = None,
+               plan: Plan | None = None) -> Message:
+        """Store a new message, record its initial status(es) and start its plan."""
+        now = self.clock.now()
+        if plan is None:
+            plan = self.scenarios.plan(face, channel, tenant, recipient, content)
+        attempt = Attempt(id=self.ids.uuid(), number=1, created_at=now, plan=plan)
+        message = Message(
+            id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
+            recipient=recipient, created_at=now, payload=payload, attempts=[attempt], batch_id=batch_id,
+        )
+        self.store.add(message)
+        self._begin(message, attempt, now)
+        return message
+
+    def retry(self, message: Message, plan: Plan | None = None, content: str = "") -> Attempt:
+        """Start a new attempt with a fresh plan; the message keeps its id and its history."""
+        now = self.clock.now()
+        if plan is None:
+            plan = self.scenarios.plan(message.face, message.channel, message.tenant, message.recipient, content)
+        message.attempt.halted = True
+        attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
+        message.attempts.append(attempt)
+        self._begin(message, attempt, now)
+        return attempt
+
+    def force(self, message: Message, status: str, error: ErrorInfo | None = None) -> None:
+        """Set a status by hand: the rest of the plan is dropped and the change is marked forced."""
+        attempt = message.attempt
+        attempt.halted = True
+        self._record(message, attempt, status, self.clock.now(), forced=True, error=error)
+
+    def _begin(self, message: Message, attempt: Attempt, now: float) -> None:
+        for status in FLOWS[message.flow].initial:
+            self._record(message, attempt, status, now)
+        self._continue(message, attempt, now)
+
+    def _continue(self, message: Message, attempt: Attempt, at: float) -> None:
+        """Apply every step due at `at`; schedule the next one that lies in the future."""
+        steps = attempt.plan.steps
+        while attempt.next_step < len(steps):
+            step = steps[attempt.next_step]
+            if step.after > 0:
+                self.scheduler.call_at(at + step.after, partial(self._due, message, attempt, attempt.next_step))
+                return
+            attempt.next_step += 1
+            self._record(message, attempt, step.status, at, error=step.error)
+
+    def _due(self, message: Message, attempt: Attempt, index: int, when: float) -> None:
+        if message.removed or attempt.halted or attempt.next_step != index:
+            return
+        step = attempt.plan.steps[index]
+        attempt.next_step += 1
+        self._record(message, attempt, step.status, when, error=step.error)
+        self._continue(message, attempt, when)
+
+    def _record(self, message: Message, attempt: Attempt, status: str, at: float,
+                forced: bool = False, error: ErrorInfo | None = None) -> None:
+        previous = attempt.history[-1].status if attempt.history else None
+        attempt.history.append(StatusChange(status=status, at=at, forced=forced, error=error))
+        self.events.publish(StatusEvent(
+            seq=self.events.next_seq(), message=message, attempt=attempt.number, status=status,
+            previous=previous, at=at, forced=forced, error=error,
+        ))
+
+    def catch_up(self) -> None:
+        """Apply transitions already due (real clock) before a read, so reads are never stale."""
+        self.scheduler.run_due_nowait()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def on_reset(self, hook: ResetHook) -> None:
+        """Faces and subscribers register here to forget their own state on reset."""
+        self._reset_hooks.append(hook)
+
+    def reset(self, tenant: str | None = None) -> int:
+        """Forget everything (ids restart from the seed), or one tenant's messages only."""
+        if tenant is None:
+            removed = self.store.clear()
+            self.scheduler.clear()
+            self.limiter.clear()
+            self.ids = IdFactory(self.seed)
+        else:
+            removed = self.store.remove_tenant(tenant)
+        for hook in self._reset_hooks:
+            hook(tenant)
+        return removed

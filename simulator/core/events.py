@@ -1,0 +1,49 @@
+"""Status-change events. Subscribers (journal, webhooks, logs) must return quickly: they run inline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from simulator.core.models import ErrorInfo, Message
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEvent:
+    seq: int
+    message: Message
+    attempt: int
+    status: str
+    previous: str | None
+    at: float
+    forced: bool
+    error: ErrorInfo | None
+
+
+Subscriber = Callable[[StatusEvent], None]
+
+
+class EventBus:
+    """Fans each status change out to subscribers; a failing subscriber never breaks the core."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._seq = 0
+        self.errors: list[BaseException] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.remove(subscriber)
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def publish(self, event: StatusEvent) -> None:
+        for subscriber in self._subscribers:
+            try:
+                subscriber(event)
+            except Exception as exc:  # a subscriber bug must not lose the status change
+                self.errors.append(exc)

@@ -1,0 +1,126 @@
+"""One heap of due work on the Clock.
+
+`advance()` (manual time) runs every entry that falls due, in time order, with the clock placed
+at each entry's due time, before it returns. With a real clock `run_forever()` sleeps until the
+next due time; it also runs entries already due on a manual clock (work scheduled "now").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import inspect
+from collections.abc import Awaitable, Callable
+from itertools import count
+
+from simulator.clock import Clock, ManualClock
+
+Job = Callable[[float], Awaitable[None] | None]
+
+
+class Scheduler:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._heap: list[tuple[float, int, Job]] = []
+        self._seq = count()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        self.lag_seconds = 0.0  # how late the last job ran, in simulated seconds
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def call_at(self, when: float, job: Job) -> None:
+        """Run `job(when)` once simulated time reaches `when`."""
+        first = not self._heap or when < self._heap[0][0]
+        heapq.heappush(self._heap, (when, next(self._seq), job))
+        if first:
+            self._wake.set()
+
+    def next_due(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    def clear(self) -> None:
+        self._heap.clear()
+
+    def clock_changed(self) -> None:
+        """Tell the background loop that time jumped or changed speed."""
+        self._wake.set()
+
+    async def advance(self, seconds: float) -> int:
+        """Move time forward by `seconds`, running every due job in order. Returns the count run."""
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        async with self._lock:
+            target = self.clock.now() + seconds
+            ran = 0
+            while self._heap and self._heap[0][0] <= target:
+                when, _, job = heapq.heappop(self._heap)
+                self._move_to(when)
+                ran += 1
+                result = job(when)
+                if inspect.isawaitable(result):
+                    await result
+            self._move_to(target)
+        self._wake.set()
+        return ran
+
+    async def run_due(self) -> int:
+        """Run every job already due now (a cheap no-op when none is)."""
+        if not self._heap or self._heap[0][0] > self.clock.now():
+            return 0
+        async with self._lock:
+            return self._run_due_now()
+
+    def run_due_nowait(self) -> int:
+        """Synchronous catch-up for readers; skipped while an advance is stepping through time."""
+        if self._lock.locked() or not self._heap or self._heap[0][0] > self.clock.now():
+            return 0
+        return self._run_due_now()
+
+    def _run_due_now(self) -> int:
+        ran = 0
+        now = self.clock.now()
+        while self._heap and self._heap[0][0] <= now:
+            when, _, job = heapq.heappop(self._heap)
+            self.lag_seconds = now - when
+            ran += 1
+            result = job(when)
+            if inspect.isawaitable(result):
+                self._spawn(result)
+        return ran
+
+    def _spawn(self, awaitable: Awaitable[None]) -> None:
+        async def runner() -> None:
+            await awaitable
+
+        task = asyncio.ensure_future(runner())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _move_to(self, when: float) -> None:
+        clock = self.clock
+        if isinstance(clock, ManualClock):
+            if when > clock.now():
+                clock.set(when)
+        elif when > clock.now():
+            clock.jump(when - clock.now())
+
+    async def run_forever(self) -> None:
+        """Background loop: sleep until the next due job, run it, repeat."""
+        while True:
+            self._wake.clear()
+            due = self.next_due()
+            delay = float("inf") if due is None else self.clock.real_seconds_until(due)
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(delay, 3600.0))
+                continue
+            await self.run_due()
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)

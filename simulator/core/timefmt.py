@@ -1,0 +1,25 @@
+"""Timestamp formats the emulated APIs use, from simulated epoch seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+SGT = timezone(timedelta(hours=8))
+
+
+def iso_sgt(ts: float) -> str:
+    """Postman v2: ISO 8601 with milliseconds and +08:00, e.g. 2024-05-16T10:30:50.904+08:00."""
+    return datetime.fromtimestamp(ts, SGT).isoformat(timespec="milliseconds")
+
+
+def iso_utc(ts: float) -> str:
+    """ISO 8601 in UTC with milliseconds and a Z, e.g. 2024-01-01T00:00:00.000Z."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> float:
+    """Parse an ISO 8601 timestamp (a naive one is taken as UTC) to epoch seconds."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()

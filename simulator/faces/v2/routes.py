@@ -1,0 +1,278 @@
+"""The seven v2 endpoints, mounted as a sub-application at /api/v2 with its own error shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from simulator.core.engine import Engine
+from simulator.core.models import Message
+from simulator.core.ratelimit import Limit
+from simulator.faces.common import BadBody, bearer_token, read_json_object
+from simulator.faces.v2 import errors
+from simulator.faces.v2.batch import BatchInvalid, parse_batch
+from simulator.faces.v2.config import Campaign, V2Config, parse_v2_config
+from simulator.faces.v2.pagination import Key, decode_cursor, paginate
+from simulator.faces.v2.serialise import batch_item_view, created_view, list_item_view, message_view
+from simulator.faces.v2.state import RETRYABLE_BATCH, Batch, V2State
+from simulator.faces.v2.validation import language_error, recipient_ok, values_ok
+from simulator.scenarios.model import SimConfig
+
+log = logging.getLogger("postman_sim.v2")
+
+FACE = "v2"
+CHANNEL = "sms"
+MAX_ATTEMPTS = 3
+RESOLVED = ("success", "failure")
+
+Handler = Callable[[web.Request, Campaign], Awaitable[web.StreamResponse]]
+
+
+class V2Face:
+    def __init__(self, engine: Engine, config: V2Config, open_mode: bool) -> None:
+        self.engine = engine
+        self.config = config
+        self.state = V2State(config=config, open_mode=open_mode)
+        self.state.load(engine.ids, engine.clock.now())
+        self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
+        engine.on_reset(self._reset)
+
+    def _reset(self, tenant: str | None) -> None:
+        if tenant is None:
+            self.state.load(self.engine.ids, self.engine.clock.now())
+        else:
+            self.state.forget_tenant(tenant)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except errors.V2Error as exc:
+            return self._error_response(exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return self._error_response(errors.http_error(exc))
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            return self._error_response(errors.V2Error(500, "internal_server_error", "Internal server error",
+                                                       "server_error"))
+
+    def _error_response(self, exc: errors.V2Error) -> web.Response:
+        body = errors.error_body(exc, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")
+        headers = {"Retry-After": "1"} if exc.status == 429 else None
+        return web.json_response(body, status=exc.status, headers=headers)
+
+    def authed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Resolve the campaign from the key (401), then count the call against its rate limit (429)."""
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            engine = self.engine
+            campaign = self.state.authorise(bearer_token(request), request.match_info["campaignId"],
+                                            engine.ids, engine.clock.now())
+            if campaign is None:
+                raise errors.unauthorized()
+            verdict = engine.limiter.hit(f"v2:{campaign.id}", self.limits)
+            if verdict is not None and not verdict.allowed:
+                raise errors.V2Error(429, "too_many_requests", "Too many requests, please try again later.",
+                                     "rate_limit_error")
+            engine.catch_up()
+            return await handler(request, campaign)
+
+        return wrapped
+
+    def _message(self, campaign: Campaign, message_id: str) -> Message | None:
+        message = self.engine.store.get(message_id)
+        if message is None or message.face != FACE or message.tenant != campaign.id:
+            return None
+        return message
+
+    def _batch_of(self, message: Message) -> Batch | None:
+        return None if message.batch_id is None else self.state.batches.get(message.batch_id)
+
+    def _accept(self, campaign: Campaign, recipient: str, language: str, values: dict[str, str],
+                batch_id: str | None = None) -> Message:
+        template = campaign.templates[language]
+        body = template.render(values)
+        if len(body) > self.config.max_message_chars:
+            raise errors.invalid(f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
+        payload = {"values": values, "language": language, "fullMessage": campaign.full_message(body)}
+        return self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
+                                  payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
+                                  batch_id=batch_id)
+
+    # -- endpoints ------------------------------------------------------------------------------
+
+    async def send(self, request: web.Request, campaign: Campaign) -> web.Response:
+        try:
+            body = await read_json_object(request, self.config.max_body_bytes)
+        except BadBody as exc:
+            if str(exc) == "too large":
+                raise errors.invalid(f"Request body exceeds {self.config.max_body_bytes} bytes.") from exc
+            raise errors.invalid("Request body must be a JSON object.") from exc
+        recipient = body.get("recipient")
+        if not isinstance(recipient, str) or not recipient_ok(recipient):
+            raise errors.invalid(errors.INVALID_RECIPIENT)
+        language = body.get("language")
+        problem = language_error(language, campaign)
+        if problem:
+            raise errors.invalid(problem)
+        assert isinstance(language, str)
+        values = body.get("values")
+        if not values_ok(values, campaign.templates[language].variables):
+            raise errors.invalid(errors.VALUES_INVALID)
+        assert isinstance(values, dict)
+        message = self._accept(campaign, recipient, language, values)
+        return web.json_response(created_view(message, campaign), status=201)
+
+    async def get_message(self, request: web.Request, campaign: Campaign) -> web.Response:
+        message = self._message(campaign, request.match_info["messageId"])
+        if message is None:
+            raise errors.not_found(f"Message {request.match_info['messageId']} not found.")
+        return web.json_response(message_view(message, campaign, self._batch_of(message)))
+
+    async def retry(self, request: web.Request, campaign: Campaign) -> web.Response:
+        message = self._message(campaign, request.match_info["messageId"])
+        if message is None or message.status != "failure":
+            raise errors.domain("message_not_found_or_retry_message_not_in_failure_status",
+                                errors.RETRY_NOT_FAILED)
+        if len(message.attempts) >= MAX_ATTEMPTS:
+            raise errors.domain("too_many_message_attempts_error", errors.RETRY_TOO_MANY)
+        batch = self._batch_of(message)
+        if batch is not None and batch.status not in RETRYABLE_BATCH:
+            raise errors.domain("message_not_found_or_retry_message_not_in_failure_status",
+                                errors.RETRY_NOT_FAILED)
+        self.engine.retry(message, content=message.payload["fullMessage"])
+        return web.json_response(created_view(message, campaign), status=201)
+
+    async def batch_send(self, request: web.Request, campaign: Campaign) -> web.Response:
+        raw = await self._read_csv(request)
+        try:
+            rows = parse_batch(raw, campaign, self.config.batch_max_rows)
+        except BatchInvalid as exc:
+            raise errors.invalid(str(exc), details=exc.problems) from exc
+        now = self.engine.clock.now()
+        batch = Batch(id=self.engine.ids.prefixed("batch"), campaign_id=campaign.id, message_ids=[],
+                      created_at=now, updated_at=now)
+        for row in rows:
+            if len(campaign.templates[row.language].render(row.values)) > self.config.max_message_chars:
+                raise errors.invalid(
+                    f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
+        self.state.batches[batch.id] = batch
+        for row in rows:
+            message = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
+            batch.message_ids.append(message.id)
+        return web.json_response({"isValid": True, "batchId": batch.id}, status=201)
+
+    async def _read_csv(self, request: web.Request) -> bytes:
+        limit = self.config.batch_max_bytes
+        if request.content_length is not None and request.content_length > limit + 64 * 1024:
+            raise errors.invalid(errors.FILE_TOO_LARGE)
+        if not request.content_type.startswith("multipart/"):
+            raise errors.invalid("Request must be multipart/form-data with the CSV in the field 'file'.")
+        try:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if getattr(part, "name", None) != "file":
+                    continue
+                data = bytearray()
+                while chunk := await part.read_chunk():  # type: ignore[union-attr]
+                    data.extend(chunk)
+                    if len(data) > limit:
+                        raise errors.invalid(errors.FILE_TOO_LARGE)
+                return bytes(data)
+        except (ValueError, AssertionError) as exc:
+            raise errors.invalid("Request must be multipart/form-data with the CSV in the field 'file'.") from exc
+        raise errors.invalid("The CSV must be uploaded in the form field 'file'.")
+
+    def _list_args(self, request: web.Request) -> tuple[int, Key | None, Key | None, str | None]:
+        query = request.query
+        limit = self.config.list_default_limit
+        if "limit" in query:
+            try:
+                limit = int(query["limit"])
+            except ValueError as exc:
+                raise errors.invalid("limit must be an integer number") from exc
+            if limit < 1:
+                raise errors.invalid("limit must not be less than 1")
+            if limit > 1000:
+                raise errors.invalid("limit must not be greater than 1000")
+        if "after" in query and "before" in query:
+            raise errors.invalid("Use either after or before, not both.")
+        try:
+            after = decode_cursor(query["after"]) if query.get("after") else None
+            before = decode_cursor(query["before"]) if query.get("before") else None
+        except ValueError as exc:
+            raise errors.invalid("Invalid cursor.") from exc
+        return limit, after, before, query.get("search") or None
+
+    def _page(self, request: web.Request, messages: list[Message], keys: list[Key],
+              view: Callable[[Message], dict[str, Any]]) -> web.Response:
+        limit, after, before, search = self._list_args(request)
+        if search is not None:
+            chosen = [i for i, m in enumerate(messages) if search in m.recipient]
+            messages = [messages[i] for i in chosen]
+            keys = [keys[i] for i in chosen]
+        page = paginate(keys, messages, limit, after=after, before=before)
+        return web.json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
+
+    async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
+        store = self.engine.store
+        return self._page(request, store.tenant_messages(FACE, campaign.id), store.tenant_keys(FACE, campaign.id),
+                          lambda m: list_item_view(m, campaign, self._batch_of(m)))
+
+    async def list_batch(self, request: web.Request, campaign: Campaign) -> web.Response:
+        batch = self.state.batches.get(request.match_info["batchId"])
+        if batch is None or batch.campaign_id != campaign.id:
+            raise errors.not_found(f"Batch {request.match_info['batchId']} not found.")
+        store = self.engine.store
+        ids = set(batch.message_ids)
+        pairs = [(k, m) for k, m in zip(store.tenant_keys(FACE, campaign.id), store.tenant_messages(FACE, campaign.id),
+                                        strict=True) if m.id in ids]
+        return self._page(request, [m for _, m in pairs], [k for k, _ in pairs],
+                          lambda m: batch_item_view(m, campaign))
+
+    async def batch_retry(self, request: web.Request, campaign: Campaign) -> web.Response:
+        batch = self.state.batches.get(request.match_info["batchId"])
+        if batch is None or batch.campaign_id != campaign.id or batch.status not in RETRYABLE_BATCH:
+            raise errors.domain("batch_not_found_or_is_not_retryable", errors.BATCH_NOT_RETRYABLE)
+        messages = [m for m in (self.engine.store.get(i) for i in batch.message_ids) if m is not None]
+        if any(not self._resolved(m) for m in messages):
+            batch.status = "messages_enqueuing_failed"
+            batch.updated_at = self.engine.clock.now()
+            raise errors.domain("unresolved_batch_messages", errors.BATCH_UNRESOLVED)
+        retryable = [m for m in messages if m.status == "failure" and len(m.attempts) < MAX_ATTEMPTS]
+        if not retryable:
+            raise errors.domain("no_failed_batch_messages_to_retry", errors.BATCH_NOTHING_TO_RETRY)
+        for message in retryable:
+            self.engine.retry(message, content=message.payload["fullMessage"])
+        batch.status = "messages_enqueued"
+        batch.updated_at = self.engine.clock.now()
+        return web.Response(status=201)
+
+    @staticmethod
+    def _resolved(message: Message) -> bool:
+        """Final: success, failure, or a plan that has nothing left to do (e.g. foreign sent_to_telco)."""
+        attempt = message.attempt
+        return message.status in RESOLVED or attempt.halted or attempt.next_step >= len(attempt.plan.steps)
+
+
+def create_face(engine: Engine, config: SimConfig) -> web.Application:
+    """The /api/v2 sub-application."""
+    face = V2Face(engine, parse_v2_config(config.section("v2")), open_mode=config.mode == "open")
+    app = web.Application(middlewares=[face.middleware], client_max_size=face.config.batch_max_bytes + 1024 * 1024)
+    base = "/campaigns/{campaignId}"
+    app.router.add_post(f"{base}/messages", face.authed(face.send))
+    app.router.add_get(f"{base}/messages", face.authed(face.list_messages))
+    app.router.add_get(f"{base}/messages/{{messageId}}", face.authed(face.get_message))
+    app.router.add_post(f"{base}/messages/{{messageId}}/retry", face.authed(face.retry))
+    app.router.add_post(f"{base}/batch/messages", face.authed(face.batch_send))
+    app.router.add_get(f"{base}/batch/{{batchId}}/messages", face.authed(face.list_batch))
+    app.router.add_post(f"{base}/batch/{{batchId}}/retry", face.authed(face.batch_retry))
+    return app

@@ -1,0 +1,69 @@
+"""Shared fixtures: a real simulator server on loopback with a manual clock, and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from simulator import create_app, load_config, parse_config
+from simulator.clock import ManualClock
+from simulator.core.engine import Engine
+from simulator.scenarios import SimConfig
+from simulator.state import ENGINE
+
+ROOT = Path(__file__).resolve().parent.parent
+START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: a fixed start keeps timestamps comparable
+DEMO_CAMPAIGN = "campaign_00000000-0000-4000-8000-000000000001"
+DEMO_KEY = "key_test_postman_sim_demo_key_0000000001"
+
+
+@dataclass
+class Sim:
+    """A running simulator: its HTTP client, and the engine for white-box checks of timestamps."""
+
+    client: TestClient[web.Request, web.Application]
+    clock: ManualClock
+    app: web.Application
+
+    @property
+    def engine(self) -> Engine:
+        return self.app[ENGINE]
+
+    async def advance(self, seconds: float) -> dict[str, Any]:
+        response = await self.client.post("/_sim/clock/advance", json={"seconds": seconds})
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+
+SimFactory = Callable[..., Awaitable[Sim]]
+
+
+def default_config() -> SimConfig:
+    return load_config(ROOT / "scenarios.yaml")
+
+
+@pytest.fixture
+def make_sim(aiohttp_client: Any) -> SimFactory:
+    """make_sim(yaml_text=None, seed=0): a server on loopback with the manual clock at START."""
+
+    async def go(yaml_text: str | None = None, seed: int | None = 0, config: SimConfig | None = None) -> Sim:
+        if config is None:
+            config = default_config() if yaml_text is None else parse_config(yaml_text)
+        clock = ManualClock(start=START)
+        app = create_app(config, clock=clock, seed=seed)
+        client = await aiohttp_client(app)
+        return Sim(client=client, clock=clock, app=app)
+
+    return go
+
+
+@pytest.fixture
+async def sim(make_sim: SimFactory) -> Sim:
+    return await make_sim()
