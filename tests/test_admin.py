@@ -106,3 +106,12 @@ async def test_forcing_a_status_is_recorded_and_stops_the_plan(sim: Sim) -> None
     assert bad.status == 400
     missing = await sim.client.post("/_sim/messages/nope/status", json={"status": "success"})
     assert missing.status == 404
+
+
+async def test_dashboard_page_is_served_and_uses_only_the_public_api(sim: Sim) -> None:
+    response = await sim.client.get("/_sim/dashboard")
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    page = await response.text()
+    assert "/_sim/messages" in page and "/_sim/clock/advance" in page
+    assert "http://" not in page and "https://" not in page  # no CDN: works offline
