@@ -20,7 +20,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
-    at: float | None
+    at: float  # simulated time of arrival (nan without a clock)
 
     @property
     def json(self) -> Any:
@@ -48,7 +48,7 @@ class Receiver:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         received = Received(request.method, request.path, dict(request.query), dict(request.headers), body,
-                            None if self.clock is None else self.clock.now())
+                            float("nan") if self.clock is None else self.clock.now())
         self.requests.append(received)
         if request.method == "GET":
             if request.query.get("hub.verify_token") != self.verify_token:
