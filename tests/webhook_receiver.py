@@ -38,8 +38,8 @@ class Receiver:
     hang: asyncio.Event | None = None   # when set up, POSTs wait until the event is set
     requests: list[Received] = field(default_factory=list)
     in_progress: int = 0
+    peak: int = 0        # most POSTs in progress at once
     url: str = ""
-    on_request: Callable[[Received], None] | None = None
 
     @property
     def posts(self) -> list[Received]:
@@ -54,12 +54,12 @@ class Receiver:
             if request.query.get("hub.verify_token") != self.verify_token:
                 return web.Response(status=403, text="bad token")
             return web.Response(text=request.query.get("hub.challenge", ""))
-        if self.hang is not None:
-            self.in_progress += 1
-            try:
-                await self.hang.wait()
-            finally:
-                self.in_progress -= 1
+        self.in_progress += 1
+        self.peak = max(self.peak, self.in_progress)
+        try:
+            await (self.hang.wait() if self.hang is not None else asyncio.sleep(0))
+        finally:
+            self.in_progress -= 1
         step = self.script.pop(0) if self.script else self.default
         status, headers = step if isinstance(step, tuple) else (step, {})
         if 300 <= status < 400:
