@@ -139,6 +139,8 @@ async def test_410_disables_the_subscription(make_sim, aiohttp_server) -> None:
     assert "410" in dead["dead_reason"]
     response = await sim.client.post(f"/_sim/webhooks/events/{dead['id']}/redeliver")
     assert response.status == 409
+    response = await sim.client.patch(f"/_sim/webhooks/{sub_id}", json={"timeout": 5})
+    assert (await response.json())["state"] == "disabled"  # other changes do not re-enable it
     response = await sim.client.patch(f"/_sim/webhooks/{sub_id}", json={"enabled": True})
     assert (await response.json())["state"] == "active"
     response = await sim.client.post("/_sim/webhooks/dead-letters/replay")
@@ -253,3 +255,14 @@ async def test_a_late_status_overtakes_a_failing_one(make_sim, aiohttp_server) -
     assert [(r.json["body"]["status"], r.at) for r in hook.posts] == [
         ("delivered", START + 3), ("read", START + 13), ("delivered", START + 63)]
     assert parse_iso(hook.posts[2].json["eventTime"]) == START + 3  # eventTime is when it happened
+
+
+async def test_jitter_is_reproducible_under_a_seed(make_sim, aiohttp_server) -> None:
+    runs = []
+    for _ in range(2):
+        sim, hook, _ = await setup(make_sim, aiohttp_server, default=500)
+        send(sim)
+        await sim.advance(3)
+        await sim.advance(40 * 3600)
+        runs.append([r.at for r in hook.posts])
+    assert runs[0] == runs[1] and len(runs[0]) == 8

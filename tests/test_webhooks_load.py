@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from typing import Any
 
@@ -46,9 +47,8 @@ async def test_1000_messages_fan_out_exactly_once(make_sim: SimFactory, aiohttp_
 
 async def test_api_stays_responsive_while_a_receiver_hangs(make_sim: SimFactory, aiohttp_server: Any) -> None:
     config = default_config()
-    sim = await make_sim(config=config.__class__(scenarios=config.scenarios,
-                                                 sections={**config.sections, "webhooks": {"max_in_flight": 2}},
-                                                 mode=config.mode))
+    sim = await make_sim(config=dataclasses.replace(
+        config, sections={**config.sections, "webhooks": {"max_in_flight": 2}}))
     hook = await start_receiver(aiohttp_server, clock=sim.clock, hang=asyncio.Event())
     await sim.client.post("/_sim/webhooks", json={"url": hook.url, "format": "meta", "timeout": 60})
     plan = Plan(rule="test", steps=(Step(after=0, status="SENT"),))

@@ -148,8 +148,8 @@ class Dispatcher:
         new = parse_subscription(spec, sub_id=sub_id, source=old.source, now=old.created_at,
                                  defaults=self.defaults)
         new.verified = old.verified and (new.url, new.verify_token) == (old.url, old.verify_token)
-        if not new.enabled and not old.enabled:
-            new.disabled_reason = old.disabled_reason
+        if not new.enabled:
+            new.disabled_reason = old.disabled_reason if not old.enabled else "disabled by request"
         self._subs[sub_id] = new
         return new
 
@@ -237,7 +237,8 @@ class Dispatcher:
                 return
             await self._attempt(sub, event, trigger, when)
         except Exception:  # a job must never take the scheduler down
-            log.exception("webhook job for event %s failed", event_id)
+            if not self._closed:
+                log.exception("webhook job for event %s failed", event_id)
         finally:
             self._running -= 1
 
@@ -323,6 +324,7 @@ class Dispatcher:
         if record.error_class == "gone":
             record.outcome = "gone"
             sub.enabled, sub.disabled_reason = False, f"the receiver answered 410 Gone at attempt {record.id}"
+            sub.spec["enabled"] = False  # stays disabled through later updates until enabled: true
             self._bury(event, "the receiver answered 410 Gone: subscription disabled")
             return
         if not auto:

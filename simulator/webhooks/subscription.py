@@ -138,10 +138,12 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     identity["pricing_model"] = str(pricing)
     if problems:
         raise SubscriptionError(problems)
+    disabled_reason = None if enabled else "disabled by request"
     return Subscription(
         id=sub_id, url=url, format=fmt, secret=secret, signing=signing, verify_token=verify_token, faces=faces,
         channels=channels, tenant=tenant, timeout=timeout, retry=retry, chaos=chaos, enabled=enabled,
-        identity=identity, spec={k: v for k, v in raw.items() if k != "id"}, source=source, created_at=now)
+        identity=identity, spec={k: v for k, v in raw.items() if k != "id"}, source=source, created_at=now,
+        disabled_reason=disabled_reason)
 
 
 def _url(value: Any, problems: list[str]) -> str:
