@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from simulator import webhooks
 from simulator.admin import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
@@ -30,6 +31,13 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.add_subapp("/api/v2", v2.create_face(engine, config))
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
+    dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
+    engine.events.subscribe(dispatcher.on_status)
+    engine.on_reset(dispatcher.on_reset)
+    app[webhooks.DISPATCHER] = dispatcher
+    app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
+    app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))
+    app.cleanup_ctx.append(webhooks.dispatcher_lifecycle)
     return app
 
 
