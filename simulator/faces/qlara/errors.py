@@ -29,6 +29,9 @@ def not_found(message: str) -> QlaraError:
 
 
 def reason(status: int) -> str:
+    """Spring's reason phrase (fixed here: Python's phrase for 413 changed between versions)."""
+    if status == 413:
+        return "Payload Too Large"
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -5,6 +5,7 @@ Registered on the /_sim sub-application; answers in that surface's {"error": {co
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -40,7 +41,9 @@ async def simulate_inbound(request: web.Request) -> web.Response:
     if company is None:
         return _problem(400, "bad_request", "Name the company: 'company' (its id) or 'apiKey' (one of its keys).")
     source = body.get("from")
-    if not isinstance(source, str) or not DESTINATION.match(source.strip()):
+    if isinstance(source, str):
+        source = re.sub(r"[\s\-().]", "", source)  # this is our own surface: spaces and dashes are fine
+    if not isinstance(source, str) or not DESTINATION.match(source):
         return _problem(400, "bad_request", "'from' must be the recipient's number in international format.")
     to = body.get("to")
     numbers = company.catalog.phone_numbers
@@ -51,7 +54,7 @@ async def simulate_inbound(request: web.Request) -> web.Response:
     text = body.get("text", "Hello")
     if not isinstance(text, str):
         return _problem(400, "bad_request", "'text' must be a string.")
-    inbound = face.record_inbound(company, source.strip(), number.phone_number, text)
+    inbound = face.record_inbound(company, source, number.phone_number, text)
     return web.json_response({
         "company": inbound.company, "from": inbound.source, "to": inbound.destination, "text": inbound.text,
         "receivedAt": iso_utc(inbound.at), "windowClosesAt": iso_utc(inbound.window_closes_at),

@@ -19,7 +19,7 @@ def is_unicode(text: str) -> bool:
 def parts(text: str) -> int:
     """How many SMS segments `text` needs (160/153 septets, or 70/67 UCS-2 code units)."""
     if is_unicode(text):
-        units = len(text.encode("utf-16-le")) // 2
+        units = len(text.encode("utf-16-le", "surrogatepass")) // 2
         single, multi = 70, 67
     else:
         units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
