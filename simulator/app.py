@@ -13,6 +13,8 @@ from simulator.admin import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import v2
+from simulator.faces.qlara import QLARA_FACE
+from simulator.faces.qlara import create_face as create_qlara
 from simulator.scenarios.model import SimConfig
 from simulator.state import CONFIG, ENGINE
 
@@ -20,6 +22,7 @@ SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
 # Where each face lives; the CLI prints these as base URLs.
 FACE_PREFIXES = {"Postman v2": "/api/v2"}
+FACE_PREFIXES["Qlara"] = "/api"  # /api/message-server and /api/partner-gateway/v1
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:
@@ -29,6 +32,9 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app[ENGINE] = engine
     app[CONFIG] = config
     app.add_subapp("/api/v2", v2.create_face(engine, config))
+    qlara_app = create_qlara(engine, config)
+    app[QLARA_FACE] = qlara_app[QLARA_FACE]  # read by /_sim/qlara/inbound and webhook wiring
+    app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
     dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
