@@ -11,7 +11,7 @@ from aiohttp import web
 from simulator.admin import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
-from simulator.faces import v2
+from simulator.faces import v1, v2
 from simulator.scenarios.model import SimConfig
 from simulator.state import CONFIG, ENGINE
 
@@ -19,6 +19,7 @@ SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
 # Where each face lives; the CLI prints these as base URLs.
 FACE_PREFIXES = {"Postman v2": "/api/v2"}
+FACE_PREFIXES["Postman v1"] = "/v1"
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:
@@ -28,6 +29,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app[ENGINE] = engine
     app[CONFIG] = config
     app.add_subapp("/api/v2", v2.create_face(engine, config))
+    app.add_subapp("/v1", v1.create_face(engine, config))
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
     return app
