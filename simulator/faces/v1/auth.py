@@ -12,7 +12,7 @@ def api_key(request: web.Request, configured: frozenset[str], open_mode: bool) -
     and, in strict mode, configured; else None (401)."""
     header = request.headers.get("Authorization", "")
     key = bearer_token(request)
-    if key is None or header != f"Bearer {key}":
+    if key is None or header != f"Bearer {key}" or any(c.isspace() for c in key):
         return None
     parts = key.split("_")
     if len(parts) < 3 or not all(parts[:3]):

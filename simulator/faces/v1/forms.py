@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
@@ -32,13 +33,22 @@ class SendForm:
     is_form: bool = False   # text values (urlencoded or multipart): "true"/"false", stringified arrays
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """A JSON body; malformed JSON is 400 malformed, any other top-level value a Joi-style 400."""
+async def _read_limited(request: web.Request) -> bytes:
+    """The raw body, read from the stream (the main app's 1 MiB client_max_size would refuse a 1 MiB
+    email body); more than JSON_MAX_BYTES is a body-parser error: 400 malformed."""
     if request.content_length is not None and request.content_length > JSON_MAX_BYTES:
         raise errors.malformed()
-    raw = await request.read()
-    if len(raw) > JSON_MAX_BYTES:
-        raise errors.malformed()
+    raw = bytearray()
+    while chunk := await request.content.read(256 * 1024):
+        raw.extend(chunk)
+        if len(raw) > JSON_MAX_BYTES:
+            raise errors.malformed()
+    return bytes(raw)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """A JSON body; malformed JSON is 400 malformed, any other top-level value a Joi-style 400."""
+    raw = await _read_limited(request)
     if not raw.strip():
         return {}
     try:
@@ -60,11 +70,12 @@ async def read_send_form(request: web.Request, per_file: int, total: int) -> Sen
     if content_type == "application/json" or content_type.endswith("+json"):
         return SendForm(fields=await read_json(request))
     if content_type == "application/x-www-form-urlencoded":
+        raw = await _read_limited(request)
         try:
-            data = await request.post()
-        except (ValueError, web.HTTPRequestEntityTooLarge) as exc:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except (ValueError, UnicodeDecodeError) as exc:
             raise errors.malformed() from exc
-        return SendForm(fields=_collapse((k, v) for k, v in data.items() if isinstance(v, str)), is_form=True)
+        return SendForm(fields=_collapse(pairs), is_form=True)
     if content_type == "multipart/form-data":
         return await _multipart(request, per_file, total)
     return SendForm()
