@@ -75,6 +75,7 @@ async def test_malformed_json_is_400_malformed_never_a_500(sim: Sim, path: str) 
     assert (status, body) == (400, {"code": "malformed", "message": "Malformed request body"})
     status, body = await call(sim, "POST", f"{path}/send", data=b"[1, 2]", headers=as_json)
     assert (status, body) == (400, {"code": "api_validation", "message": '"value" must be of type object'})
+    assert (await call(sim, "POST", f"{path}/send", data=b"5", headers=as_json))[1]["code"] == "malformed"
     status, body = await call(sim, "POST", f"{path}/send", data=b"\xff\xfe", headers=as_json)
     assert (status, body["code"]) == (400, "malformed")
 
