@@ -82,7 +82,7 @@ class V1Face:
     def find(self, request: web.Request, channel: str, tenant: str, param: str, missing: str) -> Message:
         """The tenant's message named in the path; 400 for a non-numeric id, 404 for anyone else's."""
         raw = request.match_info[param]
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise errors.validation(f'"{param}" must be a number')
         wire_id = str(int(raw))
         message = self.engine.store.get(f"v1.{channel}.{wire_id}")

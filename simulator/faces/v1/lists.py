@@ -36,9 +36,11 @@ class ListQuery:
 
 
 def _single(query: MultiMapping[str], name: str) -> str:
+    """One value; a repeated parameter reaches Joi as an array."""
     values = query.getall(name)
     if len(values) > 1:
-        raise errors.validation(f'"{name}" must be a string')
+        label = name.replace("[", ".").rstrip("]")
+        raise errors.validation(f'"{label}" must be a string')
     return values[0]
 
 
