@@ -111,6 +111,7 @@ async def test_each_channel_has_its_own_limit_maximum(sim: Sim, path: str, maxim
                           "/^[+-]?created_at|updated_at$/"),
     ("page=2", '"page" is not allowed'),
     ("created_at[after]=2026-01-01", '"created_at.after" is not allowed'),
+    ("created_at=2026-01-01", '"created_at" must be of type object'),
 ])
 async def test_bad_list_queries_are_validation_errors(sim: Sim, query: str, message: str) -> None:
     for path in (EMAIL, SMS, GOVSG):

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.faces.v1 import errors
 
@@ -124,6 +125,6 @@ async def _multipart(request: web.Request, per_file: int, total: int) -> SendFor
             if name != "attachments":
                 raise errors.validation(f'"{name}" is not allowed')
             attachments.append(Attachment(filename=part.filename, size=size, hash=digest.hexdigest()))
-    except (ValueError, AssertionError) as exc:
+    except (ValueError, AssertionError, HttpProcessingError) as exc:  # a broken multipart stream
         raise errors.malformed() from exc
     return SendForm(fields=_collapse(pairs), attachments=attachments, is_form=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import math
 import re
 from typing import Any
 
@@ -45,7 +46,7 @@ def _template_id(fields: dict[str, Any]) -> int | float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value.strip()) if value.strip() else value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise errors.validation('"template_id" must be a number')
     return int(value) if float(value).is_integer() else value
 

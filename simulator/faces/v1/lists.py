@@ -65,6 +65,8 @@ def parse_list_query(query: MultiMapping[str], statuses: Sequence[str], max_limi
     parsed = ListQuery()
     allowed = {"limit", "offset", "status", "sort_by"} | ({"tag", "exclude_params"} if email else set())
     for name in query:
+        if name == "created_at":
+            raise errors.validation('"created_at" must be of type object')
         if name not in allowed and not CREATED_AT.match(name):
             label = name.replace("[", ".").rstrip("]")
             raise errors.validation(f'"{label}" is not allowed')
