@@ -155,6 +155,25 @@ async def test_a_blacklisted_recipient_is_invalid_template_and_stays_unsent(sim:
     assert (row["status"], row["error_code"]) == ("UNSENT", "Error 400: Blacklisted recipient")
 
 
+@pytest.mark.parametrize(("subject", "body"), [
+    ("Hi", "<script>alert(1)</script>"),
+    ("<style>p {}</style>", "Text"),
+    ("Hi", "<div><!-- nothing --></div>  "),
+])
+async def test_subject_or_body_empty_after_sanitising_is_invalid_template(sim: Sim, subject: str, body: str) -> None:
+    assert await post(sim, json=email_body(subject=subject, body=body)) == (400, {
+        "code": "invalid_template",
+        "message": "Message is invalid as the subject or body only contains invalid HTML tags."})
+    row = (await call(sim, "GET", EMAIL))[1]["data"][0]
+    assert (row["status"], row["error_code"]) == (
+        "UNSENT", "Error 400: Email subject and/or body empty after removing invalid HTML tags")
+
+
+@pytest.mark.parametrize("body", ["<img src='https://example.com/a.png'>", "<b>Hi</b><script>x</script>", "1 < 2"])
+async def test_bodies_with_visible_content_are_sent(sim: Sim, body: str) -> None:
+    assert (await post(sim, json=email_body(body=body)))[0] == 201
+
+
 async def test_blacklisted_cc_and_bcc_are_dropped(sim: Sim) -> None:
     body = await send(sim, EMAIL, email_body(cc=["ok@example.com", "blacklisted@postman-sim.test"],
                                              bcc=["blacklisted@postman-sim.test"]))

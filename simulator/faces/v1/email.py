@@ -9,7 +9,7 @@ from aiohttp import web
 from simulator.core.models import Plan
 from simulator.faces.v1 import errors
 from simulator.faces.v1.config import DEFAULT_ADDRESSES
-from simulator.faces.v1.email_fields import EmailRequest, parse_email
+from simulator.faces.v1.email_fields import EmailRequest, empty_after_sanitising, parse_email
 from simulator.faces.v1.face import V1Face, accepted_first
 from simulator.faces.v1.forms import Attachment, read_send_form
 from simulator.faces.v1.lists import parse_list_query, select
@@ -70,6 +70,9 @@ async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
            for a in form.attachments):
         raise _refuse(face, tenant, req, payload, "Error 400: Unsupported file type",
                       errors.V1Error(400, "invalid_template", errors.ATTACHMENT_TYPE))
+    if empty_after_sanitising(req.subject) or empty_after_sanitising(req.body):
+        raise _refuse(face, tenant, req, payload, "Error 400: Email subject and/or body empty after removing "
+                      "invalid HTML tags", errors.V1Error(400, "invalid_template", errors.EMPTY_AFTER_SANITISING))
     if req.recipient in config.blacklist:
         raise _refuse(face, tenant, req, payload, "Error 400: Blacklisted recipient",
                       errors.V1Error(400, "invalid_template", errors.BLACKLISTED))

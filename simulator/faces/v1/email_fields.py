@@ -18,6 +18,9 @@ KNOWN = ("recipient", "subject", "body", "from", "reply_to", "attachments", "cla
          "disable_tracking")
 MAX_CC_BCC = 49
 BOOLEAN = {"true": True, "false": False}
+# What the real XSS filter drops whole: script and style blocks, and comments. Other tags keep their text.
+_DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,13 @@ def _addresses(fields: dict[str, Any], name: str, is_form: bool) -> tuple[str, .
             raise errors.validation(f'"{name}[{i}]" contains a duplicate value')
         seen.append(address)
     return tuple(seen)
+
+
+def empty_after_sanitising(text: str) -> bool:
+    """True when nothing a reader would see is left once script/style blocks and tags are removed
+    (an <img> counts as content)."""
+    kept = _DROPPED.sub("", text)
+    return not _TAG.sub("", kept).strip() and "<img" not in kept.lower()
 
 
 def parse_email(fields: dict[str, Any], is_form: bool, body_max_bytes: int) -> EmailRequest:

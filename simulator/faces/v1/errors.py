@@ -20,6 +20,7 @@ ATTACHMENT_TOO_BIG = "Size of one or more attachments exceeds limit"
 ATTACHMENTS_TOO_BIG = "Cumulative attachment size exceeds limit"
 ATTACHMENT_TYPE = ("Error: One or more attachments may be an unsupported file type. "
                    "Please check the attached files.")
+EMPTY_AFTER_SANITISING = "Message is invalid as the subject or body only contains invalid HTML tags."
 UNKNOWN_CREDENTIAL = "User credential cannot be found"
 BAD_TWILIO = "Invalid Twilio credentials"
 
