@@ -125,3 +125,16 @@ async def test_reset_restarts_ids_and_forgets_messages(sim: Sim) -> None:
     assert (await sim.client.post("/_sim/reset")).status == 200
     assert (await call(sim, "GET", f"{EMAIL}/1"))[0] == 404
     assert (await send(sim, EMAIL, email_body()))["id"] == "1"
+
+
+@pytest.mark.parametrize(("yaml_text", "named"), [
+    ("v1:\n  rate_limit: -1\n", "v1.rate_limit"),
+    ("v1:\n  email:\n    blacklist: a@b.c\n", "v1.email.blacklist"),
+    ("v1:\n  sms:\n    status_on_send: SENT\n", "v1.sms.status_on_send"),
+    ("v1:\n  govsg:\n    templates: [{id: x}]\n", "v1.govsg.templates"),
+    ("v1:\n  govsg:\n    templates: [{id: 1, languages: [fr]}]\n", "unknown language"),
+])
+async def test_a_bad_v1_section_is_refused_at_start_naming_the_key(make_sim: SimFactory, yaml_text: str,
+                                                                   named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        await make_sim(yaml_text)
