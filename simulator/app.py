@@ -12,7 +12,7 @@ from simulator import webhooks
 from simulator.admin import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
-from simulator.faces import v2
+from simulator.faces import v1, v2
 from simulator.faces.qlara import QLARA_FACE
 from simulator.faces.qlara import create_face as create_qlara
 from simulator.scenarios.model import SimConfig
@@ -22,6 +22,7 @@ SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
 # Where each face lives; the CLI prints these as base URLs.
 FACE_PREFIXES = {"Postman v2": "/api/v2"}
+FACE_PREFIXES["Postman v1"] = "/v1"
 FACE_PREFIXES["Qlara"] = "/api"  # /api/message-server and /api/partner-gateway/v1
 
 
@@ -32,6 +33,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app[ENGINE] = engine
     app[CONFIG] = config
     app.add_subapp("/api/v2", v2.create_face(engine, config))
+    app.add_subapp("/v1", v1.create_face(engine, config))
     qlara_app = create_qlara(engine, config)
     app[QLARA_FACE] = qlara_app[QLARA_FACE]  # read by /_sim/qlara/inbound and webhook wiring
     app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)

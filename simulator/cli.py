@@ -57,6 +57,7 @@ def _banner(config: SimConfig, base: str) -> str:
                  f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
                  "-d '{\"recipient\": \"6591234567\", \"language\": \"english\", "
                  "\"values\": {\"name\": \"Tan\", \"date\": \"1 Dec\"}}'")
+    lines.append("  v1 API key:  any <name>_v1_<secret> in open mode, e.g. demo_v1_c2VjcmV0 (each key is a tenant)")
     return "\n".join(lines)
 
 

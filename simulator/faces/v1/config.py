@@ -1,0 +1,105 @@
+"""The v1 section of scenarios.yaml: keys, rate limit, email from-addresses and blacklist, SMS
+credential labels and GovSG templates. A malformed value raises ValueError naming the key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_FROM = "Postman <info@mail.postman.gov.sg>"
+DEFAULT_ADDRESSES = ("info@mail.postman.gov.sg", "donotreply@mail.postman.gov.sg")
+LANGUAGES = ("en_GB", "zh_CN", "ms", "ta")
+MIB = 1024 * 1024
+# Common office, image and archive types; the real allow-list (FileExtensionService) is not published.
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt",
+                         "csv", "ics", "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "zip")
+
+
+@dataclass(frozen=True, slots=True)
+class GovsgTemplate:
+    id: int
+    params: tuple[str, ...]
+    languages: frozenset[str]
+
+
+@dataclass(slots=True)
+class V1Config:
+    rate_limit: int = 10
+    keys: frozenset[str] = frozenset()
+    default_from: str = DEFAULT_FROM
+    verified_from: frozenset[str] = frozenset()
+    unverified_from: frozenset[str] = frozenset()
+    blacklist: frozenset[str] = frozenset()
+    body_max_bytes: int = MIB
+    attachment_max_bytes: int = 10 * MIB
+    attachments_max_bytes: int = 10 * MIB
+    attachment_extensions: frozenset[str] = frozenset(ATTACHMENT_EXTENSIONS)
+    sms_credentials: frozenset[str] = frozenset({"default"})
+    sms_broken_credentials: frozenset[str] = frozenset()
+    sms_status_on_send: str = "UNSENT"
+    templates: dict[int, GovsgTemplate] = field(default_factory=dict)
+
+
+def _count(section: Mapping[str, Any], key: str, default: int) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"v1.{key} must be a whole number >= 0, not {value!r}")
+    return value
+
+
+def _strings(section: Mapping[str, Any], key: str, where: str, lower: bool = False) -> frozenset[str]:
+    value = section.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}.{key} must be a list of strings")
+    return frozenset(v.strip().lower() if lower else v for v in value)
+
+
+def _templates(raw: Any) -> dict[int, GovsgTemplate]:
+    if not isinstance(raw, list):
+        raise ValueError("v1.govsg.templates must be a list of {id, params, languages}")
+    templates = {}
+    for spec in raw:
+        if not isinstance(spec, Mapping) or isinstance(spec.get("id"), bool) or not isinstance(spec.get("id"), int):
+            raise ValueError(f"v1.govsg.templates: each needs a numeric id, not {spec!r}")
+        _strings(spec, "params", f"v1.govsg.templates[{spec['id']}]")
+        languages = _strings(spec, "languages", f"v1.govsg.templates[{spec['id']}]") or frozenset({"en_GB"})
+        unknown = languages - set(LANGUAGES)
+        if unknown:
+            raise ValueError(f"v1.govsg.templates[{spec['id']}]: unknown language(s) {sorted(unknown)}; "
+                             f"expected {LANGUAGES}")
+        params = tuple(str(p) for p in spec.get("params") or [])
+        templates[spec["id"]] = GovsgTemplate(id=spec["id"], params=params, languages=languages)
+    return templates
+
+
+def parse_v1_config(section: Mapping[str, Any]) -> V1Config:
+    config = V1Config()
+    config.rate_limit = _count(section, "rate_limit", config.rate_limit)
+    config.keys = _strings(section, "keys", "v1")
+    email = section.get("email") or {}
+    sms = section.get("sms") or {}
+    govsg = section.get("govsg") or {}
+    for name, part in (("email", email), ("sms", sms), ("govsg", govsg)):
+        if not isinstance(part, Mapping):
+            raise ValueError(f"v1.{name} must be a mapping")
+    if "default_from" in email:
+        if not isinstance(email["default_from"], str):
+            raise ValueError("v1.email.default_from must be a string like 'Postman <info@mail.postman.gov.sg>'")
+        config.default_from = email["default_from"]
+    config.verified_from = _strings(email, "verified_from", "v1.email", lower=True)
+    config.unverified_from = _strings(email, "unverified_from", "v1.email", lower=True)
+    config.blacklist = _strings(email, "blacklist", "v1.email", lower=True)
+    for key in ("body_max_bytes", "attachment_max_bytes", "attachments_max_bytes"):
+        setattr(config, key, _count(email, key, getattr(config, key)))
+    if "attachment_extensions" in email:
+        config.attachment_extensions = _strings(email, "attachment_extensions", "v1.email", lower=True)
+    if "credentials" in sms:
+        config.sms_credentials = _strings(sms, "credentials", "v1.sms")
+    config.sms_broken_credentials = _strings(sms, "broken_credentials", "v1.sms")
+    status = sms.get("status_on_send", "UNSENT")
+    if status not in ("UNSENT", "ACCEPTED"):
+        raise ValueError(f"v1.sms.status_on_send must be UNSENT or ACCEPTED, not {status!r}")
+    config.sms_status_on_send = status
+    config.templates = _templates(govsg.get("templates") or [])
+    return config

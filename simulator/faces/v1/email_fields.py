@@ -1,0 +1,142 @@
+"""The email send body, checked field by field in the order and wording of the real Joi schema
+(first error only), then the cc/bcc count."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.faces.v1 import errors
+
+EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+NAMED = re.compile(r"^\s*(.*?)\s*<([^<>]+)>\s*$")
+CLASSIFICATIONS = ("URGENT", "FOR_ACTION", "FOR_INFO")
+KNOWN = ("recipient", "subject", "body", "from", "reply_to", "attachments", "classification", "tag", "cc", "bcc",
+         "disable_tracking")
+MAX_CC_BCC = 49
+BOOLEAN = {"true": True, "false": False}
+# What the real XSS filter drops whole: script and style blocks, and comments. Other tags keep their text.
+_DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRequest:
+    recipient: str
+    subject: str
+    body: str
+    from_: str | None
+    from_address: str | None
+    reply_to: str | None
+    classification: str | None
+    tag: str | None
+    cc: tuple[str, ...]
+    bcc: tuple[str, ...]
+    disable_tracking: bool
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and EMAIL.match(value) is not None
+
+
+def address_of(value: str) -> str | None:
+    """The address in `Name <addr>` or a bare `addr`, lower-cased; None if it is not an email."""
+    match = NAMED.match(value)
+    address = (match.group(2) if match else value).strip().lower()
+    return address if is_email(address) else None
+
+
+def _string(fields: dict[str, Any], name: str, required: bool) -> str | None:
+    if name not in fields or fields[name] is None and not required:
+        if required:
+            raise errors.validation(f'"{name}" is required')
+        return None
+    value = fields[name]
+    if not isinstance(value, str):
+        raise errors.validation(f'"{name}" must be a string')
+    if value == "":
+        raise errors.validation(f'"{name}" is not allowed to be empty')
+    return value
+
+
+def _email(fields: dict[str, Any], name: str, required: bool) -> str | None:
+    value = _string(fields, name, required)
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not is_email(value):
+        raise errors.validation(f'"{name}" must be a valid email')
+    return value
+
+
+def _addresses(fields: dict[str, Any], name: str, is_form: bool) -> tuple[str, ...]:
+    value = fields.get(name)
+    if value is None:
+        return ()
+    if isinstance(value, str) and is_form:
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]
+    if not isinstance(value, list):
+        raise errors.validation(f'"{name}" must be an array')
+    seen: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not is_email(item.strip()):
+            raise errors.validation(f'"{name}[{i}]" must be a valid email')
+        address = item.strip().lower()
+        if address in seen:
+            raise errors.validation(f'"{name}[{i}]" contains a duplicate value')
+        seen.append(address)
+    return tuple(seen)
+
+
+def empty_after_sanitising(text: str) -> bool:
+    """True when nothing a reader would see is left once script/style blocks and tags are removed
+    (an <img> counts as content)."""
+    kept = _DROPPED.sub("", text)
+    return not _TAG.sub("", kept).strip() and "<img" not in kept.lower()
+
+
+def parse_email(fields: dict[str, Any], is_form: bool, body_max_bytes: int) -> EmailRequest:
+    recipient = _email(fields, "recipient", True)
+    subject = _string(fields, "subject", True)
+    body = fields.get("body")
+    if not isinstance(body, str) or body == "" or len(body.encode("utf-8")) > body_max_bytes:
+        raise errors.validation(errors.BODY_LIMIT)
+    from_ = _string(fields, "from", False)
+    from_address = None
+    if from_ is not None:
+        from_address = address_of(from_)
+        if from_address is None:
+            raise errors.validation('"from" must be a valid email')
+    reply_to = _email(fields, "reply_to", False)
+    if "attachments" in fields:
+        raise errors.V1Error(400, "attachment_format", errors.ATTACHMENT_FORMAT)
+    classification = _string(fields, "classification", False)
+    if classification is not None:
+        classification = classification.upper()
+        if classification not in CLASSIFICATIONS:
+            raise errors.validation(f'"classification" must be one of [{", ".join(CLASSIFICATIONS)}]')
+    tag = _string(fields, "tag", False)
+    if tag is not None and len(tag) > 255:
+        raise errors.validation('"tag" length must be less than or equal to 255 characters long')
+    cc = _addresses(fields, "cc", is_form)
+    bcc = _addresses(fields, "bcc", is_form)
+    tracking = fields.get("disable_tracking", False)
+    if isinstance(tracking, str):
+        tracking = BOOLEAN.get(tracking.strip().lower(), tracking)
+    if not isinstance(tracking, bool):
+        raise errors.validation('"disable_tracking" must be a boolean')
+    for name in fields:
+        if name not in KNOWN:
+            raise errors.validation(f'"{name}" is not allowed')
+    if len(cc) + len(bcc) > MAX_CC_BCC:
+        raise errors.V1Error(400, "too_many_recipients", errors.TOO_MANY_RECIPIENTS)
+    assert recipient is not None and subject is not None
+    return EmailRequest(recipient=recipient, subject=subject, body=body, from_=from_, from_address=from_address,
+                        reply_to=reply_to, classification=classification, tag=tag, cc=cc, bcc=bcc,
+                        disable_tracking=tracking)

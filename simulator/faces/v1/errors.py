@@ -1,0 +1,64 @@
+"""v1 error bodies: {"code", "message"}, with the codes, HTTP statuses and texts of the real service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+UNAUTHENTICATED = "Unauthenticated request. Please try again with correct authentication"
+MALFORMED = "Malformed request body"
+RATE_LIMITED = "Too many requests. Please try again later."
+INTERNAL = "Internal Server Error."
+TOO_MANY_RECIPIENTS = "Maximum of 50 recipients allowed"
+BODY_LIMIT = "body is a required string whose size must be less than or equal to 1MB in UTF-8 encoding"
+BAD_FROM = ("Invalid 'from' email address, which must be either the default info@mail.postman.gov.sg or the "
+            "user's email (which requires setup with Postman team). Contact us to learn more.")
+UNVERIFIED_FROM = "From Address has not been verified. Contact us to learn more."
+BLACKLISTED = "Recipient email is blacklisted"
+ATTACHMENT_FORMAT = "Attachments must be sent via form-data"
+ATTACHMENT_DEFAULT_FROM = "Attachments are not allowed for Postman default from email address"
+ATTACHMENT_TOO_BIG = "Size of one or more attachments exceeds limit"
+ATTACHMENTS_TOO_BIG = "Cumulative attachment size exceeds limit"
+ATTACHMENT_TYPE = ("Error: One or more attachments may be an unsupported file type. "
+                   "Please check the attached files.")
+EMPTY_AFTER_SANITISING = "Message is invalid as the subject or body only contains invalid HTML tags."
+UNKNOWN_CREDENTIAL = "User credential cannot be found"
+BAD_TWILIO = "Invalid Twilio credentials"
+
+
+class V1Error(Exception):
+    """Raised by handlers; the face's middleware turns it into {"code", "message"}."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def validation(message: str) -> V1Error:
+    return V1Error(400, "api_validation", message)
+
+
+def malformed() -> V1Error:
+    return V1Error(400, "malformed", MALFORMED)
+
+
+def not_found(message: str) -> V1Error:
+    return V1Error(404, "not_found", message)
+
+
+def unauthenticated() -> V1Error:
+    return V1Error(401, "unauthenticated", UNAUTHENTICATED)
+
+
+def rate_limited() -> V1Error:
+    return V1Error(429, "rate_limit", RATE_LIMITED)
+
+
+def http_error(exc: web.HTTPException) -> V1Error:
+    """Router-level errors in the v1 shape (Express answers an unknown path or method with 404)."""
+    if exc.status in (404, 405):
+        return not_found("Not Found")
+    if exc.status == 413:
+        return V1Error(413, "attachment_limit", ATTACHMENTS_TOO_BIG)
+    return V1Error(exc.status, "http_error", exc.reason)
