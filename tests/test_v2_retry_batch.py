@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import aiohttp
 
 from tests.conftest import DEMO_CAMPAIGN, Sim
@@ -12,7 +14,7 @@ BASE = f"/api/v2/campaigns/{DEMO_CAMPAIGN}"
 
 def csv_form(text: str, field: str = "file") -> aiohttp.FormData:
     form = aiohttp.FormData()
-    form.add_field(field, text.encode(), filename="batch.csv", content_type="text/csv")
+    form.add_field(field, io.BytesIO(text.encode()), filename="batch.csv", content_type="text/csv")
     return form
 
 
@@ -151,3 +153,18 @@ async def test_batch_cap_is_configurable(make_sim) -> None:
     rows = "recipient,language,name,date\n" + "".join(f"659123{i:04d},english,N,1 Dec\n" for i in range(3))
     error = await error_of(await sim.client.post(f"{BASE}/batch/messages", headers=auth(), data=csv_form(rows)), 400)
     assert "at most 2 " in error["message"]
+
+
+async def test_uploads_above_the_app_body_limit_reach_the_face_and_the_file_cap_is_enforced(make_sim) -> None:
+    from tests.conftest import ROOT
+
+    sim = await make_sim()
+    padded = "recipient,language,name,date\n6591234567,english,Tan,1 Dec\n" + "\n" * 2_000_000  # > 1 MiB
+    response = await sim.client.post(f"{BASE}/batch/messages", headers=auth(), data=csv_form(padded))
+    assert response.status == 201
+    text = (ROOT / "scenarios.yaml").read_text()
+    text = text.replace("batch_max_rows: 20", "batch_max_rows: 20\n  batch_max_bytes: 999")
+    small = await make_sim(text)
+    error = await error_of(await small.client.post(f"{BASE}/batch/messages", headers=auth(),
+                                                   data=csv_form(padded[:5000])), 400)
+    assert error["message"] == "File too large, max file size is 40MB"
