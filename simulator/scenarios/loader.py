@@ -88,7 +88,8 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
     for key in data:
         close = difflib.get_close_matches(str(key), SCENARIO_KEYS, n=1, cutoff=0.8)
         if key not in SCENARIO_KEYS and close:
-            parser.error(str(key), f"unknown top-level key; did you mean {close[0]!r}?")
+            parser.error("", f"unknown top-level key [{str(key)!r}]; did you mean {close[0]!r}?",
+                         "keys other than version, mode, timelines, rules, defaults and faults are face sections")
     if parser.problems:
         details = locate(text, parser.problems)
         raise ScenarioError([d.render() for d in details], source, details)
@@ -497,7 +498,7 @@ class _Parser:
         effects = [k for k in ("error", "drop", "timeout") if item.get(k) not in (None, False)]
         if len(effects) > 1:
             self.error(where, f"give only one of {', '.join(effects)} (latency may go with any of them)")
-        if not effects and latency is None:
+        if not effects and "latency" not in item:
             self.error(where, "needs an effect: error (an HTTP status), latency, drop: true or timeout")
         schedule = [k for k in ("probability", "nth", "first", "every") if k in item]
         if len(schedule) > 1:

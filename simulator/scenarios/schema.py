@@ -33,7 +33,7 @@ def build_schema() -> dict[str, Any]:
     statuses = sorted({s for vocab in FLOWS.values() for s in vocab.statuses})
     duration = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
                 "description": "seconds: a number, or a string like \"500ms\", \"30s\", \"5m\", \"1h\""}
-    moment = {"oneOf": [{"$ref": "#/$defs/duration"}, {"type": "string", "format": "date-time"}],
+    moment = {"anyOf": [{"$ref": "#/$defs/duration"}, {"type": "string", "format": "date-time"}],
               "description": "an offset from the scenario start (+0s, +10m) or an ISO 8601 time"}
     recipient = {"type": "string", "description": "quote phone numbers: YAML reads +6591234567 as an integer"}
     outcome_refs = {"timeline": {"type": "string"}, "steps": {"$ref": "#/$defs/steps"}}
