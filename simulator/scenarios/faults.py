@@ -123,11 +123,12 @@ class FaultState:
         return decision
 
 
-def error_response(fault: FaultSpec, status: int, request: web.Request, engine: Engine) -> web.Response:
+def error_response(fault: FaultSpec, status: int, request: web.Request, engine: Engine,
+                   names: tuple[str, ...] = ()) -> web.Response:
     """The HTTP error in the shape of the face the path belongs to."""
     face = fault.face or face_of(request.path)
     retry_after = fault.retry_after or 1
-    headers = {FAULT_HEADER: fault.name}
+    headers = {FAULT_HEADER: ", ".join(names or (fault.name,))}
     if status in (429, 503):
         headers["Retry-After"] = str(retry_after)
     body: dict[str, Any]
@@ -186,6 +187,6 @@ def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...]
         if fault.drop:
             return await drop_connection(request)
         assert fault.status is not None
-        return error_response(fault, fault.status, request, engine)
+        return error_response(fault, fault.status, request, engine, decision.names)
 
     return faults
