@@ -129,6 +129,15 @@ def test_numbers_shows_weights_and_sequences(capsys: pytest.CaptureFixture[str])
     assert main(["numbers", "--scenarios", str(ROOT / "scenarios" / "email-bounce-storm.yaml")]) == 0
     out = capsys.readouterr().out
     assert "bounce@simulator.amazonses.com" in out and "40%: BOUNCED Hard bounce/General" in out
+    assert main(["numbers", "--scenarios", str(ROOT / "scenarios" / "rate-limit-pressure.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "v2 POST: http_429, every 10th request, 3 in a row" in out
+    assert "qlara: http_429, requests [3, 4]" in out
+
+
+def test_validate_takes_several_files(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", *map(str, PACKS)]) == 0
+    assert capsys.readouterr().out.count(": OK") == len(PACKS)
 
 
 def test_published_schema_is_up_to_date() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.core.models import Plan
 from simulator.scenarios.loader import ScenarioError, load_config
-from simulator.scenarios.model import Match, Outcome, Rule, SimConfig
+from simulator.scenarios.model import FaultSpec, Match, Outcome, Rule, SimConfig
 from simulator.scenarios.summary import describe_plan
 from simulator.scenarios.vocabulary import FLOWS, flows_for
 
@@ -17,7 +17,7 @@ from simulator.scenarios.vocabulary import FLOWS, flows_for
 def register(commands: Any) -> None:
     """Add the subcommands to the CLI's subparsers; each sets `run`."""
     validate = commands.add_parser("validate", help="check a scenarios file: exit 0, or list its errors")
-    validate.add_argument("file", help="the scenarios YAML file")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenarios YAML file(s)")
     validate.set_defaults(run=validate_command)
     numbers = commands.add_parser("numbers", help="print every magic number and address with its outcome")
     numbers.add_argument("--scenarios", default=os.environ.get("POSTMAN_SIM_SCENARIOS", "scenarios.yaml"),
@@ -43,13 +43,16 @@ def _load(path: str) -> SimConfig | int:
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    config = _load(args.file)
-    if isinstance(config, int):
-        return config
-    scenarios = config.scenarios
-    print(f"{args.file}: OK (version {scenarios.version}, {len(scenarios.rules)} rule(s), "
-          f"{len(scenarios.defaults)} default(s), {len(config.faults)} fault(s))")
-    return 0
+    worst = 0
+    for path in args.files:
+        config = _load(path)
+        if isinstance(config, int):
+            worst = max(worst, config)
+            continue
+        scenarios = config.scenarios
+        print(f"{path}: OK (version {scenarios.version}, {len(scenarios.rules)} rule(s), "
+              f"{len(scenarios.defaults)} default(s), {len(config.faults)} fault(s))")
+    return worst
 
 
 def numbers_command(args: argparse.Namespace) -> int:
@@ -111,4 +114,25 @@ def numbers_text(config: SimConfig) -> str:
             out.append(f"  {key:<{width}}  {outcomes[0]}   [{note}]")
             out += [f"  {'':<{width}}  {line}" for line in outcomes[1:]]
         out.append("")
+    if config.faults:
+        out.append("API faults")
+        out += [f"  {_fault_text(fault)}" for fault in config.faults]
     return "\n".join(out).rstrip() or "no rules and no defaults"
+
+
+def _fault_text(fault: FaultSpec) -> str:
+    scope = " ".join(part for part in (
+        fault.face, "/".join(sorted(fault.methods)) if fault.methods else None, fault.path,
+        f"tenant {fault.tenant}" if fault.tenant else None) if part) or "every request"
+    if fault.nth is not None:
+        when = f"requests {sorted(fault.nth)}"
+    elif fault.first is not None:
+        when = f"first {fault.first} request(s)"
+    elif fault.every is not None:
+        when = f"every {fault.every}th request" + (f", {fault.burst} in a row" if fault.burst > 1 else "")
+    elif fault.probability is not None:
+        when = f"{fault.probability * 100:g} % of requests"
+    else:
+        when = "every request"
+    window = " (time window)" if fault.active is not None else ""
+    return f"{scope}: {fault.kind}, {when}{window}   [fault \"{fault.name}\"]"
