@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from simulator.clock import ManualClock
 from simulator.core.engine import Engine
-from simulator.scenarios import parse_config
+from simulator.scenarios import ScenarioError, parse_config
 from tests.conftest import DEMO_CAMPAIGN, START, Sim, SimFactory
 from tests.scenarios_helpers import DELIVERED, history, statuses, with_campaign
 from tests.v2_helpers import auth, get_message, send_ok
@@ -249,3 +251,25 @@ rules:
     first = engine.scenarios.plan("v2", "sms", "t", "6591111111", "", engine.plan_state)
     second = engine.scenarios.plan("v2", "sms", "t", "6591111111", "", engine.plan_state)
     assert first is second and first.rule == "flaky number"
+
+
+async def test_a_rule_on_channel_alone_applies_to_every_face_of_that_channel(make_sim: SimFactory) -> None:
+    sim = await make_sim(with_campaign("""
+rules:
+  - name: all whatsapp
+    match: {channel: whatsapp, recipient: "6580000000"}
+    steps: [{after: 1, status: SENT}, {after: 1, status: DELIVERED}]
+"""))
+    for face in ("v1", "qlara"):
+        message = sim.engine.accept(face=face, channel="whatsapp", tenant="t", recipient="+6580000000", payload={})
+        assert message.attempt.plan.rule == "all whatsapp"
+    await sim.advance(2)
+    assert [m.status for m in sim.engine.store.all()] == ["DELIVERED", "DELIVERED"]
+
+
+def test_a_face_less_rule_must_suit_every_flow_it_reaches() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_config("rules:\n  - {match: {channel: sms}, steps: [{status: DELIVERED}]}\n")
+    problem = caught.value.details[0]
+    assert "'DELIVERED' is not a v2.sms status" in problem.message
+    assert problem.hint is not None and "add face:" in problem.hint

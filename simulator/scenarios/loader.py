@@ -336,10 +336,14 @@ class _Parser:
             match = self._match(f"{where}.match", item.get("match") or {})
             leaves: list[tuple[str, Timeline]] = []
             outcome = self._outcome(where, item, timelines, name, leaves)
-            if match.face is None:
-                self.error(f"{where}.match", "name the face (v2, v1 or qlara): statuses differ between faces")
-            else:
-                self._check_vocabulary(flows_for(match.face, match.channel), leaves)
+            # A rule without a face applies to every flow of its channel (or to all flows), so its
+            # steps must be valid in each: e.g. {channel: whatsapp} with SENT, DELIVERED (v1 and Qlara).
+            before = len(self.problems)
+            self._check_vocabulary(flows_for(match.face, match.channel), leaves)
+            if match.face is None and len(self.problems) > before:
+                self.problems[before:] = [(w, t, h or "this rule names no face, so it applies to "
+                                           f"{', '.join(flows_for(None, match.channel))}; add face: to "
+                                           "restrict it") for w, t, h in self.problems[before:]]
             plan, dynamic = self._static(outcome, name)
             timeline = str(item["timeline"]) if "timeline" in item else None
             active = self._window(f"{where}.active", item["active"]) if "active" in item else None
