@@ -175,3 +175,10 @@ def test_schema_and_loader_reject_the_same_mistakes(text: str) -> None:
         jsonschema.validate(yaml.safe_load(text), schema)
     with pytest.raises(ScenarioError):
         parse_config(text)
+
+
+def test_rules_may_carry_keys_for_faces_but_misspelt_known_keys_are_errors() -> None:
+    config = parse_config("rules:\n  - {match: {face: v2}, steps: [], webhook_delay: 5}\n")
+    assert config.scenarios.rules[0].name == "rules[0]"
+    error = problems_of("rules:\n  - {match: {face: v2}, steps: [], actve: {from: +1m}}\n")
+    assert "did you mean 'actve' -> 'active'?" in error.details[0].message

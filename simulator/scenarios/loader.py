@@ -331,7 +331,10 @@ class _Parser:
             if not isinstance(item, Mapping):
                 self.error(where, "a rule must be a mapping with name, match and timeline/steps")
                 continue
-            self.unknown(where, item, RULE_KEYS, "a rule")
+            # Other keys are left to faces that extend rules; only misspelt known keys are errors.
+            misspelt = {k for k in set(item) - RULE_KEYS if difflib.get_close_matches(str(k), RULE_KEYS, 1, 0.6)}
+            if misspelt:
+                self.unknown(where, {k: None for k in misspelt}, RULE_KEYS, "a rule")
             name = str(item.get("name") or where)
             match = self._match(f"{where}.match", item.get("match") or {})
             leaves: list[tuple[str, Timeline]] = []

@@ -64,7 +64,8 @@ def build_schema() -> dict[str, Any]:
         }),
         "rule": _object({"name": {"type": "string"}, "description": {"type": "string"},
                          "match": {"$ref": "#/$defs/match"}, "active": {"$ref": "#/$defs/window"},
-                         **outcome_props}, ["match"], **_one_of_keys(["timeline", "steps", "outcomes", "sequence"])),
+                         **outcome_props}, ["match"], **_one_of_keys(["timeline", "steps", "outcomes", "sequence"]))
+        | {"additionalProperties": True},  # faces may extend rules; the loader flags misspelt keys only
         "default": {"oneOf": [{"type": "string"}, _object(
             outcome_props, None, **_one_of_keys(["timeline", "steps", "outcomes", "sequence"]))]},
         "latency": {"oneOf": [
