@@ -40,3 +40,78 @@ async def test_bad_admin_body_is_a_400_not_a_500(sim: Sim) -> None:
     assert response.status == 400
     response = await sim.client.post("/_sim/clock/advance", json={"seconds": "ten"})
     assert response.status == 400
+
+
+async def _send(sim: Sim, campaign: str, key: str, recipient: str = "6591234567") -> str:
+    body = {"recipient": recipient, "language": "english", "values": {"body": "x"}}
+    response = await sim.client.post(f"/api/v2/campaigns/{campaign}/messages",
+                                     headers={"Authorization": f"Bearer {key}"}, json=body)
+    assert response.status == 201, await response.text()
+    message_id: str = (await response.json())["id"]
+    return message_id
+
+
+CAMPAIGN_A = "campaign_aaaaaaaa-0000-4000-8000-000000000001"
+CAMPAIGN_B = "campaign_bbbbbbbb-0000-4000-8000-000000000002"
+
+
+async def test_reset_one_tenant_keeps_the_others(sim: Sim) -> None:
+    a = await _send(sim, CAMPAIGN_A, "key_test_a")
+    b = await _send(sim, CAMPAIGN_B, "key_test_b")
+    response = await sim.client.post("/_sim/reset", json={"tenant": CAMPAIGN_A})
+    assert (await response.json())["removed"] == 1
+    assert (await sim.client.get(f"/_sim/messages/{a}")).status == 404
+    assert (await sim.client.get(f"/_sim/messages/{b}")).status == 200
+    await sim.advance(60)  # the removed message's pending transitions do nothing
+    assert (await (await sim.client.get(f"/_sim/messages/{b}")).json())["status"] == "success"
+
+
+async def test_reset_all_forgets_everything_and_restarts_ids_from_the_seed(sim: Sim) -> None:
+    first = await _send(sim, CAMPAIGN_A, "key_test_a")
+    response = await sim.client.post("/_sim/reset")
+    assert (await response.json())["removed"] == 1
+    journal = await (await sim.client.get("/_sim/messages")).json()
+    assert journal["total"] == 0
+    assert await _send(sim, CAMPAIGN_A, "key_test_a") == first
+
+
+async def test_journal_filters_across_tenants_and_statuses(sim: Sim) -> None:
+    await _send(sim, CAMPAIGN_A, "key_test_a", "6511111111")
+    await _send(sim, CAMPAIGN_A, "key_test_a", "6591234567")
+    await _send(sim, CAMPAIGN_B, "key_test_b", "6591234567")
+    await sim.advance(60)
+    journal = await (await sim.client.get("/_sim/messages", params={"status": "failure"})).json()
+    assert [m["recipient"] for m in journal["data"]] == ["6511111111"]
+    assert journal["data"][0]["attempts"][0]["history"][-1]["error"]["code"] == "recipient_invalid"
+    journal = await (await sim.client.get("/_sim/messages", params={"recipient": "6591234567",
+                                                                    "tenant": CAMPAIGN_B})).json()
+    assert journal["total"] == 1 and journal["data"][0]["face"] == "v2"
+    journal = await (await sim.client.get("/_sim/messages", params={"face": "v2", "limit": "2"})).json()
+    assert journal["total"] == 3 and len(journal["data"]) == 2 and journal["hasMore"] is True
+
+
+async def test_forcing_a_status_is_recorded_and_stops_the_plan(sim: Sim) -> None:
+    message_id = await _send(sim, CAMPAIGN_A, "key_test_a")
+    response = await sim.client.post(f"/_sim/messages/{message_id}/status", json={
+        "status": "failure", "error": {"type": "delivery_error", "code": "routing_error"}})
+    assert response.status == 200
+    await sim.advance(60)
+    message = await (await sim.client.get(f"/api/v2/campaigns/{CAMPAIGN_A}/messages/{message_id}",
+                                          headers={"Authorization": "Bearer key_test_a"})).json()
+    assert message["latestStatus"] == "failure"
+    assert message["attempts"][0]["error"] == {"type": "delivery_error", "code": "routing_error"}
+    journal = await (await sim.client.get(f"/_sim/messages/{message_id}")).json()
+    assert journal["attempts"][0]["history"][-1]["forced"] is True
+    bad = await sim.client.post(f"/_sim/messages/{message_id}/status", json={"status": "DELIVERED"})
+    assert bad.status == 400
+    missing = await sim.client.post("/_sim/messages/nope/status", json={"status": "success"})
+    assert missing.status == 404
+
+
+async def test_dashboard_page_is_served_and_uses_only_the_public_api(sim: Sim) -> None:
+    response = await sim.client.get("/_sim/dashboard")
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    page = await response.text()
+    assert "/_sim/messages" in page and "/_sim/clock/advance" in page
+    assert "http://" not in page and "https://" not in page  # no CDN: works offline

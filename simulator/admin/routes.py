@@ -15,6 +15,7 @@ from simulator.clock import SystemClock
 from simulator.core.engine import Engine
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc, parse_iso
+from simulator.dashboard import dashboard
 from simulator.faces.common import BadBody, read_json_object
 from simulator.scenarios.reload import add_routes as add_scenario_routes
 from simulator.scenarios.vocabulary import FLOWS
@@ -221,5 +222,6 @@ def create_admin() -> web.Application:
     app.router.add_get("/messages", list_messages)
     app.router.add_get("/messages/{id}", get_message)
     app.router.add_post("/messages/{id}/status", force_status)
+    app.router.add_get("/dashboard", dashboard)
     add_scenario_routes(app)
     return app

@@ -398,11 +398,12 @@ class _Parser:
 
     def _recipient(self, where: str, value: Any) -> str:
         if isinstance(value, int) and not isinstance(value, bool):
-            self.error(where, f"YAML reads this phone number as the integer {value}",
+            self.error(where, f"quote this value: YAML reads this phone number as the integer {value}",
                        f"quote this phone number: YAML reads +{value} as an integer; write \"+{value}\"")
             return str(value)
         if isinstance(value, bool) or not isinstance(value, str):
-            self.error(where, f"YAML reads this value as a {type(value).__name__} ({value!r}), not a string",
+            self.error(where, f"quote this value: YAML reads it as a {type(value).__name__} ({value!r}), "
+                       "not a string",
                        "quote it: a phone number like +6591234567 must be written \"+6591234567\"")
             return str(value)
         return normalise_recipient(value)

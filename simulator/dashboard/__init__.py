@@ -1,0 +1,13 @@
+"""A live web dashboard at /_sim/dashboard: one static page that polls the public /_sim API."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from aiohttp import web
+
+_PAGE = files(__package__).joinpath("index.html").read_text(encoding="utf-8")
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    return web.Response(text=_PAGE, content_type="text/html")

@@ -1,0 +1,38 @@
+"""The real clock (sped up): messages move by themselves, driven by the scheduler's background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from simulator import SystemClock, create_app
+from tests.conftest import DEMO_CAMPAIGN, DEMO_KEY, default_config
+
+
+async def test_real_clock_moves_messages_without_being_advanced(aiohttp_client) -> None:
+    app = create_app(default_config(), clock=SystemClock(speed=200.0), seed=1)
+    client = await aiohttp_client(app)
+    headers = {"Authorization": f"Bearer {DEMO_KEY}"}
+    response = await client.post(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages", headers=headers, json={
+        "recipient": "6591234567", "language": "english", "values": {"name": "a", "date": "b"}})
+    message_id = (await response.json())["id"]
+    deadline = time.monotonic() + 5
+    status = "created"
+    while status != "success" and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)  # 6 simulated seconds take 30 ms at speed 200
+        body = await (await client.get(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages/{message_id}",
+                                       headers=headers)).json()
+        status = body["latestStatus"]
+    assert status == "success"
+    clock = await (await client.get("/_sim/clock")).json()
+    assert clock["kind"] == "real" and clock["speed"] == 200.0
+
+
+async def test_real_clock_can_be_jumped_and_sped_up(aiohttp_client) -> None:
+    app = create_app(default_config(), clock=SystemClock(speed=1.0), seed=1)
+    client = await aiohttp_client(app)
+    before = (await (await client.get("/_sim/clock")).json())["epoch"]
+    after = (await (await client.post("/_sim/clock/advance", json={"seconds": 3600})).json())["epoch"]
+    assert after - before >= 3600
+    response = await client.post("/_sim/clock/speed", json={"speed": 60})
+    assert (await response.json())["speed"] == 60
