@@ -273,3 +273,29 @@ def test_a_face_less_rule_must_suit_every_flow_it_reaches() -> None:
     problem = caught.value.details[0]
     assert "'DELIVERED' is not a v2.sms status" in problem.message
     assert problem.hint is not None and "add face:" in problem.hint
+
+
+async def test_daily_hours_window_in_singapore_time_wrapping_midnight(make_sim: SimFactory) -> None:
+    sim = await make_sim(with_campaign(f"""
+timelines:
+  ok: {DELIVERED}
+rules:
+  - name: night
+    match: {{face: v2}}
+    active: {{hours: "23:00-01:00"}}
+    steps: [{{after: 1, status: failure, error: {{type: delivery_error, code: routing_error}}}}]
+defaults:
+  v2.sms: ok
+"""))
+    # START is 08:00 SGT: outside; 23:30 SGT is 15.5 h later; 01:00 SGT ends it.
+    assert await final_error(sim, "6591234567") == ("success", None)
+    await sim.advance(START + 15.5 * 3600 - sim.clock.now())
+    assert await final_error(sim, "6591234567") == ("failure", "routing_error")
+    await sim.advance(START + 17 * 3600 - sim.clock.now())
+    assert await final_error(sim, "6591234567") == ("success", None)
+
+
+def test_unquoted_clock_time_gets_a_hint() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_config("rules:\n  - {match: {face: v2}, steps: [], active: {hours: 08:00}}\n")
+    assert caught.value.details[0].hint == "quote it: YAML reads an unquoted 08:00 as the number 480"

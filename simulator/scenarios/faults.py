@@ -171,7 +171,7 @@ def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...]
         decision = state.decide(specs, engine, request.method, request.path, tenant_of(request))
         if not decision.names:
             return await handler(request)
-        log.info("fault(s) %s on %s %s", ", ".join(decision.names), request.method, request.path)
+        log.debug("fault(s) %s on %s %s", ", ".join(decision.names), request.method, request.path)
         if decision.latency > 0:
             await asyncio.sleep(decision.latency)
         fault = decision.fault

@@ -41,7 +41,8 @@ OUTCOME_KEYS = {"timeline", "steps", "outcomes", "sequence"}
 RULE_KEYS = {"name", "match", "active", "description"} | OUTCOME_KEYS
 WEIGHTED_KEYS = {"weight", "name", "timeline", "steps"}
 SEQUENCE_KEYS = {"repeat", "name", "timeline", "steps", "outcomes"}
-WINDOW_KEYS = {"from", "until"}
+WINDOW_KEYS = {"from", "until", "hours"}
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 FAULT_KEYS = {"name", "description", "match", "error", "latency", "drop", "timeout", "probability", "nth",
               "first", "every", "burst", "processed", "retry_after", "active"}
 FAULT_MATCH_KEYS = {"face", "method", "path", "tenant"}
@@ -415,6 +416,7 @@ class _Parser:
             return None
         self.unknown(where, raw, WINDOW_KEYS, "a window")
         values: dict[str, float | None] = {"start": None, "until": None, "start_at": None, "until_at": None}
+        hours = self._hours(f"{where}.hours", raw["hours"]) if "hours" in raw else None
         for key, rel, absolute in (("from", "start", "start_at"), ("until", "until", "until_at")):
             value = raw.get(key)
             if value is None:
@@ -434,7 +436,17 @@ class _Parser:
             except ValueError:
                 self.error(f"{where}.{key}", f"must be an offset like +0s, +10m (from the scenario start) or an "
                            f"ISO 8601 time, not {value!r}")
-        return Window(**values)
+        return Window(**values, hours=hours)
+
+    def _hours(self, where: str, value: Any) -> tuple[float, float] | None:
+        found = _HOURS.match(value) if isinstance(value, str) else None
+        if found:
+            h1, m1, h2, m2 = (int(g) for g in found.groups())
+            if h1 <= 24 and h2 <= 24 and m1 < 60 and m2 < 60:
+                return float(h1 * 3600 + m1 * 60), float(h2 * 3600 + m2 * 60)
+        self.error(where, f"must be a daily range of Singapore time like \"08:00-10:00\", not {value!r}",
+                   "quote it: YAML reads an unquoted 08:00 as the number 480")
+        return None
 
     def _defaults(self, raw: Any, timelines: Mapping[str, Timeline]) -> tuple[dict[str, Plan], dict[str, Outcome]]:
         if not isinstance(raw, Mapping):

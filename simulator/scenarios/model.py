@@ -57,12 +57,23 @@ class Window:
     until: float | None = None
     start_at: float | None = None    # absolute epoch seconds
     until_at: float | None = None
+    hours: tuple[float, float] | None = None  # daily, seconds after midnight Singapore time (may wrap)
 
     def contains(self, now: float, started_at: float) -> bool:
         offset = now - started_at
         return ((self.start is None or offset >= self.start) and (self.until is None or offset < self.until)
                 and (self.start_at is None or now >= self.start_at)
-                and (self.until_at is None or now < self.until_at))
+                and (self.until_at is None or now < self.until_at)
+                and (self.hours is None or self._in_hours(now)))
+
+    def _in_hours(self, now: float) -> bool:
+        assert self.hours is not None
+        start, end = self.hours
+        of_day = (now + SGT_OFFSET) % 86400
+        return start <= of_day < end if start <= end else (of_day >= start or of_day < end)
+
+
+SGT_OFFSET = 8 * 3600  # Singapore has no daylight saving time
 
 
 class PlanState:

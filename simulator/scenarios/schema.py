@@ -49,7 +49,9 @@ def build_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {
         "duration": duration,
         "moment": moment,
-        "window": _object({"from": {"$ref": "#/$defs/moment"}, "until": {"$ref": "#/$defs/moment"}}),
+        "window": _object({"from": {"$ref": "#/$defs/moment"}, "until": {"$ref": "#/$defs/moment"},
+                           "hours": {"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$",
+                                     "description": "daily, Singapore time, e.g. \"08:00-10:00\""}}),
         "error": _object({k: {"type": "string"} for k in sorted(loader.ERROR_KEYS)}, ["code"]),
         "step": _object({"after": {"$ref": "#/$defs/duration"}, "jitter": {"$ref": "#/$defs/duration"},
                          "status": {"enum": statuses}, "error": {"$ref": "#/$defs/error"}}, ["status"]),
