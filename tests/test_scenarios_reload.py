@@ -90,6 +90,7 @@ async def test_reload_from_the_request_body(make_sim: SimFactory) -> None:
     response = await sim.client.post("/_sim/scenarios/reload", data=FAST_FAILURE.encode(),
                                      headers={"Content-Type": "application/yaml"})
     assert response.status == 200, await response.text()
+    assert (await response.json())["loadedFrom"] == "request body"
     created = await send_ok(sim)
     await sim.advance(2)
     assert (await get_message(sim, created["id"]))["latestStatus"] == "failure"

@@ -37,6 +37,7 @@ class ScenarioRuntime:
         self.path = Path(config.source) if config.source and Path(config.source).is_file() else None
         self.loaded_at = engine.clock.now()
         self.reloads = 0
+        self.loaded_from = "file" if self.path is not None else "config"
         self.last_error: dict[str, Any] | None = None
         self.poll_interval = 1.0
         self.fault_state = FaultState(engine.seed)
@@ -72,6 +73,9 @@ class ScenarioRuntime:
                     raise ScenarioError(["there is no scenarios file to reload; POST the YAML as the body"], source)
                 self._stamp = self._stat()
                 text = self.path.read_text(encoding="utf-8")
+                text_from_file = True
+            else:
+                text_from_file = False
             config = parse_config(text, source=source)
         except (ScenarioError, OSError, UnicodeDecodeError) as exc:
             problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
@@ -84,7 +88,8 @@ class ScenarioRuntime:
         self.engine.scenarios = config.scenarios
         self.engine.plan_state.restart()
         self.fault_state.restart()
-        self.loaded_at = now
+        self.loaded_at = self.engine.plan_state.started_at
+        self.loaded_from = "file" if text_from_file else "request body"
         self.reloads += 1
         self.last_error = None
         log.info("scenarios reloaded (%s): %d rule(s), %d fault(s)", origin, len(config.scenarios.rules),
@@ -105,6 +110,7 @@ class ScenarioRuntime:
             "version": scenarios.version,
             "mode": self.config.mode,
             "loadedAt": iso_utc(self.loaded_at),
+            "loadedFrom": self.loaded_from,
             "startedAt": iso_utc(self.engine.plan_state.started_at),
             "reloads": self.reloads,
             "hotReload": self.path is not None,
