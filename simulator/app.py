@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from simulator import webhooks
 from simulator.admin import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import v2
+from simulator.faces.qlara import QLARA_FACE
+from simulator.faces.qlara import create_face as create_qlara
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
@@ -20,6 +23,7 @@ SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
 # Where each face lives; the CLI prints these as base URLs.
 FACE_PREFIXES = {"Postman v2": "/api/v2"}
+FACE_PREFIXES["Qlara"] = "/api"  # /api/message-server and /api/partner-gateway/v1
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:
@@ -29,9 +33,19 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app[ENGINE] = engine
     app[CONFIG] = config
     app.add_subapp("/api/v2", v2.create_face(engine, config))
+    qlara_app = create_qlara(engine, config)
+    app[QLARA_FACE] = qlara_app[QLARA_FACE]  # read by /_sim/qlara/inbound and webhook wiring
+    app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
+    dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
+    engine.events.subscribe(dispatcher.on_status)
+    engine.on_reset(dispatcher.on_reset)
+    app[webhooks.DISPATCHER] = dispatcher
+    app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
+    app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))
+    app.cleanup_ctx.append(webhooks.dispatcher_lifecycle)
     return app
 
 

@@ -14,6 +14,7 @@ from simulator.app import FACE_PREFIXES, create_app
 from simulator.clock import Clock, ManualClock, SystemClock
 from simulator.scenarios import ScenarioError, SimConfig, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
+from simulator.webhooks import cli as webhooks_cli
 
 
 def _env(name: str, default: str) -> str:
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
                        help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
     register_scenario_commands(commands)  # validate FILE, numbers
+    webhooks_cli.add_serve_flags(serve)
+    webhooks_cli.add_sink_command(commands)
     return parser
 
 
@@ -44,6 +47,7 @@ def _banner(config: SimConfig, base: str) -> str:
     lines = [f"postman-sim listening on {base}"]
     lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
+    lines.append(f"  {'Webhooks':<12} {base}/_sim/webhooks  (sink for QA: {base}/_sim/sink)")
     campaigns = config.section("v2").get("campaigns") or []
     if campaigns and campaigns[0].get("keys"):
         campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
@@ -69,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    config = webhooks_cli.apply_serve_flags(config, args)
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
     try:
         app = create_app(config, clock=clock, seed=args.seed)
@@ -88,4 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     if args.command == "serve":
         return serve(args)
+    if args.command == "sink":
+        return webhooks_cli.run_sink(args)
     return 2  # argparse rejects unknown commands before this

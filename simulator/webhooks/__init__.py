@@ -1,0 +1,17 @@
+"""Status webhooks: subscriptions, formats, signing, retried delivery, the delivery log and a sink.
+
+How a face adds its own subscription (e.g. Qlara's per-company registration):
+    dispatcher = request.config_dict[DISPATCHER]
+    dispatcher.set_subscription(f"qlara:{company}", {"url": url, "format": "qlara", "faces": ["qlara"],
+                                "channels": ["whatsapp", "sms"], "tenant": company}, source="qlara")
+"""
+
+from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
+from simulator.webhooks.lifecycle import dispatcher_lifecycle
+from simulator.webhooks.routes import create_webhook_admin
+from simulator.webhooks.sink import create_sink_app
+from simulator.webhooks.state import DISPATCHER
+from simulator.webhooks.subscription import Subscription, SubscriptionError
+
+__all__ = ["DISPATCHER", "Conflict", "Dispatcher", "NotFound", "Subscription", "SubscriptionError",
+           "create_sink_app", "create_webhook_admin", "dispatcher_lifecycle"]

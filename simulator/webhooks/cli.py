@@ -1,0 +1,60 @@
+"""The webhook parts of the command line: serve's --webhook-* flags and the `sink` command."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from typing import Any
+
+from aiohttp import web
+
+from simulator.clock import SystemClock
+from simulator.scenarios.model import SimConfig
+from simulator.webhooks.formats import FORMATS
+from simulator.webhooks.sink import create_sink_app
+
+
+def add_serve_flags(serve: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    serve.add_argument("--webhook-url", action="append", default=[u for u in [env("POSTMAN_SIM_WEBHOOK_URL")] if u],
+                       metavar="URL", help="send status webhooks here; repeatable (POSTMAN_SIM_WEBHOOK_URL)")
+    serve.add_argument("--webhook-format", choices=sorted(FORMATS), default=env("POSTMAN_SIM_WEBHOOK_FORMAT"),
+                       help="payload format for --webhook-url (default chuanglan) (POSTMAN_SIM_WEBHOOK_FORMAT)")
+    serve.add_argument("--webhook-secret", default=env("POSTMAN_SIM_WEBHOOK_SECRET"), metavar="S",
+                       help="meta: app secret for X-Hub-Signature-256; other formats: a whsec_ Standard Webhooks "
+                            "secret (POSTMAN_SIM_WEBHOOK_SECRET)")
+
+
+def apply_serve_flags(config: SimConfig, args: argparse.Namespace) -> SimConfig:
+    """The config with one subscription per --webhook-url added to its `webhooks:` section."""
+    if not args.webhook_url:
+        return config
+    specs: list[dict[str, Any]] = []
+    for url in args.webhook_url:
+        spec: dict[str, Any] = {"url": url}
+        if args.webhook_format:
+            spec["format"] = args.webhook_format
+        if args.webhook_secret:
+            spec["secret"] = args.webhook_secret
+        specs.append(spec)
+    section = {**config.section("webhooks"), "from_cli": specs}
+    return dataclasses.replace(config, sections={**config.sections, "webhooks": section})
+
+
+def add_sink_command(commands: Any) -> None:
+    sink = commands.add_parser("sink", help="run a webhook sink that records and shows what it receives")
+    sink.add_argument("--host", default="127.0.0.1", help="address to bind")
+    sink.add_argument("--port", type=int, default=18080, help="port")
+    sink.add_argument("--secret", default=None, help="check X-Hub-Signature-256 / webhook-signature with this")
+    sink.add_argument("--verify-token", default=None, help="answer Meta's hub.challenge only for this token")
+    sink.add_argument("--keep", type=int, default=1000, help="how many requests to keep")
+
+
+def run_sink(args: argparse.Namespace) -> int:
+    app = create_sink_app(SystemClock(), secret=args.secret, verify_token=args.verify_token, limit=args.keep)
+    base = f"http://{args.host}:{args.port}"
+    banner = (f"postman-sim webhook sink on {base}\n  POST anything to {base}/ (add ?status=503 to fail)\n"
+              f"  see it:  curl -s {base}/\n  clear:   curl -s -X DELETE {base}/")
+    web.run_app(app, host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    return 0

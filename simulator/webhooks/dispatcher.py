@@ -1,0 +1,434 @@
+"""The webhook dispatcher: turns status changes into events and delivers them on the simulated clock.
+
+`on_status` runs inline on the engine's event bus, so it only renders, stores and schedules; the
+HTTP work runs later as scheduler jobs (awaited by `advance` on the manual clock, background tasks on
+the real one), at most `max_in_flight` at a time, the rest waiting their turn. Every event keeps its
+id and its exact body bytes on every attempt; after the last scheduled attempt it is a dead letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Iterable, Mapping
+from functools import partial
+from itertools import count
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from simulator.core.engine import Engine
+from simulator.core.events import StatusEvent
+from simulator.scenarios.model import SimConfig
+from simulator.webhooks.canonical import canonical_status
+from simulator.webhooks.delivery import classify, request
+from simulator.webhooks.formats import FORMATS, Rendering
+from simulator.webhooks.records import AttemptRecord, WebhookEvent
+from simulator.webhooks.retry import parse_retry_after
+from simulator.webhooks.signing import meta_signature, standard_signature
+from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
+
+log = logging.getLogger("postman_sim.webhooks")
+
+SECTION_KEYS = {"subscriptions", "defaults", "max_in_flight", "log_limit", "event_limit", "from_cli"}
+DEFAULT_MAX_IN_FLIGHT = 16
+DEFAULT_LOG_LIMIT = 20_000
+DEFAULT_EVENT_LIMIT = 100_000
+DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulated second later
+
+
+def _rng(seed: int | None) -> random.Random:
+    """Seeded apart from the engine's ids (same seed, different stream), so event ids never echo them."""
+    return random.Random(f"postman-sim webhooks {seed}") if seed is not None else random.Random()
+
+
+class NotFound(LookupError):
+    """No such subscription or event."""
+
+
+class Conflict(RuntimeError):
+    """The request clashes with the current state (duplicate id, disabled subscription)."""
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 log_limit: int = DEFAULT_LOG_LIMIT, event_limit: int = DEFAULT_EVENT_LIMIT,
+                 defaults: Mapping[str, Any] | None = None) -> None:
+        self.engine = engine
+        self.max_in_flight = max_in_flight
+        self.event_limit = event_limit
+        self.defaults = dict(defaults or {})
+        self._rng = _rng(engine.seed)
+        self._subs: dict[str, Subscription] = {}
+        self._sub_ids = count(1)
+        self._events: dict[str, WebhookEvent] = {}
+        self._dead: dict[str, WebhookEvent] = {}
+        self._log: deque[AttemptRecord] = deque(maxlen=log_limit)
+        self._log_ids = count(1)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._verify_locks: dict[str, asyncio.Lock] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._running = 0     # jobs handed to the scheduler and not finished yet
+        self._in_flight = 0   # attempts holding a slot
+        self._closed = False
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, engine: Engine, config: SimConfig) -> Dispatcher:
+        """Read `webhooks:` from the scenarios file; ValueError (with every problem) if it is wrong."""
+        section = config.section("webhooks")
+        problems = [f"webhooks: unknown key {k!r}; known: {sorted(SECTION_KEYS - {'from_cli'})}"
+                    for k in section if k not in SECTION_KEYS]
+        options = {}
+        for key, default in (("max_in_flight", DEFAULT_MAX_IN_FLIGHT), ("log_limit", DEFAULT_LOG_LIMIT),
+                             ("event_limit", DEFAULT_EVENT_LIMIT)):
+            value = section.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"webhooks.{key}: must be a whole number >= 1")
+                value = default
+            options[key] = value
+        defaults = section.get("defaults") or {}
+        if not isinstance(defaults, Mapping):
+            problems.append("webhooks.defaults: must be a mapping of subscription keys")
+            defaults = {}
+        dispatcher = cls(engine, defaults=defaults, **options)
+        for source, key in (("scenarios", "subscriptions"), ("cli", "from_cli")):
+            specs = section.get(key) or []
+            if not isinstance(specs, list):
+                problems.append(f"webhooks.{key}: must be a list of subscriptions")
+                continue
+            for i, spec in enumerate(specs):
+                try:
+                    dispatcher.add_subscription(spec, source=source)
+                except (SubscriptionError, Conflict) as exc:
+                    problems.append(f"webhooks.{key}[{i}]: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return dispatcher
+
+    # -- subscriptions (the API faces and /_sim use) ---------------------------------------------
+
+    def subscriptions(self) -> list[Subscription]:
+        return list(self._subs.values())
+
+    def get_subscription(self, sub_id: str) -> Subscription | None:
+        return self._subs.get(sub_id)
+
+    def add_subscription(self, spec: Mapping[str, Any], *, source: str = "api") -> Subscription:
+        """Create one; `spec["id"]` names it (else wh_<n>). SubscriptionError / Conflict on bad input."""
+        sub_id = spec.get("id") if isinstance(spec, Mapping) else None
+        if sub_id is not None and (not isinstance(sub_id, str) or not sub_id or "/" in sub_id):
+            raise SubscriptionError(["id: must be a non-empty string without '/'"])
+        if sub_id is None:
+            sub_id = f"wh_{next(self._sub_ids)}"
+            while sub_id in self._subs:
+                sub_id = f"wh_{next(self._sub_ids)}"
+        if sub_id in self._subs:
+            raise Conflict(f"a subscription with id {sub_id!r} already exists")
+        sub = parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
+                                 defaults=self.defaults)
+        self._subs[sub_id] = sub
+        return sub
+
+    def update_subscription(self, sub_id: str, changes: Mapping[str, Any]) -> Subscription:
+        """Change some keys (null removes a key); pending events follow the new settings."""
+        old = self._subs.get(sub_id)
+        if old is None:
+            raise NotFound(f"no webhook subscription {sub_id!r}")
+        if "id" in changes and changes["id"] != sub_id:
+            raise SubscriptionError(["id: cannot be changed"])
+        spec = {**old.spec, **changes}
+        spec = {k: v for k, v in spec.items() if v is not None and k != "id"}
+        new = parse_subscription(spec, sub_id=sub_id, source=old.source, now=old.created_at,
+                                 defaults=self.defaults)
+        new.verified = old.verified and (new.url, new.verify_token) == (old.url, old.verify_token)
+        if not new.enabled:
+            new.disabled_reason = old.disabled_reason if not old.enabled else "disabled by request"
+        self._subs[sub_id] = new
+        return new
+
+    def set_subscription(self, sub_id: str, spec: Mapping[str, Any], *, source: str) -> Subscription:
+        """Create or replace the subscription `sub_id` wholesale (what a face's registration calls)."""
+        sub = parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
+                                 defaults=self.defaults)
+        old = self._subs.get(sub_id)
+        if old is not None:
+            sub.created_at = old.created_at
+            sub.verified = old.verified and (sub.url, sub.verify_token) == (old.url, old.verify_token)
+        self._subs[sub_id] = sub
+        return sub
+
+    def remove_subscription(self, sub_id: str) -> bool:
+        """Delete it; its pending events are dropped when they fall due."""
+        return self._subs.pop(sub_id, None) is not None
+
+    def subscription_view(self, sub: Subscription) -> dict[str, Any]:
+        counts = {"events": 0, "pending": 0, "delivered": 0, "dead": 0}
+        for event in self._events.values():
+            if event.subscription_id == sub.id:
+                counts["events"] += 1
+                if event.state in counts:
+                    counts[event.state] += 1
+        return {**sub.view(), "stats": counts}
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def on_status(self, change: StatusEvent) -> None:
+        """Event-bus subscriber: one webhook event per matching subscription (fast, never blocks)."""
+        message = change.message
+        if message.payload.get("notify") is False:
+            return
+        canonical = canonical_status(message.flow, change.status)
+        for sub in list(self._subs.values()):
+            if not sub.wants(message):
+                continue
+            event_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            item = Rendering(event_id=event_id, message=message, status=change.status, canonical=canonical,
+                             previous=change.previous, at=change.at, error=change.error, identity=sub.identity)
+            payload = FORMATS[sub.format].render(item)
+            if payload is None:
+                continue
+            body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+            event = WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id, face=message.face,
+                                 channel=message.channel, tenant=message.tenant, status=change.status,
+                                 at=change.at, body=body)
+            self._store(event)
+            delay = sub.retry.delay(0, self._rng)
+            if sub.chaos.reorder and self._rng.random() < sub.chaos.reorder:
+                delay += sub.chaos.reorder_delay
+            self._schedule(event, change.at + delay, "auto")
+
+    def _store(self, event: WebhookEvent) -> None:
+        self._events[event.id] = event
+        if len(self._events) > self.event_limit:
+            for old_id in [i for i, e in self._events.items() if e.state in ("delivered", "dropped")][:1000]:
+                del self._events[old_id]
+
+    def _schedule(self, event: WebhookEvent, when: float, trigger: str) -> None:
+        if trigger == "auto":
+            event.next_attempt_at = when
+        self.engine.scheduler.call_at(when, partial(self._job, event.id, trigger))
+
+    def _job(self, event_id: str, trigger: str, when: float) -> Awaitable[None]:
+        self._running += 1  # counted as soon as the scheduler takes it, before the task starts
+        return self._run_job(event_id, trigger, when)
+
+    async def _run_job(self, event_id: str, trigger: str, when: float) -> None:
+        try:
+            event = self._events.get(event_id)
+            if event is None or (trigger == "auto" and event.state != "pending"):
+                return
+            sub = self._subs.get(event.subscription_id)
+            if sub is None:
+                event.state, event.dead_reason, event.next_attempt_at = "dropped", "subscription deleted", None
+                return
+            if not sub.enabled:
+                self._bury(event, f"subscription disabled ({sub.disabled_reason or 'by request'})")
+                return
+            message = self.engine.store.get(event.message_id)
+            if message is None:  # reset forgot the message: its webhooks go with it
+                event.state, event.dead_reason, event.next_attempt_at = "dropped", "message reset", None
+                return
+            await self._attempt(sub, event, trigger, when)
+        except Exception:  # a job must never take the scheduler down
+            if not self._closed:
+                log.exception("webhook job for event %s failed", event_id)
+        finally:
+            self._running -= 1
+
+    # -- attempts -------------------------------------------------------------------------------
+
+    async def _attempt(self, sub: Subscription, event: WebhookEvent, trigger: str,
+                       scheduled_at: float) -> AttemptRecord | None:
+        async with self._slots:
+            if self._closed:
+                return None
+            self._in_flight += 1
+            try:
+                record, retry_after = await self._send(sub, event, trigger, scheduled_at)
+            finally:
+                self._in_flight -= 1
+        self._settle(sub, event, record, retry_after)
+        return record
+
+    async def _send(self, sub: Subscription, event: WebhookEvent, trigger: str,
+                    scheduled_at: float) -> tuple[AttemptRecord, str | None]:
+        at = self.engine.clock.now()
+        record = AttemptRecord(id=next(self._log_ids), event_id=event.id, subscription_id=sub.id,
+                               number=len(event.attempts) + 1, trigger=trigger, scheduled_at=scheduled_at, at=at,
+                               url=sub.url, request_headers={}, request_body=event.body.decode())
+        if sub.verify_token is not None and not sub.verified:
+            ok, info = await self._verify(sub)
+            record.verification = info
+            if not ok:
+                record.error_class = "verification_failed"
+                record.error = "the hub.challenge handshake did not succeed; nothing was POSTed"
+                return record, None
+        headers = self._headers(sub, event, at)
+        record.request_headers = headers
+        result = await request(self._http(), "POST", sub.url, timeout=sub.timeout, headers=headers, body=event.body)
+        record.response_status, record.response_body = result.status, result.body
+        record.latency_ms, record.error_class, record.error = result.latency_ms, result.error_class, result.error
+        if result.status is not None:
+            record.error_class = classify(result.status, FORMATS[sub.format].only_200)
+            if record.error_class is not None:
+                record.error = f"receiver answered {result.status}"
+        return record, result.retry_after
+
+    def _headers(self, sub: Subscription, event: WebhookEvent, at: float) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "User-Agent": FORMATS[sub.format].user_agent}
+        if "meta" in sub.signing and sub.secret is not None:
+            headers["X-Hub-Signature-256"] = meta_signature(sub.secret, event.body)
+        if "standard" in sub.signing and sub.secret is not None:
+            timestamp = int(at)
+            headers["webhook-id"] = event.id
+            headers["webhook-timestamp"] = str(timestamp)
+            headers["webhook-signature"] = standard_signature(sub.secret, event.id, timestamp, event.body)
+        return headers
+
+    async def _verify(self, sub: Subscription) -> tuple[bool, dict[str, Any]]:
+        """Meta's GET hub.mode=subscribe handshake: 200 with exactly the challenge as the body."""
+        lock = self._verify_locks.setdefault(sub.id, asyncio.Lock())
+        async with lock:
+            if sub.verified:
+                return True, {"skipped": "verified meanwhile"}
+            challenge = str(self._rng.randrange(10**9, 10**10))
+            url = str(URL(sub.url).update_query({"hub.mode": "subscribe", "hub.challenge": challenge,
+                                                 "hub.verify_token": sub.verify_token or ""}))
+            result = await request(self._http(), "GET", url, timeout=sub.timeout)
+            ok = result.status == 200 and (result.body or "").strip() == challenge
+            if ok:
+                sub.verified = True
+            return ok, {"url": url, "status": result.status, "body": result.body, "error_class": result.error_class,
+                        "latency_ms": result.latency_ms, "ok": ok}
+
+    def _settle(self, sub: Subscription, event: WebhookEvent, record: AttemptRecord, retry_after: str | None) -> None:
+        event.attempts.append(record)
+        self._log.append(record)
+        auto = record.trigger == "auto"
+        if auto:
+            event.auto_attempts += 1
+        if record.error_class is None:
+            record.outcome = "delivered"
+            event.state, event.next_attempt_at, event.dead_reason, event.dead_at = "delivered", None, None, None
+            self._dead.pop(event.id, None)
+            if auto and sub.chaos.duplicate and self._rng.random() < sub.chaos.duplicate:
+                self._schedule(event, record.at + DUPLICATE_DELAY, "chaos_duplicate")
+            return
+        if record.error_class == "gone":
+            record.outcome = "gone"
+            sub.enabled, sub.disabled_reason = False, f"the receiver answered 410 Gone at attempt {record.id}"
+            sub.spec["enabled"] = False  # stays disabled through later updates until enabled: true
+            self._bury(event, "the receiver answered 410 Gone: subscription disabled")
+            return
+        if not auto:
+            return  # manual and chaos attempts never change the event's own schedule
+        if event.auto_attempts < sub.retry.max_attempts:
+            delay = sub.retry.delay(event.auto_attempts, self._rng)
+            wait = parse_retry_after(retry_after, record.at)
+            if wait is not None:
+                delay = max(delay, wait)
+            record.next_attempt_at = record.at + delay
+            self._schedule(event, record.at + delay, "auto")
+        else:
+            self._bury(event, f"all {sub.retry.max_attempts} attempts failed; last: {record.error_class}")
+
+    def _bury(self, event: WebhookEvent, reason: str) -> None:
+        event.state, event.dead_reason, event.next_attempt_at = "dead", reason, None
+        event.dead_at = self.engine.clock.now()
+        self._dead[event.id] = event
+
+    # -- redelivery -----------------------------------------------------------------------------
+
+    def event(self, event_id: str) -> WebhookEvent:
+        event = self._events.get(event_id)
+        if event is None:
+            raise NotFound(f"no webhook event {event_id!r}")
+        return event
+
+    async def redeliver(self, event_id: str) -> AttemptRecord:
+        """One manual attempt now with the same id and body; success takes it off the dead letters."""
+        event = self.event(event_id)
+        sub = self._subs.get(event.subscription_id)
+        if sub is None:
+            raise Conflict(f"subscription {event.subscription_id!r} was deleted")
+        if not sub.enabled:
+            raise Conflict(f"subscription {sub.id!r} is disabled; enable it first (PATCH enabled: true)")
+        self._running += 1
+        try:
+            record = await self._attempt(sub, event, "manual", self.engine.clock.now())
+        finally:
+            self._running -= 1
+        if record is None:
+            raise Conflict("the dispatcher is shutting down")
+        return record
+
+    async def replay_dead(self, event_ids: Iterable[str] | None = None,
+                          subscription_id: str | None = None) -> list[AttemptRecord]:
+        """Redeliver dead letters (all, some ids, or one subscription's), in flight bounds as usual."""
+        wanted = set(event_ids) if event_ids is not None else None
+        targets = [e for e in self._dead.values() if (wanted is None or e.id in wanted)
+                   and (subscription_id is None or e.subscription_id == subscription_id)]
+        results = await asyncio.gather(*(self.redeliver(e.id) for e in targets), return_exceptions=True)
+        return [r for r in results if isinstance(r, AttemptRecord)]
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def events(self) -> list[WebhookEvent]:
+        return list(self._events.values())
+
+    def dead_letters(self) -> list[WebhookEvent]:
+        return list(self._dead.values())
+
+    def attempts(self) -> list[AttemptRecord]:
+        return list(self._log)
+
+    def stats(self) -> dict[str, Any]:
+        states = {"pending": 0, "delivered": 0, "dead": 0, "dropped": 0}
+        for event in self._events.values():
+            states[event.state] += 1
+        return {"subscriptions": len(self._subs), "events": len(self._events), **states,
+                "in_flight": self._in_flight, "waiting": max(0, self._running - self._in_flight),
+                "max_in_flight": self.max_in_flight, "attempts_logged": len(self._log)}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.max_in_flight * 2))
+        return self._session
+
+    async def drain(self) -> None:
+        """Wait until no attempt is due now or running (tests and the bench use this)."""
+        scheduler = self.engine.scheduler
+        while True:
+            await scheduler.run_due()
+            due = scheduler.next_due()
+            if self._running == 0 and (due is None or due > self.engine.clock.now()):
+                return
+            await asyncio.sleep(0.005)
+
+    def on_reset(self, tenant: str | None) -> None:
+        """Engine reset: forget events, log and dead letters (all, or one tenant's); keep subscriptions."""
+        if tenant is None:
+            self._events.clear()
+            self._dead.clear()
+            self._log.clear()
+            self._rng = _rng(self.engine.seed)
+            for sub in self._subs.values():
+                sub.verified = False
+            return
+        for event_id in [i for i, e in self._events.items() if e.tenant == tenant]:
+            self._events.pop(event_id)
+            self._dead.pop(event_id, None)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,31 @@
+"""`standard`: the simulator's own face-neutral event in the Standard Webhooks payload shape.
+
+The only format that can carry every channel (SMS, email) with the face's own status names; it
+reports every change, the initial status included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core.timefmt import iso_utc
+from simulator.webhooks.formats.base import Rendering
+
+
+class StandardFormat:
+    name = "standard"
+    channels = frozenset({"whatsapp", "sms", "email"})
+    only_200 = False
+    user_agent = "postman-sim-webhooks/0.1"
+
+    def render(self, item: Rendering) -> dict[str, Any] | None:
+        message = item.message
+        data: dict[str, Any] = {
+            "message_id": message.id, "face": message.face, "channel": message.channel,
+            "tenant": message.tenant, "recipient": message.recipient, "status": item.status,
+            "previous_status": item.previous, "canonical_status": item.canonical,
+            "error": None if item.error is None else item.error.as_dict(),
+        }
+        if "wamid" in message.payload:
+            data["wamid"] = item.wamid
+        return {"type": "message.status.updated", "timestamp": iso_utc(item.at), "data": data}

@@ -1,0 +1,189 @@
+"""/_sim/webhooks: subscriptions (CRUD), events, the delivery log, redelivery and dead-letter replay.
+
+Errors use the control surface's own {"error": {"code", "message"}} shape (see simulator.admin).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from simulator.admin.routes import AdminError, admin_errors
+from simulator.faces.common import BadBody, read_json_object
+from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
+from simulator.webhooks.state import DISPATCHER
+from simulator.webhooks.subscription import SubscriptionError
+
+
+def _dispatcher(request: web.Request) -> Dispatcher:
+    return request.config_dict[DISPATCHER]
+
+
+async def _body(request: web.Request, required: bool = True) -> dict[str, Any]:
+    if not required and not request.can_read_body:
+        return {}
+    try:
+        return await read_json_object(request, 1024 * 1024)
+    except BadBody as exc:
+        raise AdminError(400, "bad_request", "The body must be a JSON object.") from exc
+
+
+def _limit(request: web.Request, default: int = 100) -> tuple[int, int]:
+    try:
+        limit = int(request.query.get("limit", str(default)))
+        offset = int(request.query.get("offset", "0"))
+    except ValueError as exc:
+        raise AdminError(400, "bad_request", "limit and offset must be integers.") from exc
+    if not 1 <= limit <= 10000 or offset < 0:
+        raise AdminError(400, "bad_request", "limit must be 1..10000 and offset >= 0.")
+    return limit, offset
+
+
+def _page(items: list[Any], request: web.Request) -> dict[str, Any]:
+    limit, offset = _limit(request)
+    items = list(reversed(items))  # newest first
+    return {"data": items[offset:offset + limit], "total": len(items), "hasMore": offset + limit < len(items)}
+
+
+def _invalid(exc: SubscriptionError) -> AdminError:
+    return AdminError(400, "invalid_subscription", "; ".join(exc.problems))
+
+
+async def list_subscriptions(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher(request)
+    return web.json_response({"data": [dispatcher.subscription_view(s) for s in dispatcher.subscriptions()]})
+
+
+async def create_subscription(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher(request)
+    try:
+        sub = dispatcher.add_subscription(await _body(request), source="api")
+    except SubscriptionError as exc:
+        raise _invalid(exc) from exc
+    except Conflict as exc:
+        raise AdminError(409, "conflict", str(exc)) from exc
+    return web.json_response(dispatcher.subscription_view(sub), status=201)
+
+
+def _subscription_id(request: web.Request) -> str:
+    sub_id = request.match_info["id"]
+    if _dispatcher(request).get_subscription(sub_id) is None:
+        raise AdminError(404, "not_found", f"No webhook subscription {sub_id!r}.")
+    return sub_id
+
+
+async def get_subscription(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher(request)
+    sub = dispatcher.get_subscription(_subscription_id(request))
+    assert sub is not None
+    return web.json_response(dispatcher.subscription_view(sub))
+
+
+async def update_subscription(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher(request)
+    sub_id = _subscription_id(request)
+    try:
+        sub = dispatcher.update_subscription(sub_id, await _body(request))
+    except SubscriptionError as exc:
+        raise _invalid(exc) from exc
+    return web.json_response(dispatcher.subscription_view(sub))
+
+
+async def delete_subscription(request: web.Request) -> web.Response:
+    _dispatcher(request).remove_subscription(_subscription_id(request))
+    return web.Response(status=204)
+
+
+async def list_events(request: web.Request) -> web.Response:
+    query = request.query
+    events = [e for e in _dispatcher(request).events()
+              if all(getattr(e, key) == query[key] for key in ("state", "subscription_id", "message_id", "status")
+                     if key in query)]
+    return web.json_response(_page([e.view() for e in events], request))
+
+
+def _event_id(request: web.Request) -> str:
+    try:
+        return _dispatcher(request).event(request.match_info["id"]).id
+    except NotFound as exc:
+        raise AdminError(404, "not_found", str(exc)) from exc
+
+
+async def get_event(request: web.Request) -> web.Response:
+    return web.json_response(_dispatcher(request).event(_event_id(request)).view(with_attempts=True))
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher(request)
+    event_id = _event_id(request)
+    try:
+        record = await dispatcher.redeliver(event_id)
+    except Conflict as exc:
+        raise AdminError(409, "conflict", str(exc)) from exc
+    return web.json_response({"event": dispatcher.event(event_id).view(), "attempt": record.view()})
+
+
+async def list_deliveries(request: web.Request) -> web.Response:
+    query = request.query
+    rows = [r for r in _dispatcher(request).attempts()
+            if all(getattr(r, key) == query[key] for key in ("event_id", "subscription_id", "outcome",
+                                                            "error_class", "trigger") if key in query)]
+    return web.json_response(_page([r.view() for r in rows], request))
+
+
+async def list_dead_letters(request: web.Request) -> web.Response:
+    query = request.query
+    events = [e for e in _dispatcher(request).dead_letters()
+              if "subscription_id" not in query or e.subscription_id == query["subscription_id"]]
+    return web.json_response(_page([e.view() for e in events], request))
+
+
+async def replay_dead_letters(request: web.Request) -> web.Response:
+    body = await _body(request, required=False)
+    ids = body.get("event_ids")
+    sub_id = body.get("subscription_id")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+        raise AdminError(400, "bad_request", "'event_ids' must be a list of event ids.")
+    if sub_id is not None and not isinstance(sub_id, str):
+        raise AdminError(400, "bad_request", "'subscription_id' must be a string.")
+    return await _replay(request, ids, sub_id)
+
+
+async def replay_one(request: web.Request) -> web.Response:
+    event_id = _event_id(request)
+    if _dispatcher(request).event(event_id).state != "dead":
+        raise AdminError(409, "conflict", f"Event {event_id} is not a dead letter; use .../redeliver instead.")
+    return await _replay(request, [event_id], None)
+
+
+async def _replay(request: web.Request, ids: list[str] | None, sub_id: str | None) -> web.Response:
+    dispatcher = _dispatcher(request)
+    records = await dispatcher.replay_dead(ids, sub_id)
+    delivered = sum(1 for r in records if r.outcome == "delivered")
+    return web.json_response({"replayed": len(records), "delivered": delivered,
+                              "still_dead": len(dispatcher.dead_letters()),
+                              "attempts": [r.view() for r in records]})
+
+
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(_dispatcher(request).stats())
+
+
+def create_webhook_admin() -> web.Application:
+    """The /_sim/webhooks sub-application (static paths first: they win over /{id})."""
+    app = web.Application(middlewares=[admin_errors])
+    app.router.add_get("", list_subscriptions)
+    app.router.add_post("", create_subscription)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/events", list_events)
+    app.router.add_get("/events/{id}", get_event)
+    app.router.add_post("/events/{id}/redeliver", redeliver)
+    app.router.add_get("/deliveries", list_deliveries)
+    app.router.add_get("/dead-letters", list_dead_letters)
+    app.router.add_post("/dead-letters/replay", replay_dead_letters)
+    app.router.add_post("/dead-letters/{id}/replay", replay_one)
+    app.router.add_get("/{id}", get_subscription)
+    app.router.add_patch("/{id}", update_subscription)
+    app.router.add_delete("/{id}", delete_subscription)
+    return app

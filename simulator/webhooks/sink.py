@@ -1,0 +1,102 @@
+"""A webhook sink for manual QA: records what it receives and shows it back as JSON.
+
+Mounted at /_sim/sink in the simulator, or standalone via `postman-sim sink --port N`. POST anything
+to it (any sub-path); `?status=503` (and `&retry_after=120`) makes it answer with that status, to see
+retries. GET with hub.mode=subscribe answers Meta's handshake. GET on its root lists what arrived,
+newest first; DELETE clears. With a secret it checks X-Hub-Signature-256 and webhook-signature.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from simulator.clock import Clock
+from simulator.core.timefmt import iso_utc
+from simulator.webhooks.signing import verify_meta, verify_standard
+
+
+@dataclass
+class SinkState:
+    clock: Clock
+    secret: str | None = None
+    verify_token: str | None = None
+    limit: int = 1000
+    received: deque[dict[str, Any]] = field(default_factory=deque)
+    count: int = 0
+
+
+SINK = web.AppKey("webhook_sink", SinkState)
+
+
+def _signatures(state: SinkState, request: web.Request, body: bytes) -> dict[str, bool]:
+    if state.secret is None:
+        return {}
+    checks = {}
+    headers = request.headers
+    if "X-Hub-Signature-256" in headers:
+        checks["x-hub-signature-256"] = verify_meta(state.secret, body, headers["X-Hub-Signature-256"])
+    if "webhook-signature" in headers:
+        try:
+            checks["webhook-signature"] = verify_standard(state.secret, headers.get("webhook-id"),
+                                                          headers.get("webhook-timestamp"), body,
+                                                          headers["webhook-signature"])
+        except ValueError:
+            checks["webhook-signature"] = False
+    return checks
+
+
+async def receive(request: web.Request) -> web.Response:
+    state = request.app[SINK]
+    body = await request.read()
+    try:
+        parsed: Any = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    state.count += 1
+    state.received.append({
+        "n": state.count, "at": iso_utc(state.clock.now()), "method": request.method, "path": request.path,
+        "query": dict(request.query), "headers": dict(request.headers), "body": body.decode("utf-8", "replace"),
+        "json": parsed, "signatures": _signatures(state, request, body),
+    })
+    while len(state.received) > state.limit:
+        state.received.popleft()
+    status_text = request.query.get("status", "200")
+    status = int(status_text) if status_text.isdigit() and 200 <= int(status_text) <= 599 else 200
+    headers = {"Retry-After": request.query["retry_after"]} if "retry_after" in request.query else None
+    return web.Response(status=status, text="OK" if status < 300 else "sink says no", headers=headers)
+
+
+async def show(request: web.Request) -> web.Response:
+    state = request.app[SINK]
+    query = request.query
+    if query.get("hub.mode") == "subscribe":
+        if state.verify_token is not None and query.get("hub.verify_token") != state.verify_token:
+            return web.Response(status=403, text="verify token mismatch")
+        return web.Response(text=query.get("hub.challenge", ""))
+    items = list(reversed(state.received))
+    return web.json_response({"total": state.count, "kept": len(items), "data": items})
+
+
+async def clear(request: web.Request) -> web.Response:
+    state = request.app[SINK]
+    state.received.clear()
+    state.count = 0
+    return web.Response(status=204)
+
+
+def create_sink_app(clock: Clock, secret: str | None = None, verify_token: str | None = None,
+                    limit: int = 1000) -> web.Application:
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app[SINK] = SinkState(clock=clock, secret=secret, verify_token=verify_token, limit=limit)
+    for path in ("", "/", "/{tail:.+}"):
+        app.router.add_route("POST", path, receive)
+        app.router.add_route("PUT", path, receive)
+        app.router.add_get(path, show)
+    app.router.add_delete("", clear)
+    app.router.add_delete("/", clear)
+    return app
