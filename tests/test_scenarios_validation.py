@@ -182,3 +182,10 @@ def test_rules_may_carry_keys_for_faces_but_misspelt_known_keys_are_errors() -> 
     assert config.scenarios.rules[0].name == "rules[0]"
     error = problems_of("rules:\n  - {match: {face: v2}, steps: [], actve: {from: +1m}}\n")
     assert "did you mean 'actve' -> 'active'?" in error.details[0].message
+
+
+def test_durations_are_shown_in_the_largest_whole_unit() -> None:
+    from simulator.scenarios.summary import seconds_text
+
+    assert [seconds_text(s) for s in (6, 1.5, 180, 2_592_000.5, 172_800, 90, 7200)] == [
+        "6s", "1.5s", "3m", "30d", "2d", "90s", "2h"]

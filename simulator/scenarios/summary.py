@@ -6,9 +6,11 @@ from simulator.core.models import Plan
 
 
 def seconds_text(seconds: float) -> str:
-    if seconds >= 120 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"
+    """In the largest unit it fills twice, to four digits: 30d, 2d, 5m, 90s, 1.5s."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.4g}{unit}"
+    return f"{round(seconds, 3):f}".rstrip("0").rstrip(".") + "s"
 
 
 def describe_plan(plan: Plan) -> str:
