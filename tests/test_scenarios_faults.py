@@ -208,7 +208,7 @@ async def test_qlara_shaped_errors(make_sim: SimFactory) -> None:
     body = await response.json()
     assert response.status == 500
     assert body == {"timestamp": "2026-01-01T00:00:00.000Z", "status": 500, "error": "Internal Server Error",
-                    "message": "Internal Server Error", "path": path}
+                    "message": "Internal server error", "path": path}
 
 
 async def test_the_control_surface_is_never_faulted(make_sim: SimFactory) -> None:

@@ -20,8 +20,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from simulator.core.engine import Engine
-from simulator.core.timefmt import iso_utc
 from simulator.faces.common import bearer_token
+from simulator.faces.qlara import errors as qlara_errors
+from simulator.faces.v2 import errors as v2_errors
 from simulator.scenarios.model import FaultSpec
 
 log = logging.getLogger("postman_sim.faults")
@@ -40,6 +41,7 @@ FACE_PATHS = (
 
 REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
+QLARA_MESSAGES = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable", 504: "Gateway timeout"}
 # v2: {"error": {code, message, type, id}} (the 429 and 500 match what the v2 face itself answers).
 V2_ERRORS = {
     429: ("too_many_requests", "Too many requests, please try again later.", "rate_limit_error"),
@@ -134,16 +136,14 @@ def error_response(fault: FaultSpec, status: int, request: web.Request, engine: 
     body: dict[str, Any]
     if face == "v2":
         code, message, type_ = V2_ERRORS[status]
-        body = {"error": {"code": code, "message": message, "type": type_, "id": engine.ids.uuid()}}
+        body = v2_errors.error_body(v2_errors.V2Error(status, code, message, type_), engine.ids.uuid(), False)
     elif face == "v1":
         code, message = V1_ERRORS[status]
         body = {"code": code, "message": message}
     elif face == "qlara" and status == 429:
-        body = {"status": 429, "error": REASONS[429],
-                "message": f"Rate limit exceeded. Please retry after {retry_after} seconds.", "retryAfter": retry_after}
+        body = qlara_errors.rate_limited_body(retry_after)
     elif face == "qlara":
-        body = {"timestamp": iso_utc(engine.clock.now()), "status": status, "error": REASONS[status],
-                "message": REASONS[status], "path": request.path}
+        body = qlara_errors.error_body(status, QLARA_MESSAGES[status], request.path, engine.clock.now())
     else:
         body = {"error": {"code": REASONS[status].lower().replace(" ", "_"), "message": REASONS[status]}}
     return web.json_response(body, status=status, headers=headers)
