@@ -13,6 +13,7 @@ from aiohttp import web
 from simulator.app import FACE_PREFIXES, create_app
 from simulator.clock import Clock, ManualClock, SystemClock
 from simulator.scenarios import ScenarioError, SimConfig, load_config
+from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.webhooks import cli as webhooks_cli
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = _env("SEED", "")
     serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
                        help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
+    register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
     return parser
@@ -88,6 +90,8 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "run"):
+        return int(args.run(args))
     if args.command == "serve":
         return serve(args)
     if args.command == "sink":

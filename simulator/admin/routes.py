@@ -18,6 +18,7 @@ from simulator.core.timefmt import iso_utc, parse_iso
 from simulator.dashboard import dashboard
 from simulator.faces.common import BadBody, read_json_object
 from simulator.faces.qlara import simulate_inbound
+from simulator.scenarios.reload import add_routes as add_scenario_routes
 from simulator.scenarios.vocabulary import FLOWS
 from simulator.state import ENGINE
 
@@ -223,5 +224,6 @@ def create_admin() -> web.Application:
     app.router.add_get("/messages/{id}", get_message)
     app.router.add_post("/messages/{id}/status", force_status)
     app.router.add_get("/dashboard", dashboard)
+    add_scenario_routes(app)
     app.router.add_post("/qlara/inbound", simulate_inbound)
     return app

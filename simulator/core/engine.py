@@ -17,7 +17,7 @@ from simulator.core.models import Attempt, ErrorInfo, Message, Plan, StatusChang
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
-from simulator.scenarios.model import ScenarioSet
+from simulator.scenarios.model import PlanState, ScenarioSet
 from simulator.scenarios.vocabulary import FLOWS
 
 ResetHook = Callable[[str | None], None]
@@ -33,6 +33,7 @@ class Engine:
         self.events = EventBus()
         self.ids = IdFactory(seed)
         self.limiter = RateLimiter(clock)
+        self.plan_state = PlanState(seed, clock)  # weighted draws, sequences, time windows
         self._reset_hooks: list[ResetHook] = []
 
     # -- messages -------------------------------------------------------------------------------
@@ -43,7 +44,7 @@ class Engine:
         """Store a new message, record its initial status(es) and start its plan."""
         now = self.clock.now()
         if plan is None:
-            plan = self.scenarios.plan(face, channel, tenant, recipient, content)
+            plan = self.scenarios.plan(face, channel, tenant, recipient, content, self.plan_state)
         attempt = Attempt(id=self.ids.uuid(), number=1, created_at=now, plan=plan)
         message = Message(
             id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
@@ -57,7 +58,8 @@ class Engine:
         """Start a new attempt with a fresh plan; the message keeps its id and its history."""
         now = self.clock.now()
         if plan is None:
-            plan = self.scenarios.plan(message.face, message.channel, message.tenant, message.recipient, content)
+            plan = self.scenarios.plan(message.face, message.channel, message.tenant, message.recipient, content,
+                                       self.plan_state)
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
         message.attempts.append(attempt)
@@ -120,8 +122,10 @@ class Engine:
             self.scheduler.clear()
             self.limiter.clear()
             self.ids = IdFactory(self.seed)
+            self.plan_state.restart()
         else:
             removed = self.store.remove_tenant(tenant)
+            self.plan_state.forget(tenant)
         for hook in self._reset_hooks:
             hook(tenant)
         return removed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,22 +11,55 @@ from typing import Any
 
 import yaml
 
-from simulator.core.models import ErrorInfo, Plan, Step
-from simulator.scenarios.model import Match, Rule, ScenarioSet, SimConfig, normalise_recipient
+from simulator.core.models import ErrorInfo, Plan
+from simulator.core.timefmt import parse_iso
+from simulator.scenarios.marks import Problem, locate
+from simulator.scenarios.model import (
+    Distribution,
+    FaultSpec,
+    Match,
+    Outcome,
+    Rule,
+    ScenarioSet,
+    Sequence,
+    SimConfig,
+    StepSpec,
+    Timeline,
+    Weighted,
+    Window,
+    normalise_recipient,
+)
 from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS, Vocabulary, flows_for
 
 SUPPORTED_VERSIONS = (1,)
-SCENARIO_KEYS = {"version", "mode", "timelines", "rules", "defaults"}
+SCENARIO_KEYS = {"version", "mode", "timelines", "rules", "defaults", "faults"}
 MATCH_KEYS = {"face", "channel", "tenant", "recipient", "recipient_prefix", "recipient_glob",
-              "recipient_regex", "content"}
+              "recipient_regex", "content", "content_regex"}
+STEP_KEYS = {"after", "jitter", "status", "error"}
+ERROR_KEYS = {"type", "code", "description", "sub_type"}
+OUTCOME_KEYS = {"timeline", "steps", "outcomes", "sequence"}
+RULE_KEYS = {"name", "match", "active", "description"} | OUTCOME_KEYS
+WEIGHTED_KEYS = {"weight", "name", "timeline", "steps"}
+SEQUENCE_KEYS = {"repeat", "name", "timeline", "steps", "outcomes"}
+WINDOW_KEYS = {"from", "until", "hours"}
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+FAULT_KEYS = {"name", "description", "match", "error", "latency", "drop", "timeout", "probability", "nth",
+              "first", "every", "burst", "processed", "retry_after", "active"}
+FAULT_MATCH_KEYS = {"face", "method", "path", "tenant"}
+FAULT_STATUSES = (429, 500, 502, 503, 504)
+LATENCY_KINDS = {"uniform", "normal", "exponential"}
+_DURATION = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 class ScenarioError(ValueError):
-    """A scenarios file that cannot be used; `problems` lists every error found."""
+    """A scenarios file that cannot be used; `problems` lists every error found (with line and column)."""
 
-    def __init__(self, problems: list[str], source: str | None = None) -> None:
+    def __init__(self, problems: list[str], source: str | None = None,
+                 details: list[Problem] | None = None) -> None:
         self.problems = problems
         self.source = source
+        self.details = details or []
         where = f"{source}: " if source else ""
         super().__init__(where + "; ".join(problems))
 
@@ -38,28 +73,82 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"not valid YAML: {exc}"], source) from exc
+        problem = _yaml_problem(exc)
+        raise ScenarioError([problem.render()], source, [problem]) from exc
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ScenarioError(["the file must hold a mapping at the top level"], source)
-    problems: list[str] = []
-    scenarios = _Parser(problems).parse(data)
+        raise ScenarioError(["the file must hold a mapping at the top level"], source,
+                            [Problem("", "the file must hold a mapping at the top level")])
+    parser = _Parser()
+    scenarios = parser.parse(data)
+    faults = parser.faults(data.get("faults") or [])
     mode = data.get("mode", "open")
     if mode not in ("open", "strict"):
-        problems.append(f"mode: must be 'open' or 'strict', not {mode!r}")
-    if problems:
-        raise ScenarioError(problems, source)
+        parser.error("mode", f"must be 'open' or 'strict', not {mode!r}")
+    for key in data:
+        close = difflib.get_close_matches(str(key), SCENARIO_KEYS, n=1, cutoff=0.8)
+        if key not in SCENARIO_KEYS and close:
+            parser.error("", f"unknown top-level key [{str(key)!r}]; did you mean {close[0]!r}?",
+                         "keys other than version, mode, timelines, rules, defaults and faults are face sections")
+    if parser.problems:
+        details = locate(text, parser.problems)
+        raise ScenarioError([d.render() for d in details], source, details)
     sections = {k: v for k, v in data.items() if k not in SCENARIO_KEYS}
-    return SimConfig(scenarios=scenarios, sections=sections, mode=str(mode), source=source)
+    return SimConfig(scenarios=scenarios, sections=sections, mode=str(mode), source=source, faults=faults)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    text = str(getattr(exc, "problem", None) or exc)
+    context = getattr(exc, "context", None)
+    hint = None
+    if "\t" in text or "tab" in text:
+        hint = "indent with spaces: YAML does not allow tabs"
+    elif "mapping values are not allowed" in text:
+        hint = "quote a value that contains ': ' or put a space after the key's colon"
+    elif "found character '%' " in text or "found character '@'" in text or "found character '`'" in text:
+        hint = "quote values that start with %, @ or `"
+    message = f"not valid YAML: {context + ', ' if context else ''}{text}"
+    if mark is None:
+        return Problem("", message, hint=hint)
+    return Problem("", message, line=mark.line + 1, column=mark.column + 1, hint=hint)
+
+
+def duration(value: Any) -> float | None:
+    """Seconds from a number or a string such as "500ms", "+30s", "10m", "1.5h"; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        found = _DURATION.match(value.strip())
+        if found:
+            return float(found.group(1)) * _UNITS[found.group(2)]
+    return None
+
+
+def _did_you_mean(unknown: set[Any], known: set[str]) -> str:
+    hints = []
+    for key in sorted(map(str, unknown)):
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{key!r} -> {close[0]!r}?")
+    return f" (did you mean {', '.join(hints)})" if hints else ""
 
 
 class _Parser:
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, str | None]] = []
 
-    def error(self, where: str, text: str) -> None:
-        self.problems.append(f"{where}: {text}")
+    def error(self, where: str, text: str, hint: str | None = None) -> None:
+        self.problems.append((where, text, hint))
+
+    def unknown(self, where: str, raw: Mapping[str, Any], known: set[str], what: str) -> None:
+        extra = set(raw) - known
+        if extra:
+            self.error(where, f"unknown key(s) {sorted(map(str, extra))}{_did_you_mean(extra, known)}; "
+                       f"{what} has {', '.join(sorted(known))}")
 
     def parse(self, data: Mapping[str, Any]) -> ScenarioSet:
         version = data.get("version", 1)
@@ -67,16 +156,29 @@ class _Parser:
             self.error("version", f"unsupported version {version!r} (this simulator reads {SUPPORTED_VERSIONS})")
         timelines = self._timelines(data.get("timelines") or {})
         rules = tuple(self._rules(data.get("rules") or [], timelines))
-        defaults = self._defaults(data.get("defaults") or {}, timelines)
-        return ScenarioSet(rules=rules, defaults=defaults, timelines=timelines)
+        defaults, outcomes = self._defaults(data.get("defaults") or {}, timelines)
+        steps = {name: spec.plan.steps for name, spec in timelines.items()}
+        return ScenarioSet(rules=rules, defaults=defaults, timelines=steps, outcomes=outcomes,
+                           version=version if isinstance(version, int) else 1)
 
-    def _timelines(self, raw: Any) -> dict[str, tuple[Step, ...]]:
+    # -- timelines and steps --------------------------------------------------------------------
+
+    def _timelines(self, raw: Any) -> dict[str, Timeline]:
         if not isinstance(raw, Mapping):
             self.error("timelines", "must be a mapping of name to a list of steps")
             return {}
-        return {str(name): self._steps(f"timelines.{name}", steps) for name, steps in raw.items()}
+        return {str(name): Timeline(str(name), self._steps(f"timelines.{name}", steps))
+                for name, steps in raw.items()}
 
-    def _steps(self, where: str, raw: Any) -> tuple[Step, ...]:
+    def _seconds(self, where: str, value: Any, default: float = 0.0) -> float:
+        seconds = duration(value)
+        if seconds is None or seconds < 0:
+            self.error(where, f"must be seconds >= 0 (a number, or a string like \"500ms\", \"30s\", \"5m\"), "
+                       f"not {value!r}")
+            return default
+        return seconds
+
+    def _steps(self, where: str, raw: Any) -> tuple[StepSpec, ...]:
         if not isinstance(raw, list):
             self.error(where, "must be a list of steps like {after: 1, status: sent}")
             return ()
@@ -86,18 +188,15 @@ class _Parser:
             if not isinstance(item, Mapping):
                 self.error(at, "a step must be a mapping like {after: 1, status: sent}")
                 continue
-            unknown = set(item) - {"after", "status", "error"}
-            if unknown:
-                self.error(at, f"unknown key(s) {sorted(unknown)}; a step has after, status and error")
-            after = item.get("after", 0)
-            if isinstance(after, bool) or not isinstance(after, int | float) or after < 0:
-                self.error(f"{at}.after", f"must be a number of seconds >= 0, not {after!r}")
-                after = 0
+            self.unknown(at, item, STEP_KEYS, "a step")
+            after = self._seconds(f"{at}.after", item.get("after", 0))
+            jitter = self._seconds(f"{at}.jitter", item.get("jitter", 0))
             status = item.get("status")
             if not isinstance(status, str):
                 self.error(f"{at}.status", "is required and must be a string")
                 continue
-            steps.append(Step(after=float(after), status=status, error=self._error(f"{at}.error", item.get("error"))))
+            steps.append(StepSpec(after=after, status=status, error=self._error(f"{at}.error", item.get("error")),
+                                  jitter=jitter))
         return tuple(steps)
 
     def _error(self, where: str, raw: Any) -> ErrorInfo | None:
@@ -106,44 +205,124 @@ class _Parser:
         if not isinstance(raw, Mapping) or "code" not in raw:
             self.error(where, "must be a mapping with a code, e.g. {type: delivery_error, code: routing_error}")
             return None
-        unknown = set(raw) - {"type", "code", "description", "sub_type"}
-        if unknown:
-            self.error(where, f"unknown key(s) {sorted(unknown)}; an error has type, code, description, sub_type")
+        self.unknown(where, raw, ERROR_KEYS, "an error")
         values = {k: (None if raw.get(k) is None else str(raw[k])) for k in ("type", "description", "sub_type")}
         return ErrorInfo(code=str(raw["code"]), **values)
 
-    def _resolve(self, where: str, item: Mapping[str, Any], timelines: Mapping[str, tuple[Step, ...]]
-                 ) -> tuple[tuple[Step, ...], str | None]:
-        if "timeline" in item and "steps" in item:
-            self.error(where, "give either timeline or steps, not both")
-        if "timeline" in item:
+    # -- outcomes: a timeline, a weighted draw or a per-recipient sequence ----------------------------
+
+    def _outcome(self, where: str, item: Mapping[str, Any], timelines: Mapping[str, Timeline], label: str,
+                 leaves: list[tuple[str, Timeline]], allowed: set[str] = OUTCOME_KEYS) -> Outcome | None:
+        kinds = [k for k in ("timeline", "steps", "outcomes", "sequence") if k in allowed]
+        given = [k for k in kinds if k in item]
+        if len(given) > 1:
+            self.error(where, f"give only one of {', '.join(given)}")
+        if not given:
+            self.error(where, f"needs an outcome: {' or '.join(kinds)} (timeline: a name under timelines:)")
+            return None
+        kind = given[0]
+        if kind == "timeline":
             name = str(item["timeline"])
             if name not in timelines:
                 self.error(f"{where}.timeline", f"no timeline named {name!r}; known: {sorted(timelines)}")
-                return (), name
-            return timelines[name], name
-        if "steps" in item:
-            return self._steps(f"{where}.steps", item["steps"]), None
-        self.error(where, "needs a timeline (a name under timelines:) or a list of steps")
-        return (), None
+                return None
+            found = Timeline(label, timelines[name].specs)
+            leaves.append((f"timelines.{name}", found))
+            return found
+        if kind == "steps":
+            found = Timeline(label, self._steps(f"{where}.steps", item["steps"]))
+            leaves.append((f"{where}.steps", found))
+            return found
+        if kind == "outcomes":
+            return self._weighted(f"{where}.outcomes", item["outcomes"], timelines, label, leaves)
+        return self._sequence(f"{where}.sequence", item["sequence"], timelines, label, leaves)
 
-    def _check_vocabulary(self, where: str, flows: list[str], steps: tuple[Step, ...]) -> None:
-        for flow in flows:
-            vocab: Vocabulary = FLOWS[flow]
-            for i, step in enumerate(steps):
-                if step.status not in vocab.statuses:
-                    self.error(f"{where}[{i}].status", f"{step.status!r} is not a {flow} status; "
-                               f"expected one of {sorted(vocab.statuses)}")
-                if step.error is None:
+    def _weighted(self, where: str, raw: Any, timelines: Mapping[str, Timeline], label: str,
+                  leaves: list[tuple[str, Timeline]]) -> Outcome | None:
+        if not isinstance(raw, list) or not raw:
+            self.error(where, "must be a non-empty list like [{weight: 95, timeline: ok}, {weight: 5, steps: [...]}]")
+            return None
+        choices = []
+        for i, entry in enumerate(raw):
+            at = f"{where}[{i}]"
+            if not isinstance(entry, Mapping):
+                self.error(at, "must be a mapping like {weight: 95, timeline: v2.delivered}")
+                continue
+            self.unknown(at, entry, WEIGHTED_KEYS, "a weighted outcome")
+            weight = entry.get("weight")
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+                self.error(f"{at}.weight", f"must be a number > 0 (e.g. 95 for 95 %), not {weight!r}")
+                continue
+            name = str(entry.get("name") or f"outcome {i + 1}")
+            outcome = self._outcome(at, entry, timelines, f"{label} / {name}", leaves, {"timeline", "steps"})
+            if outcome is not None:
+                choices.append((float(weight), outcome))
+        return Weighted(label, tuple(choices)) if choices else None
+
+    def _sequence(self, where: str, raw: Any, timelines: Mapping[str, Timeline], label: str,
+                  leaves: list[tuple[str, Timeline]]) -> Outcome | None:
+        if not isinstance(raw, list) or not raw:
+            self.error(where, "must be a non-empty list like [{repeat: 2, timeline: fails}, {timeline: ok}]")
+            return None
+        entries = []
+        first = 1
+        for i, entry in enumerate(raw):
+            at = f"{where}[{i}]"
+            if not isinstance(entry, Mapping):
+                self.error(at, "must be a mapping like {repeat: 2, timeline: v2.server_error}")
+                continue
+            self.unknown(at, entry, SEQUENCE_KEYS, "a sequence entry")
+            repeat = entry.get("repeat", 1)
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+                self.error(f"{at}.repeat", f"must be a whole number of sends >= 1, not {repeat!r}")
+                repeat = 1
+            span = f"send {first}" if repeat == 1 else f"sends {first}-{first + repeat - 1}"
+            if i == len(raw) - 1:
+                span = f"send {first}+"
+            name = str(entry.get("name") or span)
+            outcome = self._outcome(at, entry, timelines, f"{label} / {name}", leaves,
+                                    {"timeline", "steps", "outcomes"})
+            if outcome is not None:
+                entries.append((repeat, outcome))
+            first += repeat
+        return Sequence(label, where, tuple(entries)) if entries else None
+
+    def _check_vocabulary(self, flows: list[str], leaves: list[tuple[str, Timeline]]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for where, leaf in leaves:
+            for flow in flows:
+                if (where, flow) in seen:
                     continue
-                if vocab.error_types is not None and step.error.type not in vocab.error_types:
-                    self.error(f"{where}[{i}].error.type", f"{step.error.type!r} is not a {flow} error "
-                               f"type; expected one of {sorted(vocab.error_types)}")
-                if vocab.error_codes is not None and step.error.code not in vocab.error_codes:
-                    self.error(f"{where}[{i}].error.code", f"{step.error.code!r} is not a {flow} error "
-                               f"code; expected one of {sorted(vocab.error_codes)}")
+                seen.add((where, flow))
+                self._check_steps(where, flow, leaf.specs)
 
-    def _rules(self, raw: Any, timelines: Mapping[str, tuple[Step, ...]]) -> list[Rule]:
+    def _check_steps(self, where: str, flow: str, steps: tuple[StepSpec, ...]) -> None:
+        vocab: Vocabulary = FLOWS[flow]
+        for i, step in enumerate(steps):
+            if step.status not in vocab.statuses:
+                self.error(f"{where}[{i}].status", f"{step.status!r} is not a {flow} status; "
+                           f"expected one of {sorted(vocab.statuses)}")
+            if step.error is None:
+                continue
+            if vocab.error_types is not None and step.error.type not in vocab.error_types:
+                self.error(f"{where}[{i}].error.type", f"{step.error.type!r} is not a {flow} error "
+                           f"type; expected one of {sorted(vocab.error_types)}")
+            if vocab.error_codes is not None and step.error.code not in vocab.error_codes:
+                self.error(f"{where}[{i}].error.code", f"{step.error.code!r} is not a {flow} error "
+                           f"code; expected one of {sorted(vocab.error_codes)}")
+
+    @staticmethod
+    def _static(outcome: Outcome | None, label: str) -> tuple[Plan, Outcome | None]:
+        """The plan to keep on the rule, and the outcome only when it varies per message."""
+        if outcome is None:
+            return Plan(rule=label, steps=()), None
+        if isinstance(outcome, Timeline) and not outcome.jittered:
+            return outcome.plan, None
+        return outcome.branches()[0][1], outcome
+
+    # -- rules and defaults ---------------------------------------------------------------------
+
+    def _rules(self, raw: Any, timelines: Mapping[str, Timeline]) -> list[Rule]:
         if not isinstance(raw, list):
             self.error("rules", "must be a list")
             return []
@@ -153,25 +332,33 @@ class _Parser:
             if not isinstance(item, Mapping):
                 self.error(where, "a rule must be a mapping with name, match and timeline/steps")
                 continue
+            # Other keys are left to faces that extend rules; only misspelt known keys are errors.
+            misspelt = {k for k in set(item) - RULE_KEYS if difflib.get_close_matches(str(k), RULE_KEYS, 1, 0.6)}
+            if misspelt:
+                self.unknown(where, {k: None for k in misspelt}, RULE_KEYS, "a rule")
             name = str(item.get("name") or where)
             match = self._match(f"{where}.match", item.get("match") or {})
-            steps, timeline = self._resolve(where, item, timelines)
-            flows = flows_for(match.face, match.channel)
-            if match.face is None:
-                self.error(f"{where}.match", "name the face (v2, v1 or qlara): statuses differ between faces")
-            else:
-                self._check_vocabulary(f"{where}.steps" if timeline is None else f"timelines.{timeline}",
-                                       flows, steps)
-            rules.append(Rule(name=name, match=match, plan=Plan(rule=name, steps=steps), timeline=timeline))
+            leaves: list[tuple[str, Timeline]] = []
+            outcome = self._outcome(where, item, timelines, name, leaves)
+            # A rule without a face applies to every flow of its channel (or to all flows), so its
+            # steps must be valid in each: e.g. {channel: whatsapp} with SENT, DELIVERED (v1 and Qlara).
+            before = len(self.problems)
+            self._check_vocabulary(flows_for(match.face, match.channel), leaves)
+            if match.face is None and len(self.problems) > before:
+                self.problems[before:] = [(w, t, h or "this rule names no face, so it applies to "
+                                           f"{', '.join(flows_for(None, match.channel))}; add face: to "
+                                           "restrict it") for w, t, h in self.problems[before:]]
+            plan, dynamic = self._static(outcome, name)
+            timeline = str(item["timeline"]) if "timeline" in item else None
+            active = self._window(f"{where}.active", item["active"]) if "active" in item else None
+            rules.append(Rule(name=name, match=match, plan=plan, timeline=timeline, outcome=dynamic, active=active))
         return rules
 
     def _match(self, where: str, raw: Any) -> Match:
         if not isinstance(raw, Mapping):
             self.error(where, "must be a mapping")
             return Match()
-        unknown = set(raw) - MATCH_KEYS
-        if unknown:
-            self.error(where, f"unknown key(s) {sorted(unknown)}; known: {sorted(MATCH_KEYS)}")
+        self.unknown(where, raw, MATCH_KEYS, "match")
         face, channel = raw.get("face"), raw.get("channel")
         if face is not None and face not in FACES:
             self.error(f"{where}.face", f"{face!r} is not a face; expected one of {sorted(FACES)}")
@@ -182,39 +369,91 @@ class _Parser:
         recipients = None
         if "recipient" in raw:
             values = raw["recipient"] if isinstance(raw["recipient"], list) else [raw["recipient"]]
-            recipients = frozenset(self._recipient(f"{where}.recipient", v) for v in values)
+            at = [f"{where}.recipient[{i}]" for i in range(len(values))] if isinstance(raw["recipient"], list) \
+                else [f"{where}.recipient"]
+            recipients = frozenset(self._recipient(w, v) for w, v in zip(at, values, strict=True))
         prefix = self._optional_recipient(where, raw, "recipient_prefix")
         glob = self._optional_recipient(where, raw, "recipient_glob")
-        regex = None
-        if raw.get("recipient_regex") is not None:
-            try:
-                regex = re.compile(str(raw["recipient_regex"]))
-            except re.error as exc:
-                self.error(f"{where}.recipient_regex", f"not a valid regular expression: {exc}")
+        regex = self._regex(f"{where}.recipient_regex", raw.get("recipient_regex"))
+        content_regex = self._regex(f"{where}.content_regex", raw.get("content_regex"))
         content = raw.get("content")
         return Match(
             face=face if isinstance(face, str) else None,
             channel=channel if isinstance(channel, str) else None,
             tenant=None if raw.get("tenant") is None else str(raw["tenant"]),
             recipients=recipients, prefix=prefix, glob=glob, regex=regex,
-            content=None if content is None else str(content),
+            content=None if content is None else str(content), content_regex=content_regex,
         )
+
+    def _regex(self, where: str, value: Any) -> re.Pattern[str] | None:
+        if value is None:
+            return None
+        try:
+            return re.compile(str(value))
+        except re.error as exc:
+            self.error(where, f"not a valid regular expression: {exc}")
+            return None
 
     def _optional_recipient(self, where: str, raw: Mapping[str, Any], key: str) -> str | None:
         return None if raw.get(key) is None else self._recipient(f"{where}.{key}", raw[key])
 
     def _recipient(self, where: str, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            self.error(where, f"quote this value: YAML reads this phone number as the integer {value}",
+                       f"quote this phone number: YAML reads +{value} as an integer; write \"+{value}\"")
+            return str(value)
         if isinstance(value, bool) or not isinstance(value, str):
-            self.error(where, f"quote this value: YAML reads {value!r} as a {type(value).__name__}, "
-                       "so a phone number like +6591234567 must be written \"+6591234567\"")
+            self.error(where, f"quote this value: YAML reads it as a {type(value).__name__} ({value!r}), "
+                       "not a string",
+                       "quote it: a phone number like +6591234567 must be written \"+6591234567\"")
             return str(value)
         return normalise_recipient(value)
 
-    def _defaults(self, raw: Any, timelines: Mapping[str, tuple[Step, ...]]) -> dict[str, Plan]:
+    def _window(self, where: str, raw: Any) -> Window | None:
+        if not isinstance(raw, Mapping) or not raw:
+            self.error(where, "must be a mapping like {from: +0s, until: +10m} (offsets from the scenario start) "
+                       "or {from: \"2026-01-01T09:00:00+08:00\"}")
+            return None
+        self.unknown(where, raw, WINDOW_KEYS, "a window")
+        values: dict[str, float | None] = {"start": None, "until": None, "start_at": None, "until_at": None}
+        hours = self._hours(f"{where}.hours", raw["hours"]) if "hours" in raw else None
+        for key, rel, absolute in (("from", "start", "start_at"), ("until", "until", "until_at")):
+            value = raw.get(key)
+            if value is None:
+                continue
+            if isinstance(value, dt.datetime | dt.date):
+                stamp = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+                if stamp.tzinfo is None:
+                    stamp = stamp.replace(tzinfo=dt.UTC)
+                values[absolute] = stamp.timestamp()
+                continue
+            seconds = duration(value)
+            if seconds is not None:
+                values[rel] = seconds
+                continue
+            try:
+                values[absolute] = parse_iso(str(value))
+            except ValueError:
+                self.error(f"{where}.{key}", f"must be an offset like +0s, +10m (from the scenario start) or an "
+                           f"ISO 8601 time, not {value!r}")
+        return Window(**values, hours=hours)
+
+    def _hours(self, where: str, value: Any) -> tuple[float, float] | None:
+        found = _HOURS.match(value) if isinstance(value, str) else None
+        if found:
+            h1, m1, h2, m2 = (int(g) for g in found.groups())
+            if h1 <= 24 and h2 <= 24 and m1 < 60 and m2 < 60:
+                return float(h1 * 3600 + m1 * 60), float(h2 * 3600 + m2 * 60)
+        self.error(where, f"must be a daily range of Singapore time like \"08:00-10:00\", not {value!r}",
+                   "quote it: YAML reads an unquoted 08:00 as the number 480")
+        return None
+
+    def _defaults(self, raw: Any, timelines: Mapping[str, Timeline]) -> tuple[dict[str, Plan], dict[str, Outcome]]:
         if not isinstance(raw, Mapping):
             self.error("defaults", "must map a flow (e.g. v2.sms) to a timeline name or steps")
-            return {}
-        defaults = {}
+            return {}, {}
+        defaults: dict[str, Plan] = {}
+        outcomes: dict[str, Outcome] = {}
         for flow, value in raw.items():
             where = f"defaults.{flow}"
             if flow not in FLOWS:
@@ -222,9 +461,131 @@ class _Parser:
                 continue
             item = {"timeline": value} if isinstance(value, str) else value
             if not isinstance(item, Mapping):
-                self.error(where, "must be a timeline name or {steps: [...]}")
+                self.error(where, "must be a timeline name or {steps: [...]}, {outcomes: [...]}, {sequence: [...]}")
                 continue
-            steps, timeline = self._resolve(where, item, timelines)
-            self._check_vocabulary(f"timelines.{timeline}" if timeline else f"{where}.steps", [flow], steps)
-            defaults[flow] = Plan(rule=f"default {flow}", steps=steps)
-        return defaults
+            self.unknown(where, item, OUTCOME_KEYS, "a default")
+            leaves: list[tuple[str, Timeline]] = []
+            outcome = self._outcome(where, item, timelines, f"default {flow}", leaves)
+            self._check_vocabulary([flow], leaves)
+            plan, dynamic = self._static(outcome, f"default {flow}")
+            defaults[flow] = plan
+            if dynamic is not None:
+                outcomes[flow] = dynamic
+        return defaults, outcomes
+
+    # -- API-level faults -----------------------------------------------------------------------
+
+    def faults(self, raw: Any) -> tuple[FaultSpec, ...]:
+        if not isinstance(raw, list):
+            self.error("faults", "must be a list of faults like {match: {face: v2}, error: 503, probability: 0.1}")
+            return ()
+        found = []
+        for i, item in enumerate(raw):
+            where = f"faults[{i}]"
+            if not isinstance(item, Mapping):
+                self.error(where, "a fault must be a mapping like {match: {face: v2}, error: 503, probability: 0.1}")
+                continue
+            self.unknown(where, item, FAULT_KEYS, "a fault")
+            spec = self._fault(where, item)
+            if spec is not None:
+                found.append(spec)
+        return tuple(found)
+
+    def _fault(self, where: str, item: Mapping[str, Any]) -> FaultSpec | None:
+        match = item.get("match") or {}
+        if not isinstance(match, Mapping):
+            self.error(f"{where}.match", "must be a mapping like {face: v2, method: POST, path: /api/v2/*}")
+            match = {}
+        self.unknown(f"{where}.match", match, FAULT_MATCH_KEYS, "a fault's match")
+        face = match.get("face")
+        if face is not None and face not in FACES:
+            self.error(f"{where}.match.face", f"{face!r} is not a face; expected one of {sorted(FACES)}")
+        methods = match.get("method")
+        method_set = None
+        if methods is not None:
+            listed = methods if isinstance(methods, list) else [methods]
+            method_set = frozenset(str(m).upper() for m in listed)
+        status = item.get("error")
+        if status is not None and status not in FAULT_STATUSES:
+            self.error(f"{where}.error", f"must be one of the HTTP statuses {list(FAULT_STATUSES)}, not {status!r}")
+            status = None
+        latency = self._latency(f"{where}.latency", item["latency"]) if "latency" in item else None
+        drop = item.get("drop", False)
+        if not isinstance(drop, bool):
+            self.error(f"{where}.drop", "must be true or false")
+            drop = False
+        timeout = self._seconds(f"{where}.timeout", item["timeout"]) if "timeout" in item else None
+        effects = [k for k in ("error", "drop", "timeout") if item.get(k) not in (None, False)]
+        if len(effects) > 1:
+            self.error(where, f"give only one of {', '.join(effects)} (latency may go with any of them)")
+        if not effects and "latency" not in item:
+            self.error(where, "needs an effect: error (an HTTP status), latency, drop: true or timeout")
+        schedule = [k for k in ("probability", "nth", "first", "every") if k in item]
+        if len(schedule) > 1:
+            self.error(where, f"give only one schedule of {', '.join(schedule)}")
+        probability = item.get("probability")
+        if probability is not None and (isinstance(probability, bool) or not isinstance(probability, int | float)
+                                        or not 0 <= probability <= 1):
+            self.error(f"{where}.probability", f"must be a number from 0 to 1 (0.05 = 5 %), not {probability!r}")
+            probability = None
+        nth = item.get("nth")
+        nth_set = None
+        if nth is not None:
+            listed = nth if isinstance(nth, list) else [nth]
+            if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in listed):
+                self.error(f"{where}.nth", f"must be request numbers counted from 1, e.g. [1, 2, 5], not {nth!r}")
+            else:
+                nth_set = frozenset(listed)
+        first = self._count(f"{where}.first", item.get("first"))
+        every = self._count(f"{where}.every", item.get("every"))
+        burst = self._count(f"{where}.burst", item.get("burst", 1)) or 1
+        if every is not None and burst > every:
+            self.error(f"{where}.burst", f"must not exceed every ({every})")
+        if "burst" in item and every is None:
+            self.error(f"{where}.burst", "goes with every: (every: 10, burst: 3 = requests 10-12, 20-22, ...)")
+        retry_after = self._count(f"{where}.retry_after", item.get("retry_after"))
+        processed = item.get("processed", False)
+        if not isinstance(processed, bool):
+            self.error(f"{where}.processed", "must be true or false")
+            processed = False
+        active = self._window(f"{where}.active", item["active"]) if "active" in item else None
+        return FaultSpec(
+            name=str(item.get("name") or where), face=face if isinstance(face, str) else None, methods=method_set,
+            path=None if match.get("path") is None else str(match["path"]),
+            tenant=None if match.get("tenant") is None else str(match["tenant"]),
+            status=status if isinstance(status, int) else None, latency=latency, drop=drop, timeout=timeout,
+            probability=None if probability is None else float(probability), nth=nth_set, first=first,
+            every=every, burst=burst, processed=processed, retry_after=retry_after, active=active,
+        )
+
+    def _count(self, where: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error(where, f"must be a whole number >= 1, not {value!r}")
+            return None
+        return value
+
+    def _latency(self, where: str, raw: Any) -> Distribution | None:
+        fixed = duration(raw)
+        if fixed is not None and fixed >= 0:
+            return Distribution("fixed", fixed)
+        if not isinstance(raw, Mapping) or len(raw) != 1 or next(iter(raw)) not in LATENCY_KINDS:
+            self.error(where, "must be seconds (2, \"500ms\") or one of {uniform: [0.5, 2]}, "
+                       "{normal: {mean: 1, stddev: 0.2}}, {exponential: {mean: 1}}")
+            return None
+        kind, value = next(iter(raw.items()))
+        if kind == "uniform":
+            if not isinstance(value, list) or len(value) != 2:
+                self.error(f"{where}.uniform", "must be [low, high] in seconds")
+                return None
+            low, high = (self._seconds(f"{where}.uniform[{i}]", v) for i, v in enumerate(value))
+            if high < low:
+                self.error(f"{where}.uniform", "must be [low, high] with low <= high")
+            return Distribution("uniform", low, high)
+        if not isinstance(value, Mapping) or "mean" not in value:
+            self.error(f"{where}.{kind}", "needs a mean (and for normal a stddev), in seconds")
+            return None
+        mean = self._seconds(f"{where}.{kind}.mean", value["mean"])
+        spread = self._seconds(f"{where}.{kind}.stddev", value.get("stddev", 0)) if kind == "normal" else 0.0
+        return Distribution(kind, mean, spread)
