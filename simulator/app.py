@@ -14,6 +14,7 @@ from simulator.core.engine import Engine
 from simulator.faces import v2
 from simulator.scenarios.model import SimConfig
 from simulator.state import CONFIG, ENGINE
+from simulator.telemetry import install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
@@ -30,6 +31,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.add_subapp("/api/v2", v2.create_face(engine, config))
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
+    install_telemetry(app, engine, FACE_PREFIXES)
     return app
 
 

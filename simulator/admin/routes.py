@@ -16,8 +16,10 @@ from simulator.core.engine import Engine
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc, parse_iso
 from simulator.faces.common import BadBody, read_json_object
+from simulator.openapi import docs_view, openapi_view
 from simulator.scenarios.vocabulary import FLOWS
 from simulator.state import ENGINE
+from simulator.telemetry.metrics import metrics_view
 
 log = logging.getLogger("postman_sim.admin")
 
@@ -220,4 +222,7 @@ def create_admin() -> web.Application:
     app.router.add_get("/messages", list_messages)
     app.router.add_get("/messages/{id}", get_message)
     app.router.add_post("/messages/{id}/status", force_status)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/openapi.json", openapi_view)
+    app.router.add_get("/docs", docs_view)
     return app
