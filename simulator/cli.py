@@ -91,6 +91,8 @@ def _banner(config: SimConfig, base: str) -> str:
     lines = [f"postman-sim listening on {base}"]
     lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
+    lines.append(f"  {'API docs':<12} {base}/_sim/docs  (OpenAPI: {base}/_sim/openapi.json)")
+    lines.append(f"  {'Metrics':<12} {base}/_sim/metrics")
     campaigns = config.section("v2").get("campaigns") or []
     if campaigns and campaigns[0].get("keys"):
         campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
