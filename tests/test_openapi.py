@@ -58,6 +58,8 @@ async def test_docs_page_lists_every_operation_and_needs_no_network(sim: Sim) ->
     page = await response.text()
     for method, path in operations(load_document()):
         assert f'{method.lower()}">{method}</span>{path}' in page
+    assert "recipient*: string" in page and '<a href="#schema-V2SendRequest">V2SendRequest</a>' in page
+    assert 'id="schema-V2SendRequest"' in page  # the link has a target
     assert "<script" not in page and "src=" not in page and "<link" not in page
     assert "http://" not in page.replace("http://127.0.0.1:8080", "")
 

@@ -12,7 +12,7 @@ _STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f7f8fa}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{margin:0 0 4px} h2{margin-top:40px;border-bottom:2px solid #d5dae3;padding-bottom:4px}
-nav{columns:2;font-size:14px} nav a{display:block}
+nav{font-size:14px} nav div{display:inline-block;vertical-align:top;margin:0 28px 10px 0} nav a{display:block}
 .op{background:#fff;border:1px solid #d5dae3;border-radius:6px;margin:14px 0;padding:10px 14px}
 .op h3{margin:0;font-size:16px;font-family:ui-monospace,monospace}
 .m{display:inline-block;min-width:58px;padding:1px 6px;margin-right:8px;border-radius:4px;color:#fff;
@@ -25,13 +25,17 @@ code{font-family:ui-monospace,monospace} .muted{color:#5c6577}
 """
 
 
+def _inline(text: str) -> str:
+    """Escape, and turn `code` spans into <code>."""
+    parts = escape(text.strip()).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
 def _md(text: str | None) -> str:
     """Just enough Markdown for the descriptions: paragraphs and `code`."""
     if not text:
         return ""
-    parts = escape(text.strip()).split("`")
-    inline = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
-    return "".join(f"<p>{p.strip()}</p>" for p in inline.split("\n\n"))
+    return "".join(f"<p>{p.strip()}</p>" for p in _inline(text).split("\n\n"))
 
 
 def _resolve(document: dict[str, Any], node: Any) -> Any:
@@ -41,8 +45,41 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _schema(node: Any) -> str:
-    return escape(json.dumps(node, indent=1, ensure_ascii=False))
+def _schema(node: Any, depth: int = 0) -> str:
+    """A compact, readable outline of a JSON schema (HTML): `{name*: string, ...}`, refs as links."""
+    if not isinstance(node, dict):
+        return escape(json.dumps(node, ensure_ascii=False))
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if "$ref" in node:
+        name = escape(node["$ref"].rsplit("/", 1)[-1])
+        return f'<a href="#schema-{name}">{name}</a>'
+    if "const" in node:
+        return escape(json.dumps(node["const"], ensure_ascii=False))
+    if "enum" in node:
+        return " | ".join(escape(json.dumps(v, ensure_ascii=False)) for v in node["enum"])
+    for key, joiner in (("oneOf", " | "), ("anyOf", " | "), ("allOf", " &amp; ")):
+        if key in node:
+            return joiner.join(_schema(option, depth) for option in node[key])
+    kinds = node.get("type", "any")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    shown = []
+    for kind in kinds:
+        if kind == "object" and "properties" in node:
+            required = set(node.get("required", []))
+            fields = [f"{inner}{escape(name)}{'*' if name in required else ''}: {_schema(value, depth + 1)}"
+                      for name, value in node["properties"].items()]
+            shown.append("{\n" + ",\n".join(fields) + f"\n{pad}}}")
+        elif kind == "object" and isinstance(node.get("additionalProperties"), dict):
+            shown.append(f"{{string: {_schema(node['additionalProperties'], depth + 1)}}}")
+        elif kind == "array":
+            shown.append(f"[{_schema(node.get('items', {}), depth)}]")
+        else:
+            shown.append(escape(str(kind)) + (f" ({escape(node['format'])})" if "format" in node else ""))
+    return " | ".join(shown)
+
+
+def _example(node: Any) -> str:
+    return escape(json.dumps(node, indent=2, ensure_ascii=False))
 
 
 def _anchor(method: str, path: str) -> str:
@@ -51,7 +88,7 @@ def _anchor(method: str, path: str) -> str:
 
 def _operation(document: dict[str, Any], path: str, method: str, op: dict[str, Any], shared: list[Any]) -> str:
     out = [f'<div class="op" id="{_anchor(method, path)}"><h3><span class="m {method}">{method.upper()}</span>'
-           f"{escape(path)}</h3><p><b>{escape(op.get('summary', ''))}</b></p>{_md(op.get('description'))}"]
+           f"{escape(path)}</h3><p><b>{_inline(op.get('summary', ''))}</b></p>{_md(op.get('description'))}"]
     params = [_resolve(document, p) for p in [*shared, *op.get("parameters", [])]]
     if params:
         out.append("<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>about</th></tr>")
@@ -62,9 +99,10 @@ def _operation(document: dict[str, Any], path: str, method: str, op: dict[str, A
     body = _resolve(document, op.get("requestBody"))
     if body:
         for media, content in body.get("content", {}).items():
-            shown = content.get("example", content.get("schema", {}))
-            label = "example" if "example" in content else "schema"
-            out.append(f"<p class='muted'>Request body ({escape(media)}, {label}):</p><pre>{_schema(shown)}</pre>")
+            shape = _schema(content.get("schema"))
+            out.append(f"<p class='muted'>Request body ({escape(media)}):</p><pre>{shape}</pre>")
+            if "example" in content:
+                out.append(f"<p class='muted'>Example:</p><pre>{_example(content['example'])}</pre>")
     out.append("<table><tr><th>status</th><th>response</th></tr>")
     for code, response in op.get("responses", {}).items():
         ref = response.get("$ref", "").rsplit("/", 1)[-1]
@@ -95,7 +133,7 @@ def render_page(document: dict[str, Any]) -> str:
     schemas = document.get("components", {}).get("schemas", {})
     schema_html = "".join(f'<h3 id="schema-{escape(n)}"><code>{escape(n)}</code></h3><pre>{_schema(s)}</pre>'
                           for n, s in schemas.items())
-    nav = "".join(f"<b>{escape(tag)}</b>{''.join(links)}" for tag, links in toc.items() if links)
+    nav = "".join(f"<div><b>{escape(tag)}</b>{''.join(links)}</div>" for tag, links in toc.items() if links)
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(info.get('title', 'API'))}"
             f" API</title><meta name=viewport content='width=device-width,initial-scale=1'><style>{_STYLE}</style>"
             f"</head><body><main><h1>{escape(info.get('title', ''))} <small class=muted>"
