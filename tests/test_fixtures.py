@@ -100,6 +100,7 @@ def test_webhook_sink_records_real_requests(webhook_sink: WebhookSink) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 503
+    refused.value.close()
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200
     first, second = webhook_sink.wait_for(2)

@@ -160,7 +160,10 @@ class SimClient:
                 raw = response.read()
                 is_json = response.headers.get_content_type() == "application/json"
         except urllib.error.HTTPError as exc:
-            raise _error(exc.code, exc.read()) from None
+            try:
+                raise _error(exc.code, exc.read()) from None
+            finally:
+                exc.close()
         return json.loads(raw) if is_json else raw.decode()
 
     def health(self) -> dict[str, Any]:
