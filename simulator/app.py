@@ -18,6 +18,7 @@ from simulator.faces.qlara import create_face as create_qlara
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
+from simulator.telemetry import install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
@@ -40,6 +41,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
+    install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from aiohttp import web
 
@@ -14,6 +14,7 @@ from simulator.app import FACE_PREFIXES, create_app
 from simulator.clock import Clock, ManualClock, SystemClock
 from simulator.scenarios import ScenarioError, SimConfig, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
+from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from simulator.webhooks import cli as webhooks_cli
 
 
@@ -21,25 +22,73 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"POSTMAN_SIM_{name}", default)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one clear line (plus where to look), not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number 0-65535 (flag or POSTMAN_SIM_PORT)")
+    return int(text)
+
+
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not speed > 0 or speed == float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a number > 0 (flag or POSTMAN_SIM_SPEED)")
+    return speed
+
+
+def _seed(text: str) -> int | None:
+    if text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: a whole number (flag or POSTMAN_SIM_SEED)") from None
+
+
+def _one_of(name: str, choices: Sequence[str]) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if text.lower() not in choices:
+            raise argparse.ArgumentTypeError(f"invalid choice {text!r}: one of {', '.join(choices)} "
+                                             f"(flag or POSTMAN_SIM_{name})")
+        return text.lower()
+
+    return check
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="postman-sim", description=(
+    parser = _Parser(prog="postman-sim", description=(
         "Simulator of the Postman (postman.gov.sg) test environment and its WhatsApp providers."))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the simulator's HTTP server")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
-    serve.add_argument("--port", type=int, default=int(_env("PORT", "8080")), help="port (POSTMAN_SIM_PORT)")
+    serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (POSTMAN_SIM_PORT)")
     serve.add_argument("--scenarios", default=_env("SCENARIOS", "scenarios.yaml"),
                        help="scenarios file (POSTMAN_SIM_SCENARIOS)")
-    serve.add_argument("--clock", choices=("real", "manual"), default=_env("CLOCK", "real"),
+    serve.add_argument("--clock", type=_one_of("CLOCK", ("real", "manual")), default=_env("CLOCK", "real"),
+                       metavar="{real,manual}",
                        help="real time (optionally sped up) or a manual clock moved via /_sim (POSTMAN_SIM_CLOCK)")
-    serve.add_argument("--speed", type=float, default=float(_env("SPEED", "1.0")),
+    serve.add_argument("--speed", type=_speed, default=_env("SPEED", "1.0"),
                        help="real clock speed factor, e.g. 60 = a minute per second (POSTMAN_SIM_SPEED)")
-    seed = _env("SEED", "")
-    serve.add_argument("--seed", type=int, default=int(seed) if seed else None,
+    serve.add_argument("--seed", type=_seed, default=_env("SEED", ""),
                        help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
+    serve.add_argument("--log-format", type=_one_of("LOG_FORMAT", LOG_FORMATS), default=_env("LOG_FORMAT", "text"),
+                       metavar="{text,json}", help="log lines as text or one JSON object each (POSTMAN_SIM_LOG_FORMAT)")
+    serve.add_argument("--log-level", type=_one_of("LOG_LEVEL", LOG_LEVELS), default=_env("LOG_LEVEL", "info"),
+                       metavar="{debug,info,warning,error}",
+                       help="info logs every request and status change; warning keeps load tests quiet "
+                            "(POSTMAN_SIM_LOG_LEVEL)")
     return parser
 
 
@@ -48,6 +97,8 @@ def _banner(config: SimConfig, base: str) -> str:
     lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
     lines.append(f"  {'Webhooks':<12} {base}/_sim/webhooks  (sink for QA: {base}/_sim/sink)")
+    lines.append(f"  {'API docs':<12} {base}/_sim/docs  (OpenAPI: {base}/_sim/openapi.json)")
+    lines.append(f"  {'Metrics':<12} {base}/_sim/metrics")
     campaigns = config.section("v2").get("campaigns") or []
     if campaigns and campaigns[0].get("keys"):
         campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
@@ -69,6 +120,9 @@ def serve(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {args.scenarios}", file=sys.stderr)
         return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"postman-sim: cannot read scenarios file {args.scenarios}: {exc}", file=sys.stderr)
+        return 2
     except ScenarioError as exc:
         print(f"postman-sim: {args.scenarios} is not valid:", file=sys.stderr)
         for problem in exc.problems:
@@ -83,8 +137,13 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     banner = _banner(config, f"http://{shown_host}:{args.port}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, print=lambda _: print(banner, flush=True))
+    configure_logging(args.log_format, args.log_level)
+    try:
+        web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
+                    print=lambda _: print(banner, flush=True))
+    except OSError as exc:
+        print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 

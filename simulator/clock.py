@@ -92,3 +92,11 @@ class SystemClock:
 
     def real_seconds_until(self, when: float) -> float:
         return max(0.0, (when - self.now()) / self._speed)
+
+
+def monotonic() -> float:
+    """Real seconds from an arbitrary origin, for measuring how long work took (logs, metrics).
+
+    Never use it for simulated time: that is what a `Clock` is for.
+    """
+    return time.perf_counter()

@@ -18,9 +18,11 @@ from simulator.core.timefmt import iso_utc, parse_iso
 from simulator.dashboard import dashboard
 from simulator.faces.common import BadBody, read_json_object
 from simulator.faces.qlara import simulate_inbound
+from simulator.openapi import docs_view, openapi_view
 from simulator.scenarios.reload import add_routes as add_scenario_routes
 from simulator.scenarios.vocabulary import FLOWS
 from simulator.state import ENGINE
+from simulator.telemetry.metrics import metrics_view
 
 log = logging.getLogger("postman_sim.admin")
 
@@ -226,4 +228,7 @@ def create_admin() -> web.Application:
     app.router.add_get("/dashboard", dashboard)
     add_scenario_routes(app)
     app.router.add_post("/qlara/inbound", simulate_inbound)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/openapi.json", openapi_view)
+    app.router.add_get("/docs", docs_view)
     return app

@@ -1,0 +1,75 @@
+"""Wire logs and metrics into an app: one middleware (a log line and two metric updates per request)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from simulator.clock import monotonic
+from simulator.core.engine import Engine
+from simulator.core.events import StatusEvent
+from simulator.core.timefmt import iso_utc
+from simulator.telemetry.metrics import METRICS, Metrics
+from simulator.telemetry.secrets import credential, masked_query
+
+ADMIN_PREFIX = "/_sim"
+access_log = logging.getLogger("postman_sim.access")
+status_log = logging.getLogger("postman_sim.status")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def face_label(prefix: str) -> str:
+    """'/api/v2' -> 'v2', '/api/message-server' -> 'message-server', '/_sim' -> 'admin'."""
+    return "admin" if prefix == ADMIN_PREFIX else prefix.rstrip("/").rsplit("/", 1)[-1]
+
+
+def install_telemetry(app: web.Application, engine: Engine, face_prefixes: Mapping[str, str]) -> Metrics:
+    """Attach metrics (app[METRICS]), the request middleware and the status-change log to `app`."""
+    metrics = Metrics(engine)
+    app[METRICS] = metrics
+    prefixes = sorted([*face_prefixes.values(), ADMIN_PREFIX], key=len, reverse=True)
+    labels = [(p, p + "/", face_label(p)) for p in prefixes]
+
+    def face_of(path: str) -> str:
+        for prefix, with_slash, label in labels:
+            if path == prefix or path.startswith(with_slash):
+                return label
+        return "other"
+
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = monotonic()
+        code = 500
+        try:
+            response = await handler(request)
+            code = response.status
+            return response
+        except web.HTTPException as exc:
+            code = exc.status
+            raise
+        finally:
+            elapsed = monotonic() - started
+            face = face_of(request.path)
+            metrics.observe_request(face, code, elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("request", extra={"fields": {
+                    "method": request.method, "path": request.path,
+                    "query": masked_query(request.query) or None, "status": code,
+                    "ms": round(elapsed * 1000, 2), "face": face, "auth": credential(request.headers)}})
+
+    app.middlewares.append(observe)
+    engine.events.subscribe(_log_status)
+    return metrics
+
+
+def _log_status(event: StatusEvent) -> None:
+    if not status_log.isEnabledFor(logging.INFO):
+        return
+    message = event.message
+    status_log.info("status", extra={"fields": {
+        "message": message.id, "flow": message.flow, "tenant": message.tenant, "attempt": event.attempt,
+        "from": event.previous, "to": event.status, "at": iso_utc(event.at), "forced": event.forced,
+        "error": None if event.error is None else event.error.code}})

@@ -1,0 +1,82 @@
+"""Prometheus metrics in a registry of the app's own (never the global one: parallel apps must not clash)."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from simulator.core.engine import Engine
+from simulator.core.events import StatusEvent
+
+# Outcomes the webhook dispatcher reports through `Metrics.webhook_delivery(outcome)`.
+WEBHOOK_OUTCOMES = ("delivered", "failed", "retrying", "gave_up")
+_DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class _CurrentStatuses(Collector):
+    """Messages held right now, by face, channel and current status (counted at scrape time)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("postman_sim_messages", "Messages held now, by face, channel and current status",
+                                   labels=("face", "channel", "status"))
+        tally = Tally((m.face, m.channel, m.status) for m in self.engine.store.all())
+        for (face, channel, status), count in sorted(tally.items()):
+            family.add_metric((face, channel, status), count)
+        yield family
+
+
+class Metrics:
+    """Every metric the simulator exports. Other modules increment these; /_sim/metrics renders them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.requests = Counter("postman_sim_requests", "HTTP requests answered, by face and status code",
+                                ("face", "code"), registry=registry)
+        self.request_seconds = Histogram("postman_sim_request_duration_seconds",
+                                         "Time to answer a request, by face", ("face",),
+                                         buckets=_DURATION_BUCKETS, registry=registry)
+        self.status_changes = Counter("postman_sim_status_changes", "Message status changes, by face, channel "
+                                      "and the status reached", ("face", "channel", "status"), registry=registry)
+        self.webhook_deliveries = Counter("postman_sim_webhook_deliveries",
+                                          "Webhook delivery attempts, by outcome", ("outcome",), registry=registry)
+        lag = Gauge("postman_sim_scheduler_lag_seconds", "How late (simulated seconds) the scheduler ran its "
+                    "last due job", registry=registry)
+        lag.set_function(lambda: engine.scheduler.lag_seconds)
+        pending = Gauge("postman_sim_scheduler_pending", "Jobs waiting on the simulated clock", registry=registry)
+        pending.set_function(lambda: float(len(engine.scheduler)))
+        registry.register(_CurrentStatuses(engine))
+        engine.events.subscribe(self._on_status)
+
+    def _on_status(self, event: StatusEvent) -> None:
+        message = event.message
+        self.status_changes.labels(message.face, message.channel, event.status).inc()
+
+    def observe_request(self, face: str, code: int, seconds: float) -> None:
+        self.requests.labels(face, str(code)).inc()
+        self.request_seconds.labels(face).observe(seconds)
+
+    def webhook_delivery(self, outcome: str) -> None:
+        """Count one webhook delivery attempt (see WEBHOOK_OUTCOMES)."""
+        self.webhook_deliveries.labels(outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+METRICS = web.AppKey("metrics", Metrics)
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """GET /_sim/metrics: the Prometheus text exposition format."""
+    body = request.config_dict[METRICS].render()
+    content_type, _, charset = CONTENT_TYPE_LATEST.partition("; charset=")
+    return web.Response(body=body, content_type=content_type, charset=charset or "utf-8")

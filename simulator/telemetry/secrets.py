@@ -1,0 +1,45 @@
+"""Masking of credentials before anything reaches a log line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# Headers that carry credentials on one face or another; their values are never logged whole.
+SECRET_HEADERS = ("Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token")
+_SECRET_QUERY = re.compile(r"(key|token|secret|signature|password)", re.IGNORECASE)
+_KEY_LIKE = re.compile(r"\bkey_[A-Za-z0-9_\-]{4,}")
+
+
+def mask(secret: str) -> str:
+    """Keep just enough to tell two credentials apart: 'key_test_abc...0001' -> 'key_****0001'."""
+    if len(secret) <= 8:
+        return "****"
+    return f"{secret[:4]}****{secret[-4:]}"
+
+
+def mask_credential(header_value: str) -> str:
+    """'Bearer key_x...' -> 'Bearer key_****1234'; 'Basic abc==' -> 'Basic ****'."""
+    scheme, _, value = header_value.partition(" ")
+    if not value:
+        return mask(scheme)
+    return f"{scheme} {mask(value)}"
+
+
+def credential(headers: Mapping[str, str]) -> str | None:
+    """The request's credential, masked, or None when it sent none."""
+    for name in SECRET_HEADERS:
+        value = headers.get(name)
+        if value:
+            return f"{name}: {mask_credential(value)}"
+    return None
+
+
+def masked_query(query: Mapping[str, str]) -> str:
+    """The query string with the values of credential-like parameters masked."""
+    return "&".join(f"{k}={mask(v) if _SECRET_QUERY.search(k) else v}" for k, v in query.items())
+
+
+def scrub(text: str) -> str:
+    """Mask anything in free text that looks like an API key."""
+    return _KEY_LIKE.sub(lambda m: mask(m.group(0)), text)

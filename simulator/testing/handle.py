@@ -1,0 +1,92 @@
+"""What the fixtures hand a test: URLs, credentials, and clock/journal helpers scoped to its tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.app import FACE_PREFIXES
+from simulator.scenarios.model import SimConfig
+from simulator.telemetry.install import face_label
+from simulator.testing.client import AsyncSimClient, ClockState, JournalMessage, SimClient
+
+
+def face_urls(base: str) -> dict[str, str]:
+    """{'v2': base + '/api/v2', ...}: one entry per mounted face, named as in the metrics."""
+    return {face_label(prefix): base + prefix for prefix in FACE_PREFIXES.values()}
+
+
+def configured_v2(config: SimConfig) -> tuple[str, str] | None:
+    """The first configured v2 campaign that has a key: (campaign id, key)."""
+    for campaign in config.section("v2").get("campaigns") or []:
+        if campaign.get("keys"):
+            return str(campaign["id"]), str(campaign["keys"][0])
+    return None
+
+
+def fresh_v2() -> tuple[str, str]:
+    """A new campaign id and key: in open mode they become a tenant of their own on first use."""
+    return f"campaign_{uuid.uuid4()}", f"key_test_{uuid.uuid4().hex}"
+
+
+@dataclass
+class PostmanSim:
+    """A simulator as one test sees it.
+
+    `url` and `urls[face]` are base URLs; `api_key`/`campaign_id` are v2 credentials. With `tenant`
+    set (the session-scoped variant), messages() and reset() only touch that tenant; a fresh
+    open-mode campaign's template is `{{body}}` in every language.
+    """
+
+    url: str
+    api_key: str
+    campaign_id: str
+    tenant: str | None = None
+    client: SimClient = field(init=False)
+    aio: AsyncSimClient = field(init=False)
+    urls: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = SimClient(self.url)
+        self.aio = AsyncSimClient(self.url)
+        self.urls = face_urls(self.url)
+
+    @property
+    def v2_url(self) -> str:
+        return self.urls["v2"]
+
+    @property
+    def v2_messages_url(self) -> str:
+        """Where to POST a single v2 send for this test's campaign."""
+        return f"{self.v2_url}/campaigns/{self.campaign_id}/messages"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def advance(self, seconds: float) -> ClockState:
+        return self.client.advance(seconds)
+
+    def clock(self) -> ClockState:
+        return self.client.clock()
+
+    def messages(self, **filters: Any) -> list[JournalMessage]:
+        """Journal entries (newest first); filters: face, channel, recipient, status, limit."""
+        if self.tenant is not None:
+            filters.setdefault("tenant", self.tenant)
+        return self.client.messages(**filters)
+
+    def message(self, message_id: str) -> JournalMessage:
+        return self.client.message(message_id)
+
+    def wait_for(self, message_id: str, status: str | Iterable[str], within: float = 3600.0) -> JournalMessage:
+        return self.client.wait_for(message_id, status, within)
+
+    def force_status(self, message_id: str, status: str, error: Mapping[str, Any] | None = None) -> JournalMessage:
+        return self.client.force_status(message_id, status, error)
+
+    def reset(self) -> int:
+        """Forget this test's messages (the whole simulator for the function-scoped fixture)."""
+        return self.client.reset(self.tenant)

@@ -1,0 +1,171 @@
+"""pytest plugin (entry point `pytest11`): a simulator per test, or one per session shared by tenant.
+
+Fixtures:
+- `postman_sim`: a fresh simulator for this test (own thread and loop, manual clock); honours
+  `@pytest.mark.postman_sim(scenarios=..., seed=..., start=..., replace=False)`.
+- `postman_sim_server`: one simulator for the session (or `--postman-sim-url` / POSTMAN_SIM_URL to
+  use a running one, e.g. the Docker image); `postman_sim_tenant`: a new v2 campaign + key on it for
+  this test, so tests (and xdist workers) never see each other's messages.
+- `webhook_sink`: a real receiver on loopback that records what it is sent.
+- `postman_sim_scenarios_path`: the base scenarios file (override it in a conftest to change it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.clock import ManualClock
+from simulator.core.timefmt import parse_iso
+from simulator.scenarios import ScenarioError
+from simulator.testing.client import SimClient
+from simulator.testing.handle import PostmanSim, configured_v2, fresh_v2
+from simulator.testing.overrides import build_config
+from simulator.testing.server import ThreadedSimulator
+from simulator.testing.sink import WebhookSink
+
+MARKER = "postman_sim"
+MARKER_HELP = (f"{MARKER}(scenarios=None, seed=0, start=None, replace=False): run this test's postman_sim "
+               "fixture with extra scenarios (YAML text, a mapping or a .yaml path; its rules come first), "
+               "another seed, a start time (ISO 8601 or epoch), or only the given scenarios (replace=True)")
+_MARKER_KEYS = {"scenarios", "seed", "start", "replace"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("postman-sim", "postman-sim simulator")
+    group.addoption("--postman-sim-scenarios", default=None, metavar="PATH",
+                    help="base scenarios file for the postman_sim fixtures (default: ini postman_sim_scenarios, "
+                         "else ./scenarios.yaml in the rootdir if present)")
+    group.addoption("--postman-sim-url", default=os.environ.get("POSTMAN_SIM_URL"), metavar="URL",
+                    help="run postman_sim_server/postman_sim_tenant against this running simulator (e.g. Docker) "
+                         "instead of starting one (env POSTMAN_SIM_URL)")
+    parser.addini("postman_sim_scenarios", "base scenarios file for the postman_sim fixtures", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
+@pytest.fixture(scope="session")
+def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
+    """The base scenarios file, or None for an empty scenario set (messages then stay as accepted)."""
+    chosen = pytestconfig.getoption("--postman-sim-scenarios") or pytestconfig.getini("postman_sim_scenarios")
+    if chosen:
+        path = Path(chosen)
+        return path if path.is_absolute() else pytestconfig.rootpath / path
+    default = pytestconfig.rootpath / "scenarios.yaml"
+    return default if default.is_file() else None
+
+
+def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):  # closest marker wins
+        if marker.args:
+            pytest.fail(f"@pytest.mark.{MARKER} takes keyword arguments only ({sorted(_MARKER_KEYS)})",
+                        pytrace=False)
+        unknown = set(marker.kwargs) - _MARKER_KEYS
+        if unknown:
+            pytest.fail(f"@pytest.mark.{MARKER}: unknown argument(s) {sorted(unknown)}; "
+                        f"expected {sorted(_MARKER_KEYS)}", pytrace=False)
+        options.update(marker.kwargs)
+    return options
+
+
+def _start_epoch(start: Any) -> float | None:
+    if start is None or isinstance(start, int | float):
+        return start
+    try:
+        return parse_iso(str(start))
+    except ValueError:
+        pytest.fail(f"@pytest.mark.{MARKER}(start={start!r}): not an ISO 8601 time or epoch seconds", pytrace=False)
+
+
+@pytest.fixture
+def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path | None) -> Iterator[PostmanSim]:
+    """A fresh simulator with a manual clock, for this test only."""
+    options = _marker_options(request)
+    problem = None
+    try:
+        config = build_config(postman_sim_scenarios_path, options.get("scenarios"),
+                              replace=bool(options.get("replace", False)))
+        server = ThreadedSimulator(config, seed=options.get("seed", 0),
+                                   clock=ManualClock(start=_start_epoch(options.get("start"))))
+        server.start()
+    except (ScenarioError, OSError) as exc:
+        problem = f"postman_sim scenarios are not usable: {exc}"
+    except RuntimeError as exc:  # e.g. a face rejected its section of the scenarios
+        problem = f"postman_sim could not start: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    campaign, key = configured_v2(config) or fresh_v2()
+    try:
+        yield PostmanSim(url=server.url, api_key=key, campaign_id=campaign)
+    finally:
+        server.stop()
+
+
+class SharedServer:
+    """The session's simulator: started here, or one already running at `url`."""
+
+    def __init__(self, url: str, owned: ThreadedSimulator | None) -> None:
+        self.url = url.rstrip("/")
+        self.owned = owned
+        self.client = SimClient(self.url)
+
+
+@pytest.fixture(scope="session")
+def postman_sim_server(pytestconfig: pytest.Config,
+                       postman_sim_scenarios_path: Path | None) -> Iterator[SharedServer]:
+    """One simulator for the whole session (per xdist worker), or the one at --postman-sim-url."""
+    remote = pytestconfig.getoption("--postman-sim-url")
+    if remote:
+        shared = SharedServer(remote, None)
+        problem = None
+        try:
+            shared.client.health()
+        except OSError as exc:
+            problem = f"no postman-sim answers at {remote}/_sim/health: {exc}"
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
+        yield shared
+        return
+    problem = None
+    try:
+        config = build_config(postman_sim_scenarios_path)
+    except (ScenarioError, OSError) as exc:
+        problem = f"postman_sim scenarios are not usable: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
+    server = ThreadedSimulator(config, seed=None, clock=ManualClock())
+    server.start()
+    try:
+        yield SharedServer(server.url, server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postman_sim_tenant(request: pytest.FixtureRequest, postman_sim_server: SharedServer) -> Iterator[PostmanSim]:
+    """This test's own v2 campaign and key on the shared simulator; its messages are forgotten afterwards."""
+    if request.node.get_closest_marker(MARKER) is not None:
+        pytest.fail(f"@pytest.mark.{MARKER} configures the per-test `postman_sim` fixture; the shared server "
+                    "behind `postman_sim_tenant` runs one scenario set for the whole session", pytrace=False)
+    campaign, key = fresh_v2()
+    handle = PostmanSim(url=postman_sim_server.url, api_key=key, campaign_id=campaign, tenant=campaign)
+    yield handle
+    handle.reset()
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[WebhookSink]:
+    """A webhook receiver on 127.0.0.1: give the simulator `webhook_sink.url_for("/hook")`."""
+    sink = WebhookSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -1,0 +1,104 @@
+"""Logs and metrics: one line per request and per status change, no secrets, and metrics that move."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from simulator.telemetry.logs import LineFormatter, configure_logging
+from tests.conftest import DEMO_CAMPAIGN, DEMO_KEY, Sim, SimFactory
+
+SEND = f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages"
+BODY = {"recipient": "6591234567", "language": "english", "values": {"name": "Tan", "date": "1 Dec"}}
+AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
+
+
+def fields(record: logging.LogRecord) -> dict[str, object]:
+    value: dict[str, object] = record.__dict__["fields"]
+    return value
+
+
+async def scrape(sim: Sim) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await sim.client.get("/_sim/metrics")
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+async def test_metrics_move_when_traffic_flows(sim: Sim) -> None:
+    before = await scrape(sim)
+    assert ("postman_sim_requests_total", (("code", "201"), ("face", "v2"))) not in before
+    for _ in range(2):
+        assert (await sim.client.post(SEND, json=BODY, headers=AUTH)).status == 201
+    assert (await sim.client.post(SEND, json=BODY, headers={"Authorization": "Bearer nope"})).status == 401
+    await sim.advance(10)
+    after = await scrape(sim)
+    assert after[("postman_sim_requests_total", (("code", "201"), ("face", "v2")))] == 2
+    assert after[("postman_sim_requests_total", (("code", "401"), ("face", "v2")))] == 1
+    assert after[("postman_sim_requests_total", (("code", "200"), ("face", "admin")))] >= 2
+    assert after[("postman_sim_request_duration_seconds_count", (("face", "v2"),))] == 3
+    changes = ("postman_sim_status_changes_total", (("channel", "sms"), ("face", "v2"), ("status", "success")))
+    assert after[changes] == 2
+    assert after[("postman_sim_messages", (("channel", "sms"), ("face", "v2"), ("status", "success")))] == 2
+    assert after[("postman_sim_scheduler_pending", ())] == 0
+    assert ("postman_sim_scheduler_lag_seconds", ()) in after
+
+
+async def test_unknown_paths_are_counted_too(sim: Sim) -> None:
+    assert (await sim.client.get("/nowhere")).status == 404
+    assert (await sim.client.get("/api/v2/nowhere")).status == 404
+    after = await scrape(sim)
+    assert after[("postman_sim_requests_total", (("code", "404"), ("face", "other")))] == 1
+    assert after[("postman_sim_requests_total", (("code", "404"), ("face", "v2")))] == 1
+
+
+async def test_each_app_has_its_own_registry(make_sim: SimFactory) -> None:
+    first, second = await make_sim(), await make_sim()
+    assert (await first.client.post(SEND, json=BODY, headers=AUTH)).status == 201
+    assert ("postman_sim_requests_total", (("code", "201"), ("face", "v2"))) not in await scrape(second)
+    assert (await scrape(first))[("postman_sim_requests_total", (("code", "201"), ("face", "v2")))] == 1
+
+
+async def test_webhook_deliveries_counter_is_there_for_the_dispatcher(sim: Sim) -> None:
+    from simulator.telemetry import METRICS
+
+    sim.app[METRICS].webhook_delivery("delivered")
+    sim.app[METRICS].webhook_delivery("failed")
+    after = await scrape(sim)
+    assert after[("postman_sim_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
+    assert after[("postman_sim_webhook_deliveries_total", (("outcome", "failed"),))] == 1
+
+
+async def test_one_log_line_per_request_and_per_status_change_without_the_key(
+        sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="postman_sim")
+    response = await sim.client.post(SEND + "?api_key=key_secret_in_query_123456", json=BODY, headers=AUTH)
+    message_id = (await response.json())["id"]
+    await sim.advance(10)
+    requests = [r for r in caplog.records if r.name == "postman_sim.access" and fields(r)["face"] == "v2"]
+    assert len(requests) == 1
+    statuses = [fields(r)["to"] for r in caplog.records if r.name == "postman_sim.status"]
+    assert statuses == ["created", "enqueued", "sending", "sent", "sent_to_telco", "success"]
+    as_json = LineFormatter(json_lines=True)
+    line = json.loads(as_json.format(requests[0]))
+    assert line["event"] == "request" and line["status"] == 201 and line["method"] == "POST"
+    assert line["auth"] == "Authorization: Bearer key_****0001"
+    assert "key_secret_in_query_123456" not in line["query"]
+    status_line = json.loads(as_json.format(next(r for r in caplog.records if r.name == "postman_sim.status")))
+    assert status_line["message"] == message_id and status_line["to"] == "created"
+    text = LineFormatter(json_lines=False).format(requests[0])
+    assert " status=201 " in text and DEMO_KEY not in text
+    everything = "\n".join(as_json.format(r) for r in caplog.records)
+    assert DEMO_KEY not in everything and "key_secret_in_query_123456" not in everything
+
+
+def test_configure_logging_rejects_an_unknown_format() -> None:
+    with pytest.raises(ValueError, match="log format"):
+        configure_logging("xml")
