@@ -28,6 +28,9 @@ test: $(VENV)/.test-deps
 
 bench: $(BIN)/postman-sim
 	$(BIN)/python bench/send_rate.py
+	$(BIN)/python -m bench.v1_send_rate
+	$(BIN)/python bench/webhook_fanout.py
+	$(BIN)/python bench/request_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

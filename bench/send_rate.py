@@ -79,6 +79,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30.0, help="stop early after this long")
+    parser.add_argument("--log-level", default="warning", help="server log level (info logs every request)")
     args = parser.parse_args()
 
     scenarios = (ROOT / "scenarios.yaml").read_text().replace("rate_limit: 10 ", "rate_limit: 0 ")
@@ -88,7 +89,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--clock", "manual",
-         "--scenarios", handle.name, "--seed", "1"],
+         "--scenarios", handle.name, "--seed", "1", "--log-level", args.log_level],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )
     try:
@@ -100,7 +101,8 @@ def main() -> int:
         server.wait(timeout=10)
         os.unlink(handle.name)
     latencies.sort()
-    print(f"single send, loopback, concurrency {args.concurrency}: {sent} requests in {elapsed:.2f} s")
+    print(f"single send, loopback, concurrency {args.concurrency}, log level {args.log_level}: "
+          f"{sent} requests in {elapsed:.2f} s")
     print(f"  sends/s: {sent / elapsed:.0f}   failures: {failures}")
     print(f"  latency ms: p50 {1000 * statistics.median(latencies):.2f}  "
           f"p99 {1000 * latencies[int(len(latencies) * 0.99) - 1]:.2f}  max {1000 * latencies[-1]:.2f}")

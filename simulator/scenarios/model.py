@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.clock import Clock
 from simulator.core.models import ErrorInfo, Plan, Step
+from simulator.scenarios.vocabulary import FLOWS, flows_for
 
 _PHONE_NOISE = re.compile(r"[\s+\-().]")
 
@@ -223,12 +224,20 @@ class ScenarioSet:
     timelines: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)  # defaults whose plan varies per message
     version: int = 1
+    by_flow: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Each send only tries the rules that can match its flow (the hot path runs this per message).
+        index = {flow: tuple(r for r in self.rules if flow in flows_for(r.match.face, r.match.channel))
+                 for flow in FLOWS}
+        object.__setattr__(self, "by_flow", index)
 
     def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "",
              state: PlanState | None = None) -> Plan:
         """First matching rule (in force now) wins; else the flow's default; else no planned change at all."""
         normalised = normalise_recipient(recipient)
-        for rule in self.rules:
+        flow = f"{face}.{channel}"
+        for rule in self.by_flow.get(flow, ()):
             if rule.match.matches(face, channel, tenant, normalised, content):
                 if rule.active is not None:
                     state = state or PlanState(None)
@@ -237,7 +246,6 @@ class ScenarioSet:
                 if rule.outcome is None:
                     return rule.plan
                 return rule.outcome.pick(tenant, normalised, state or PlanState(None))
-        flow = f"{face}.{channel}"
         outcome = self.outcomes.get(flow)
         if outcome is not None:
             return outcome.pick(tenant, normalised, state or PlanState(None))
