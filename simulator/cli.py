@@ -12,7 +12,7 @@ from aiohttp import web
 
 from simulator.app import FACE_PREFIXES, create_app
 from simulator.clock import Clock, ManualClock, SystemClock
-from simulator.scenarios import ScenarioError, SimConfig, load_config
+from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from simulator.webhooks import cli as webhooks_cli
@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the simulator's HTTP server")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
     serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (POSTMAN_SIM_PORT)")
-    serve.add_argument("--scenarios", default=_env("SCENARIOS", "scenarios.yaml"),
-                       help="scenarios file (POSTMAN_SIM_SCENARIOS)")
+    serve.add_argument("--scenarios", default=default_scenarios_path(),
+                       help="scenarios file (POSTMAN_SIM_SCENARIOS; default ./scenarios.yaml, else the bundled one)")
     serve.add_argument("--clock", type=_one_of("CLOCK", ("real", "manual")), default=_env("CLOCK", "real"),
                        metavar="{real,manual}",
                        help="real time (optionally sped up) or a manual clock moved via /_sim (POSTMAN_SIM_CLOCK)")

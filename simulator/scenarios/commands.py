@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from simulator.core.models import Plan
+from simulator.scenarios import default_scenarios_path
 from simulator.scenarios.loader import ScenarioError, load_config
 from simulator.scenarios.model import FaultSpec, Match, Outcome, Rule, SimConfig
 from simulator.scenarios.summary import describe_plan
@@ -20,7 +20,7 @@ def register(commands: Any) -> None:
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenarios YAML file(s)")
     validate.set_defaults(run=validate_command)
     numbers = commands.add_parser("numbers", help="print every magic number and address with its outcome")
-    numbers.add_argument("--scenarios", default=os.environ.get("POSTMAN_SIM_SCENARIOS", "scenarios.yaml"),
+    numbers.add_argument("--scenarios", default=default_scenarios_path(),
                          help="scenarios file (POSTMAN_SIM_SCENARIOS)")
     numbers.set_defaults(run=numbers_command)
 

@@ -21,7 +21,7 @@ import pytest
 
 from simulator.clock import ManualClock
 from simulator.core.timefmt import parse_iso
-from simulator.scenarios import ScenarioError
+from simulator.scenarios import BUNDLED_SCENARIOS, ScenarioError
 from simulator.testing.client import SimClient
 from simulator.testing.handle import PostmanSim, configured_v2, fresh_v2
 from simulator.testing.overrides import build_config
@@ -39,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("postman-sim", "postman-sim simulator")
     group.addoption("--postman-sim-scenarios", default=None, metavar="PATH",
                     help="base scenarios file for the postman_sim fixtures (default: ini postman_sim_scenarios, "
-                         "else ./scenarios.yaml in the rootdir if present)")
+                         "else ./scenarios.yaml in the rootdir if present, else the file bundled with postman-sim)")
     group.addoption("--postman-sim-url", default=os.environ.get("POSTMAN_SIM_URL"), metavar="URL",
                     help="run postman_sim_server/postman_sim_tenant against this running simulator (e.g. Docker) "
                          "instead of starting one (env POSTMAN_SIM_URL)")
@@ -52,13 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
-    """The base scenarios file, or None for an empty scenario set (messages then stay as accepted)."""
+    """The base scenarios file: the option, the ini value, ./scenarios.yaml, or the bundled default."""
     chosen = pytestconfig.getoption("--postman-sim-scenarios") or pytestconfig.getini("postman_sim_scenarios")
     if chosen:
         path = Path(chosen)
         return path if path.is_absolute() else pytestconfig.rootpath / path
     default = pytestconfig.rootpath / "scenarios.yaml"
-    return default if default.is_file() else None
+    return default if default.is_file() else BUNDLED_SCENARIOS
 
 
 def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
