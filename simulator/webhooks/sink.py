@@ -2,8 +2,8 @@
 
 Mounted at /_sim/sink in the simulator, or standalone via `postman-sim sink --port N`. POST anything
 to it (any sub-path); `?status=503` (and `&retry_after=120`) makes it answer with that status, to see
-retries. GET with hub.mode=subscribe answers Meta's handshake. GET on its root lists what arrived,
-newest first; DELETE clears. With a secret it checks X-Hub-Signature-256 and webhook-signature.
+retries. GET with hub.mode=subscribe answers Meta's handshake. GET (any sub-path) lists what arrived,
+newest first; DELETE (any sub-path) clears. With a secret it checks X-Hub-Signature-256 and webhook-signature.
 """
 
 from __future__ import annotations
@@ -93,10 +93,10 @@ def create_sink_app(clock: Clock, secret: str | None = None, verify_token: str |
                     limit: int = 1000) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SINK] = SinkState(clock=clock, secret=secret, verify_token=verify_token, limit=limit)
-    for path in ("", "/", "/{tail:.+}"):
-        app.router.add_route("POST", path, receive)
-        app.router.add_route("PUT", path, receive)
+    # Every path below the root is the same sink: `{tail}` may be empty (a trailing slash) or hold slashes.
+    for path in ("", "/{tail:.*}"):
+        app.router.add_post(path, receive)
+        app.router.add_put(path, receive)
         app.router.add_get(path, show)
-    app.router.add_delete("", clear)
-    app.router.add_delete("/", clear)
+        app.router.add_delete(path, clear)
     return app
