@@ -19,7 +19,6 @@ from simulator.faces.qlara.auth import Companies, Company, credential
 from simulator.faces.qlara.config import QlaraConfig
 from simulator.faces.qlara.index import CustomerIds
 from simulator.faces.qlara.plans import FACE
-from simulator.faces.qlara.webhooks import WebhookRegistry
 from simulator.faces.qlara.windows import ConversationWindows
 
 log = logging.getLogger("postman_sim.qlara")
@@ -48,7 +47,6 @@ class QlaraFace:
         self.config = config
         self.companies = Companies(config, open_mode)
         self.companies.load()
-        self.webhooks = WebhookRegistry()
         self.windows = ConversationWindows(config.window_hours)
         self.customer_ids = CustomerIds()
         self._inbound_hooks: list[InboundHook] = []
@@ -57,14 +55,13 @@ class QlaraFace:
     def _reset(self, company: str | None) -> None:
         self.windows.forget(company)
         self.customer_ids.forget(company)
-        self.webhooks.forget(company)
         if company is None:
             self.companies.load()
 
     # -- hooks for other parts of the simulator --------------------------------------------------
 
     def on_inbound(self, hook: InboundHook) -> None:
-        """Call `hook(inbound)` for every simulated inbound message (e.g. to send INBOUND webhooks)."""
+        """Call `hook(inbound)` for every simulated inbound message (app.py wires the INBOUND webhook here)."""
         self._inbound_hooks.append(hook)
 
     def record_inbound(self, company: Company, source: str, destination: str, text: str) -> Inbound:

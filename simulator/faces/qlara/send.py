@@ -120,7 +120,7 @@ async def whatsapp_send(face: QlaraFace, request: web.Request, company: Company)
     payload = {
         "customerMessageId": customer_id, "wamid": _wamid(face, destination), "phoneNumberId": number_id,
         "sender": number.phone_number, "campaignId": campaign_id, "simulation": False,
-        "enableNotification": fields.optional_bool(body, "enableNotification", True),
+        "notify": fields.optional_bool(body, "enableNotification", True),  # the dispatcher reads "notify"
         "template": None if template is None else {"id": template.id, "name": template.name,
                                                    "language": template.language, "parameters": parameters},
         "body": free_form, "text": content,
@@ -196,7 +196,7 @@ async def sms_send(face: QlaraFace, request: web.Request, company: Company) -> w
     if simulation:
         return web.json_response(send_view(customer_id, True, "sms", result))
     payload = {"customerMessageId": customer_id, "sender": sender, "campaignId": campaign_id, "simulation": False,
-               "enableNotification": notify, "text": text, "unicode": unicode, "parts": parts, "udhData": udh,
+               "notify": notify, "text": text, "unicode": unicode, "parts": parts, "udhData": udh,
                "scheduledDate": body.get("scheduledDate")}
     plan = engine.scenarios.plan(plans.FACE, "sms", company.id, destination, text)
     if scheduled is not None:
