@@ -1,11 +1,14 @@
-"""Small helpers every face uses to read requests without ever answering with a 500."""
+"""Small helpers every face uses: reading requests without ever answering with a 500, WhatsApp ids."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from aiohttp import web
+
+from simulator.core.ids import IdFactory
 
 
 class BadBody(ValueError):
@@ -35,3 +38,12 @@ def bearer_token(request: web.Request) -> str | None:
         return None
     token = header[len("Bearer "):]
     return token or None
+
+
+def wamid(ids: IdFactory, phone: str) -> str:
+    """A Meta-style WhatsApp message id (wamid.HBgL...): base64 of the recipient's digits and seeded random
+    bytes in the layout Meta uses, so webhook formats carry an id that looks like the real thing."""
+    digits = phone.lstrip("+").encode()
+    rand = ids.faker.random.getrandbits(72).to_bytes(9, "big").hex().upper().encode()
+    raw = bytes([0x1C, 0x18, len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + rand + b"\x00"
+    return "wamid." + base64.b64encode(raw).decode()
