@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from simulator.core.ids import IdFactory
+
+E = TypeVar("E", bound=Exception)
+
+
+def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.StreamResponse],
+                     from_http: Callable[[web.HTTPException], E], internal: Callable[[], E],
+                     log: logging.Logger) -> Middleware:
+    """Every face's error policy: its own errors (`kind`) and aiohttp's 4xx/5xx answered in the face's
+    shape by `respond`; anything else logged and answered as the face's 500, never a stack trace."""
+
+    @web.middleware
+    async def middleware(request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except kind as exc:
+            return respond(request, exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return respond(request, from_http(exc))
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            return respond(request, internal())
+
+    return middleware
 
 
 class BadBody(ValueError):

@@ -13,7 +13,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Verdict
-from simulator.faces.common import BadBody, read_json_object
+from simulator.faces.common import BadBody, error_middleware, read_json_object
 from simulator.faces.qlara import errors
 from simulator.faces.qlara.auth import Companies, Company, credential
 from simulator.faces.qlara.config import QlaraConfig
@@ -50,6 +50,8 @@ class QlaraFace:
         self.windows = ConversationWindows(config.window_hours)
         self.customer_ids = CustomerIds()
         self._inbound_hooks: list[InboundHook] = []
+        self.middleware = error_middleware(errors.QlaraError, self.error_response, errors.http_error,
+                                           lambda: errors.QlaraError(500, "Internal server error"), log)
         engine.on_reset(self._reset)
 
     def _reset(self, company: str | None) -> None:
@@ -77,21 +79,6 @@ class QlaraFace:
     def error_response(self, request: web.Request, exc: errors.QlaraError) -> web.Response:
         body = errors.error_body(exc.status, exc.message, request.path, self.engine.clock.now())
         return web.json_response(body, status=exc.status)
-
-    @web.middleware
-    async def middleware(self, request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except errors.QlaraError as exc:
-            return self.error_response(request, exc)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return self.error_response(request, errors.http_error(exc))
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            return self.error_response(request, errors.QlaraError(500, "Internal server error"))
 
     def authed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Resolve the company (401), count the call against the key's limits (429), add X-RateLimit-*."""
