@@ -15,6 +15,7 @@ from simulator.core.engine import Engine
 from simulator.faces import v1, v2
 from simulator.faces.qlara import QLARA_FACE
 from simulator.faces.qlara import create_face as create_qlara
+from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
@@ -46,6 +47,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
+    app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
     app[webhooks.DISPATCHER] = dispatcher
     app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
     app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))

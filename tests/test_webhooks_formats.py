@@ -150,7 +150,8 @@ async def test_qlara_delivery_and_read_events(make_sim: SimFactory, aiohttp_serv
     assert mine[3] == {"eventType": "READ", "messageId": message_id, "destination": "+393401234567",
                        "channel": "WHATSAPP", "timestamp": "2026-01-01T00:00:08Z"}
     (error,) = [e for e in events if e["destination"] == "+393400000000"]
-    assert (error["statusCode"], error["description"]) == (4, "24-hour window expired")
+    assert (error["statusCode"], error["description"], error["errorCode"]) == (4, "24-hour window expired", "131047")
+    assert all("errorCode" not in e for e in mine)  # only failures carry it
     sms_events = [e for e in events if e["messageId"] == sms]
     assert [(e["channel"], e["statusCode"], e["description"]) for e in sms_events] == [
         ("SMS", 1, "Message sent"), ("SMS", 5, "Message expired")]

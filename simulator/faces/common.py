@@ -1,11 +1,43 @@
-"""Small helpers every face uses to read requests without ever answering with a 500."""
+"""Small helpers every face uses: reading requests without ever answering with a 500, WhatsApp ids."""
 
 from __future__ import annotations
 
+import base64
 import json
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from simulator.core.ids import IdFactory
+
+E = TypeVar("E", bound=Exception)
+
+
+def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.StreamResponse],
+                     from_http: Callable[[web.HTTPException], E], internal: Callable[[], E],
+                     log: logging.Logger) -> Middleware:
+    """Every face's error policy: its own errors (`kind`) and aiohttp's 4xx/5xx answered in the face's
+    shape by `respond`; anything else logged and answered as the face's 500, never a stack trace."""
+
+    @web.middleware
+    async def middleware(request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except kind as exc:
+            return respond(request, exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return respond(request, from_http(exc))
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            return respond(request, internal())
+
+    return middleware
 
 
 class BadBody(ValueError):
@@ -35,3 +67,12 @@ def bearer_token(request: web.Request) -> str | None:
         return None
     token = header[len("Bearer "):]
     return token or None
+
+
+def wamid(ids: IdFactory, phone: str) -> str:
+    """A Meta-style WhatsApp message id (wamid.HBgL...): base64 of the recipient's digits and seeded random
+    bytes in the layout Meta uses, so webhook formats carry an id that looks like the real thing."""
+    digits = phone.lstrip("+").encode()
+    rand = ids.faker.random.getrandbits(72).to_bytes(9, "big").hex().upper().encode()
+    raw = bytes([0x1C, 0x18, len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + rand + b"\x00"
+    return "wamid." + base64.b64encode(raw).decode()

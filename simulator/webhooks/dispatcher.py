@@ -25,6 +25,7 @@ from yarl import URL
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
 from simulator.scenarios.model import SimConfig
+from simulator.scenarios.vocabulary import FACES
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
 from simulator.webhooks.formats import FORMATS, Rendering
@@ -45,6 +46,11 @@ DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulate
 def _rng(seed: int | None) -> random.Random:
     """Seeded apart from the engine's ids (same seed, different stream), so event ids never echo them."""
     return random.Random(f"postman-sim webhooks {seed}") if seed is not None else random.Random()
+
+
+def _encode(payload: Mapping[str, Any]) -> bytes:
+    """The exact body bytes every attempt sends: compact JSON, UTF-8."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class NotFound(LookupError):
@@ -148,6 +154,7 @@ class Dispatcher:
         new = parse_subscription(spec, sub_id=sub_id, source=old.source, now=old.created_at,
                                  defaults=self.defaults)
         new.verified = old.verified and (new.url, new.verify_token) == (old.url, old.verify_token)
+        new.updated_at = self.engine.clock.now()
         if not new.enabled:
             new.disabled_reason = old.disabled_reason if not old.enabled else "disabled by request"
         self._subs[sub_id] = new
@@ -188,21 +195,39 @@ class Dispatcher:
         for sub in list(self._subs.values()):
             if not sub.wants(message):
                 continue
-            event_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            event_id = self._event_id()
             item = Rendering(event_id=event_id, message=message, status=change.status, canonical=canonical,
                              previous=change.previous, at=change.at, error=change.error, identity=sub.identity)
             payload = FORMATS[sub.format].render(item)
             if payload is None:
                 continue
-            body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-            event = WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id, face=message.face,
-                                 channel=message.channel, tenant=message.tenant, status=change.status,
-                                 at=change.at, body=body)
-            self._store(event)
-            delay = sub.retry.delay(0, self._rng)
-            if sub.chaos.reorder and self._rng.random() < sub.chaos.reorder:
-                delay += sub.chaos.reorder_delay
-            self._schedule(event, change.at + delay, "auto")
+            self._enqueue(sub, WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id,
+                                            face=message.face, channel=message.channel, tenant=message.tenant,
+                                            status=change.status, at=change.at, body=_encode(payload)))
+
+    def deliver(self, sub_id: str, payload: Mapping[str, Any], *, face: str, channel: str, tenant: str,
+                kind: str) -> WebhookEvent | None:
+        """Queue a face's ready-made payload (e.g. Qlara INBOUND) for one subscription, now, with the same
+        retries, log and dead letters as status events. None when that subscription is absent or disabled."""
+        sub = self._subs.get(sub_id)
+        if sub is None or not sub.enabled:
+            return None
+        event = WebhookEvent(id=self._event_id(), subscription_id=sub.id, message_id=None, face=face,
+                             channel=channel, tenant=tenant, status=kind, at=self.engine.clock.now(),
+                             body=_encode(payload))
+        self._enqueue(sub, event)
+        return event
+
+    def _event_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _enqueue(self, sub: Subscription, event: WebhookEvent) -> None:
+        """Store the event and schedule its first attempt (the retry schedule's first delay, chaos reorder)."""
+        self._store(event)
+        delay = sub.retry.delay(0, self._rng)
+        if sub.chaos.reorder and self._rng.random() < sub.chaos.reorder:
+            delay += sub.chaos.reorder_delay
+        self._schedule(event, event.at + delay, "auto")
 
     def _store(self, event: WebhookEvent) -> None:
         self._events[event.id] = event
@@ -231,8 +256,8 @@ class Dispatcher:
             if not sub.enabled:
                 self._bury(event, f"subscription disabled ({sub.disabled_reason or 'by request'})")
                 return
-            message = self.engine.store.get(event.message_id)
-            if message is None:  # reset forgot the message: its webhooks go with it
+            if event.message_id is not None and self.engine.store.get(event.message_id) is None:
+                # reset forgot the message: its webhooks go with it
                 event.state, event.dead_reason, event.next_attempt_at = "dropped", "message reset", None
                 return
             await self._attempt(sub, event, trigger, when)
@@ -415,7 +440,12 @@ class Dispatcher:
             await asyncio.sleep(0.005)
 
     def on_reset(self, tenant: str | None) -> None:
-        """Engine reset: forget events, log and dead letters (all, or one tenant's); keep subscriptions."""
+        """Engine reset: forget events, log and dead letters (all, or one tenant's). Subscriptions made
+        through a face's own API (e.g. Qlara's registration) are that face's state and go too; the
+        ones from the CLI, the scenarios file and /_sim/webhooks stay."""
+        for sub_id in [s.id for s in self._subs.values()
+                       if s.source in FACES and (tenant is None or s.tenant == tenant)]:
+            del self._subs[sub_id]
         if tenant is None:
             self._events.clear()
             self._dead.clear()

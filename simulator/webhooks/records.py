@@ -57,7 +57,7 @@ class WebhookEvent:
 
     id: str
     subscription_id: str
-    message_id: str
+    message_id: str | None            # None for a face's ready-made event (e.g. Qlara INBOUND)
     face: str
     channel: str
     tenant: str

@@ -9,8 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.admin.routes import AdminError, admin_errors
-from simulator.faces.common import BadBody, read_json_object
+from simulator.admin.routes import AdminError, _body, admin_errors
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
@@ -18,15 +17,6 @@ from simulator.webhooks.subscription import SubscriptionError
 
 def _dispatcher(request: web.Request) -> Dispatcher:
     return request.config_dict[DISPATCHER]
-
-
-async def _body(request: web.Request, required: bool = True) -> dict[str, Any]:
-    if not required and not request.can_read_body:
-        return {}
-    try:
-        return await read_json_object(request, 1024 * 1024)
-    except BadBody as exc:
-        raise AdminError(400, "bad_request", "The body must be a JSON object.") from exc
 
 
 def _limit(request: web.Request, default: int = 100) -> tuple[int, int]:

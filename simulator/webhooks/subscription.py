@@ -14,6 +14,7 @@ from typing import Any
 from yarl import URL
 
 from simulator.core.models import Message
+from simulator.core.timefmt import iso_utc
 from simulator.scenarios.vocabulary import CHANNELS, FACES
 from simulator.webhooks.formats import FORMATS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, RetryPolicy, parse_duration
@@ -62,6 +63,7 @@ class Subscription:
     spec: dict[str, Any]             # the keys as given, for updates and listings
     source: str                      # cli | scenarios | api | a face's name
     created_at: float
+    updated_at: float = 0.0          # last create/replace/update (a face's registration shows it)
     verified: bool = False
     disabled_reason: str | None = None
 
@@ -90,6 +92,7 @@ class Subscription:
             "chaos": {"duplicate": self.chaos.duplicate, "reorder": self.chaos.reorder,
                       "reorder_delay": self.chaos.reorder_delay},
             **self.identity,
+            "created_at": iso_utc(self.created_at), "updated_at": iso_utc(self.updated_at),
         }
 
 
@@ -143,7 +146,7 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
         id=sub_id, url=url, format=fmt, secret=secret, signing=signing, verify_token=verify_token, faces=faces,
         channels=channels, tenant=tenant, timeout=timeout, retry=retry, chaos=chaos, enabled=enabled,
         identity=identity, spec={k: v for k, v in raw.items() if k != "id"}, source=source, created_at=now,
-        disabled_reason=disabled_reason)
+        updated_at=now, disabled_reason=disabled_reason)
 
 
 def _url(value: Any, problems: list[str]) -> str:

@@ -10,21 +10,13 @@ from simulator.faces.qlara.auth import Company
 from simulator.faces.qlara.config import TEMPLATE_STATUSES
 from simulator.faces.qlara.errors import bad_request
 from simulator.faces.qlara.face import QlaraFace
+from simulator.faces.qlara.fields import query_int
 
 
 def _paging(request: web.Request, default_limit: int) -> tuple[int, int]:
     """(page, limit) with page 0-based."""
-    values = []
-    for name, default, minimum in (("page", 0, 0), ("limit", default_limit, 1)):
-        raw = request.query.get(name) or str(default)
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise bad_request(f"Parameter '{name}' must be an integer, not '{raw}'") from exc
-        if value < minimum or value > 1000:
-            raise bad_request(f"Parameter '{name}' must be between {minimum} and 1000")
-        values.append(value)
-    return values[0], values[1]
+    return (query_int(request.query, "page", 0, 0, 1000),
+            query_int(request.query, "limit", default_limit, 1, 1000))
 
 
 def _page(items: list[dict[str, Any]], page: int, limit: int) -> web.Response:

@@ -13,13 +13,12 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Verdict
-from simulator.faces.common import BadBody, read_json_object
+from simulator.faces.common import BadBody, error_middleware, read_json_object
 from simulator.faces.qlara import errors
 from simulator.faces.qlara.auth import Companies, Company, credential
 from simulator.faces.qlara.config import QlaraConfig
 from simulator.faces.qlara.index import CustomerIds
 from simulator.faces.qlara.plans import FACE
-from simulator.faces.qlara.webhooks import WebhookRegistry
 from simulator.faces.qlara.windows import ConversationWindows
 
 log = logging.getLogger("postman_sim.qlara")
@@ -48,23 +47,23 @@ class QlaraFace:
         self.config = config
         self.companies = Companies(config, open_mode)
         self.companies.load()
-        self.webhooks = WebhookRegistry()
         self.windows = ConversationWindows(config.window_hours)
         self.customer_ids = CustomerIds()
         self._inbound_hooks: list[InboundHook] = []
+        self.middleware = error_middleware(errors.QlaraError, self.error_response, errors.http_error,
+                                           lambda: errors.QlaraError(500, "Internal server error"), log)
         engine.on_reset(self._reset)
 
     def _reset(self, company: str | None) -> None:
         self.windows.forget(company)
         self.customer_ids.forget(company)
-        self.webhooks.forget(company)
         if company is None:
             self.companies.load()
 
     # -- hooks for other parts of the simulator --------------------------------------------------
 
     def on_inbound(self, hook: InboundHook) -> None:
-        """Call `hook(inbound)` for every simulated inbound message (e.g. to send INBOUND webhooks)."""
+        """Call `hook(inbound)` for every simulated inbound message (app.py wires the INBOUND webhook here)."""
         self._inbound_hooks.append(hook)
 
     def record_inbound(self, company: Company, source: str, destination: str, text: str) -> Inbound:
@@ -80,21 +79,6 @@ class QlaraFace:
     def error_response(self, request: web.Request, exc: errors.QlaraError) -> web.Response:
         body = errors.error_body(exc.status, exc.message, request.path, self.engine.clock.now())
         return web.json_response(body, status=exc.status)
-
-    @web.middleware
-    async def middleware(self, request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except errors.QlaraError as exc:
-            return self.error_response(request, exc)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return self.error_response(request, errors.http_error(exc))
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            return self.error_response(request, errors.QlaraError(500, "Internal server error"))
 
     def authed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Resolve the company (401), count the call against the key's limits (429), add X-RateLimit-*."""

@@ -1,8 +1,9 @@
-"""Field checks shared by the send endpoints; each failure is a 400 naming the field."""
+"""Field checks shared by the endpoints (body fields, query parameters); each failure is a 400 naming the field."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from simulator.faces.qlara.errors import bad_request
@@ -46,4 +47,18 @@ def message_id(body: dict[str, Any]) -> str | None:
     value = optional_text(body, "messageId")
     if value is not None and "," in value:
         raise bad_request("messageId must not contain commas (batch status lookups separate ids with commas)")
+    return value
+
+
+def query_int(query: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter (absent or empty: `default`) within [minimum, maximum]."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise bad_request(f"Parameter '{name}' must be an integer, not '{raw}'") from exc
+    if not minimum <= value <= maximum:
+        raise bad_request(f"Parameter '{name}' must be between {minimum} and {maximum}")
     return value

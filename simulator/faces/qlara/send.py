@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.models import Plan
+from simulator.faces.common import wamid
 from simulator.faces.qlara import fields, plans, sms_text
 from simulator.faces.qlara.auth import Company
 from simulator.faces.qlara.config import Template
@@ -23,12 +23,6 @@ SMS_PLACEHOLDER = re.compile(r"{(\w+)}")
 SCHEDULED_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker", "location")
 MAX_WHATSAPP_TEXT = 4096
-
-
-def _wamid(face: QlaraFace, destination: str) -> str:
-    """A Meta-style message id: "wamid." + base64 of the number and random bytes."""
-    raw = destination.lstrip("+").encode() + face.engine.ids.faker.random.getrandbits(128).to_bytes(16, "big")
-    return "wamid." + base64.b64encode(raw).decode()
 
 
 def _phone_number_id(body: dict[str, Any]) -> int:
@@ -118,9 +112,9 @@ async def whatsapp_send(face: QlaraFace, request: web.Request, company: Company)
     if simulation:
         return web.json_response(send_view(customer_id, True, "whatsapp", {"accepted": True, "reasons": []}))
     payload = {
-        "customerMessageId": customer_id, "wamid": _wamid(face, destination), "phoneNumberId": number_id,
+        "customerMessageId": customer_id, "wamid": wamid(face.engine.ids, destination), "phoneNumberId": number_id,
         "sender": number.phone_number, "campaignId": campaign_id, "simulation": False,
-        "enableNotification": fields.optional_bool(body, "enableNotification", True),
+        "notify": fields.optional_bool(body, "enableNotification", True),  # the dispatcher reads "notify"
         "template": None if template is None else {"id": template.id, "name": template.name,
                                                    "language": template.language, "parameters": parameters},
         "body": free_form, "text": content,
@@ -196,7 +190,7 @@ async def sms_send(face: QlaraFace, request: web.Request, company: Company) -> w
     if simulation:
         return web.json_response(send_view(customer_id, True, "sms", result))
     payload = {"customerMessageId": customer_id, "sender": sender, "campaignId": campaign_id, "simulation": False,
-               "enableNotification": notify, "text": text, "unicode": unicode, "parts": parts, "udhData": udh,
+               "notify": notify, "text": text, "unicode": unicode, "parts": parts, "udhData": udh,
                "scheduledDate": body.get("scheduledDate")}
     plan = engine.scenarios.plan(plans.FACE, "sms", company.id, destination, text)
     if scheduled is not None:

@@ -11,6 +11,7 @@ from aiohttp import web
 from simulator.faces.qlara.auth import Company
 from simulator.faces.qlara.errors import bad_request, not_found
 from simulator.faces.qlara.face import QlaraFace
+from simulator.faces.qlara.fields import query_int
 from simulator.faces.qlara.serialise import CHANNELS, status_view
 from simulator.scenarios.vocabulary import FLOWS
 
@@ -71,19 +72,6 @@ def _instant(request: web.Request, name: str) -> float:
         raise bad_request(f"Parameter '{name}' is not a valid date-time: '{raw}'") from exc
 
 
-def _whole(request: web.Request, name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise bad_request(f"Parameter '{name}' must be an integer, not '{raw}'") from exc
-    if not minimum <= value <= maximum:
-        raise bad_request(f"Parameter '{name}' must be between {minimum} and {maximum}")
-    return value
-
-
 async def history(face: QlaraFace, request: web.Request, company: Company) -> web.Response:
     """A bare array, newest first; page is 0-based; the last page is the one shorter than limit."""
     channel = channel_of(request)
@@ -93,8 +81,8 @@ async def history(face: QlaraFace, request: web.Request, company: Company) -> we
         known = sorted(FLOWS[f"qlara.{channel}"].statuses) if f"qlara.{channel}" in FLOWS else []
         if status not in known:
             raise bad_request(f"Invalid value '{status}' for parameter 'status': expected one of {', '.join(known)}")
-    page = _whole(request, "page", 0, 0, 10_000_000)
-    limit = _whole(request, "limit", face.config.history_default_limit, 1, face.config.history_max_limit)
+    page = query_int(request.query, "page", 0, 0, 10_000_000)
+    limit = query_int(request.query, "limit", face.config.history_default_limit, 1, face.config.history_max_limit)
     matched = [m for m in reversed(face.messages(company))
                if m.channel == channel and start <= m.created_at <= end and (status is None or m.status == status)]
     return web.json_response([status_view(m) for m in matched[page * limit:(page + 1) * limit]])

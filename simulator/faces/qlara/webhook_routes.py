@@ -1,4 +1,7 @@
-"""/partner-gateway/v1/webhooks/delivery-status: one callback URL per company (POST 201/409, PUT, GET, DELETE)."""
+"""/partner-gateway/v1/webhooks/delivery-status: one callback URL per company (POST 201/409, PUT, GET, DELETE).
+
+The registration is the dispatcher's subscription `qlara:<company>` (see webhooks.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ from aiohttp import web
 from simulator.faces.qlara.auth import Company
 from simulator.faces.qlara.errors import QlaraError, bad_request, not_found
 from simulator.faces.qlara.face import QlaraFace
-from simulator.faces.qlara.webhooks import callback_url_problem
+from simulator.faces.qlara.plans import FACE
+from simulator.faces.qlara.webhooks import callback_url_problem, registration_view, subscription_key, subscription_spec
+from simulator.webhooks.dispatcher import Dispatcher
+from simulator.webhooks.state import DISPATCHER
+from simulator.webhooks.subscription import SubscriptionError
 
 NOT_CONFIGURED = "No delivery status webhook is configured"
 
@@ -22,30 +29,43 @@ async def _callback_url(face: QlaraFace, request: web.Request) -> str:
     return url.strip()
 
 
+def _dispatcher(request: web.Request) -> Dispatcher:
+    return request.config_dict[DISPATCHER]
+
+
 async def create(face: QlaraFace, request: web.Request, company: Company) -> web.Response:
     url = await _callback_url(face, request)
-    if face.webhooks.get(company.id) is not None:
+    dispatcher, key = _dispatcher(request), subscription_key(company.id)
+    if dispatcher.get_subscription(key) is not None:
         raise QlaraError(409, "Webhook already configured")
-    registration = face.webhooks.put(company.id, url, face.engine.clock.now())
-    return web.json_response(registration.view(), status=201)
+    try:
+        sub = dispatcher.set_subscription(key, subscription_spec(company.id, url), source=FACE)
+    except SubscriptionError as exc:
+        raise bad_request(f"callbackUrl cannot be used: {exc}") from exc
+    return web.json_response(registration_view(sub), status=201)
 
 
 async def update(face: QlaraFace, request: web.Request, company: Company) -> web.Response:
+    """Replaces the URL; also re-enables a registration a 410 Gone had disabled (a new URL is a new start)."""
     url = await _callback_url(face, request)
-    if face.webhooks.get(company.id) is None:
+    dispatcher, key = _dispatcher(request), subscription_key(company.id)
+    if dispatcher.get_subscription(key) is None:
         raise not_found(NOT_CONFIGURED)
-    registration = face.webhooks.put(company.id, url, face.engine.clock.now())
-    return web.json_response(registration.view())
+    try:
+        sub = dispatcher.update_subscription(key, {"url": url, "enabled": True})
+    except SubscriptionError as exc:
+        raise bad_request(f"callbackUrl cannot be used: {exc}") from exc
+    return web.json_response(registration_view(sub))
 
 
 async def read(face: QlaraFace, request: web.Request, company: Company) -> web.Response:
-    registration = face.webhooks.get(company.id)
-    if registration is None:
+    sub = _dispatcher(request).get_subscription(subscription_key(company.id))
+    if sub is None:
         raise not_found(NOT_CONFIGURED)
-    return web.json_response(registration.view())
+    return web.json_response(registration_view(sub))
 
 
 async def delete(face: QlaraFace, request: web.Request, company: Company) -> web.Response:
-    if not face.webhooks.delete(company.id):
+    if not _dispatcher(request).remove_subscription(subscription_key(company.id)):
         raise not_found(NOT_CONFIGURED)
     return web.Response(status=204)

@@ -1,32 +1,51 @@
-"""Delivery-status webhook registrations: one callback URL per company.
+"""Delivery-status webhook registrations: one callback URL per company, kept by the webhook dispatcher.
 
-The face only keeps the registrations; the webhook dispatcher delivers. It reads
-`webhook_for(company)` and/or subscribes with `on_change(hook)`.
+The dispatcher's subscription `qlara:<company>` IS the registration (no parallel state here): the
+Qlara endpoints create, replace, read and delete it, /_sim/webhooks shows it, and a reset removes it
+with the company's other state. The face's INBOUND events go to the same subscription.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.core.timefmt import iso_utc
+from simulator.faces.qlara.face import Inbound
+from simulator.faces.qlara.plans import FACE
+from simulator.webhooks.dispatcher import Dispatcher
+from simulator.webhooks.formats.qlara import inbound_event
+from simulator.webhooks.subscription import Subscription
 
-ChangeHook = Callable[[str, str | None], None]   # (company id, callback URL or None when removed)
 MAX_URL_LENGTH = 2048
 
 
-@dataclass(slots=True)
-class Registration:
-    company: str
-    callback_url: str
-    created_at: float
-    updated_at: float
+def subscription_key(company: str) -> str:
+    """The dispatcher subscription id of a company's registration."""
+    return f"{FACE}:{company}"
 
-    def view(self) -> dict[str, Any]:
-        return {"callbackUrl": self.callback_url, "createdAt": iso_utc(self.created_at),
-                "updatedAt": iso_utc(self.updated_at)}
+
+def subscription_spec(company: str, callback_url: str) -> dict[str, Any]:
+    """What a registration subscribes to: the company's own WhatsApp and SMS changes, in Qlara's format."""
+    return {"url": callback_url, "format": "qlara", "faces": [FACE], "channels": ["whatsapp", "sms"],
+            "tenant": company}
+
+
+def registration_view(sub: Subscription) -> dict[str, Any]:
+    """The body POST/PUT/GET answer with."""
+    return {"callbackUrl": sub.url, "createdAt": iso_utc(sub.created_at), "updatedAt": iso_utc(sub.updated_at)}
+
+
+def inbound_pusher(dispatcher: Dispatcher) -> Callable[[Inbound], None]:
+    """An `on_inbound` hook that queues the INBOUND event for the company's registered webhook, if any."""
+
+    def push(inbound: Inbound) -> None:
+        payload = inbound_event(inbound.source, inbound.destination, inbound.text, inbound.at)
+        dispatcher.deliver(subscription_key(inbound.company), payload, face=FACE, channel="whatsapp",
+                           tenant=inbound.company, kind="INBOUND")
+
+    return push
 
 
 def callback_url_problem(value: Any, http_hosts: Iterable[str]) -> str | None:
@@ -48,46 +67,3 @@ def callback_url_problem(value: Any, http_hosts: Iterable[str]) -> str | None:
     if parts.scheme == "http" and host in set(http_hosts):
         return None
     return "callbackUrl must use HTTPS"
-
-
-@dataclass(slots=True)
-class WebhookRegistry:
-    _by_company: dict[str, Registration] = field(default_factory=dict)
-    _hooks: list[ChangeHook] = field(default_factory=list)
-
-    def webhook_for(self, company: str) -> str | None:
-        """The company's delivery-status callback URL, if it registered one."""
-        registration = self._by_company.get(company)
-        return None if registration is None else registration.callback_url
-
-    def registrations(self) -> dict[str, str]:
-        """Every company's callback URL."""
-        return {company: r.callback_url for company, r in self._by_company.items()}
-
-    def on_change(self, hook: ChangeHook) -> None:
-        """Call `hook(company, url_or_None)` after every create, update and delete (and reset)."""
-        self._hooks.append(hook)
-
-    def get(self, company: str) -> Registration | None:
-        return self._by_company.get(company)
-
-    def put(self, company: str, url: str, now: float) -> Registration:
-        existing = self._by_company.get(company)
-        registration = Registration(company, url, existing.created_at if existing else now, now)
-        self._by_company[company] = registration
-        self._notify(company, url)
-        return registration
-
-    def delete(self, company: str) -> bool:
-        if self._by_company.pop(company, None) is None:
-            return False
-        self._notify(company, None)
-        return True
-
-    def forget(self, company: str | None) -> None:
-        for name in [c for c in self._by_company if company is None or c == company]:
-            self.delete(name)
-
-    def _notify(self, company: str, url: str | None) -> None:
-        for hook in self._hooks:
-            hook(company, url)

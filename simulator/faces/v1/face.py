@@ -11,6 +11,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message, Plan, Step
 from simulator.core.ratelimit import Limit, Verdict
+from simulator.faces.common import error_middleware
 from simulator.faces.v1 import errors
 from simulator.faces.v1.auth import api_key
 from simulator.faces.v1.config import V1Config
@@ -27,21 +28,9 @@ class V1Face:
         self.config = config
         self.open_mode = open_mode
         self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
-
-    @web.middleware
-    async def middleware(self, request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except errors.V1Error as exc:
-            return self.error_response(exc)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return self.error_response(errors.http_error(exc))
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            return self.error_response(errors.V1Error(500, "internal_server", errors.INTERNAL))
+        self.middleware = error_middleware(
+            errors.V1Error, lambda _request, exc: self.error_response(exc), errors.http_error,
+            lambda: errors.V1Error(500, "internal_server", errors.INTERNAL), log)
 
     @staticmethod
     def error_response(exc: errors.V1Error, headers: dict[str, str] | None = None) -> web.Response:

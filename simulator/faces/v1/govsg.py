@@ -3,7 +3,6 @@ params}; get, list. A recipient the provider refuses is stored as INVALID_RECIPI
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import math
 import re
@@ -12,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.models import ErrorInfo, Plan, Step
+from simulator.faces.common import wamid
 from simulator.faces.v1 import errors
 from simulator.faces.v1.config import LANGUAGES, GovsgTemplate
 from simulator.faces.v1.face import V1Face, accepted_first
@@ -88,14 +88,6 @@ def _check_params(template: GovsgTemplate, params: dict[str, str]) -> None:
         raise errors.validation(f"Missing values for params {', '.join(missing)}")
 
 
-def wamid(face: V1Face, phone: str) -> str:
-    """A Meta-style message id: base64 of the recipient and random bytes, like wamid.HBgL..."""
-    digits = phone.lstrip("+").encode()
-    rand = face.engine.ids.faker.random.getrandbits(72).to_bytes(9, "big").hex().upper().encode()
-    raw = bytes([0x1C, 0x18, len(digits)]) + digits + b"\x15\x02\x00\x11\x18\x12" + rand + b"\x00"
-    return "wamid." + base64.b64encode(raw).decode()
-
-
 async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     recipient, template_id, language, params = _fields(await read_body(request))
     template = face.config.templates.get(template_id) if isinstance(template_id, int) else None
@@ -109,7 +101,7 @@ async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     if template is not None:
         _check_params(template, params)
     payload: dict[str, Any] = {"template_id": template_id, "params": params, "language_code": language,
-                               "wamid": wamid(face, phone)}
+                               "wamid": wamid(face.engine.ids, phone)}
     plan = face.plan(CHANNEL, tenant, phone, str(template_id))
     if plan.steps and plan.steps[0].status == "INVALID_RECIPIENT":
         error = plan.steps[0].error or INVALID_RECIPIENT

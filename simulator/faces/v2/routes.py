@@ -11,7 +11,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Limit
-from simulator.faces.common import BadBody, bearer_token, read_json_object
+from simulator.faces.common import BadBody, bearer_token, error_middleware, read_json_object
 from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
 from simulator.faces.v2.config import Campaign, V2Config, parse_v2_config
@@ -38,6 +38,9 @@ class V2Face:
         self.state = V2State(config=config, open_mode=open_mode)
         self.state.load(engine.ids, engine.clock.now())
         self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
+        self.middleware = error_middleware(
+            errors.V2Error, lambda _request, exc: self._error_response(exc), errors.http_error,
+            lambda: errors.V2Error(500, "internal_server_error", "Internal server error", "server_error"), log)
         engine.on_reset(self._reset)
 
     def _reset(self, tenant: str | None) -> None:
@@ -47,22 +50,6 @@ class V2Face:
             self.state.forget_tenant(tenant)
 
     # -- plumbing -------------------------------------------------------------------------------
-
-    @web.middleware
-    async def middleware(self, request: web.Request,
-                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except errors.V2Error as exc:
-            return self._error_response(exc)
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            return self._error_response(errors.http_error(exc))
-        except Exception:
-            log.exception("unexpected error in %s %s", request.method, request.path)
-            return self._error_response(errors.V2Error(500, "internal_server_error", "Internal server error",
-                                                       "server_error"))
 
     def _error_response(self, exc: errors.V2Error) -> web.Response:
         body = errors.error_body(exc, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")

@@ -1,8 +1,10 @@
 """`qlara`: Qlara (Agile Telecom) delivery-status push, as in the new webhooks guide.
 
-DELIVERY events carry statusCode/description (only 3 = "Message delivered" is documented; the other
-codes are this simulator's choice, see the README); READ events (WhatsApp only) carry just the ids,
-destination, channel and timestamp, exactly like the guide's example.
+The one builder of Qlara's webhook payloads. DELIVERY events carry statusCode/description (only 3 =
+"Message delivered" is documented; the other codes are this simulator's choice, see the README) and,
+on failures, `errorCode` (the guide says the push carries "any error details"). READ events (WhatsApp
+only) carry just the ids, destination, channel and timestamp, and INBOUND events the source,
+destination and text, exactly like the guide's examples, timestamps in whole seconds as there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ STATUS_CODES: dict[str, tuple[int, str]] = {
 
 
 def _timestamp(at: float) -> str:
+    """The guide's spelling: UTC, whole seconds, Z (2026-04-09T10:30:00Z)."""
     return datetime.fromtimestamp(int(at), UTC).isoformat().replace("+00:00", "Z")
+
+
+def inbound_event(source: str, destination: str, text: str, at: float) -> dict[str, Any]:
+    """The INBOUND payload: a recipient (`source`) wrote to the company's WhatsApp number (`destination`)."""
+    return {"eventType": "INBOUND", "source": source, "destination": destination, "text": text,
+            "channel": "WHATSAPP", "messageType": "TEXT", "timestamp": _timestamp(at)}
 
 
 class QlaraFormat:
@@ -46,7 +55,12 @@ class QlaraFormat:
         code, description = coded
         if item.error is not None and item.error.description and item.canonical in ("failed", "expired"):
             description = item.error.description
-        return {"eventType": "DELIVERY", "messageId": message.id,
-                "customerMessageId": str(message.payload.get("customerMessageId") or message.id),
-                "destination": destination, "statusCode": code, "description": description,
-                "channel": channel, "timestamp": _timestamp(item.at)}
+        payload: dict[str, Any] = {
+            "eventType": "DELIVERY", "messageId": message.id,
+            "customerMessageId": str(message.payload.get("customerMessageId") or message.id),
+            "destination": destination, "statusCode": code, "description": description}
+        if item.canonical == "failed":
+            payload["errorCode"] = None if item.error is None else item.error.code
+        payload["channel"] = channel
+        payload["timestamp"] = _timestamp(item.at)
+        return payload
