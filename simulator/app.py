@@ -19,7 +19,7 @@ from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
-from simulator.telemetry import install_telemetry
+from simulator.telemetry import METRICS, install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
@@ -47,6 +47,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
+    dispatcher.on_outcome = app[METRICS].webhook_delivery
     app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
     app[webhooks.DISPATCHER] = dispatcher
     app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())

@@ -180,3 +180,15 @@ async def test_email_status_changes_reach_only_subscriptions_that_opt_in(sim: Si
     assert {p.json["data"]["channel"] for p in whatsapp_only.posts} == {"whatsapp"}  # alive, but no email
     assert [p.json["data"]["status"] for p in whatsapp_only.posts] == ["UNSENT", "ACCEPTED", "SENT", "DELIVERED",
                                                                       "READ"]
+
+
+async def test_webhook_delivery_outcomes_are_counted_in_the_metrics(sim: Sim, aiohttp_server: Any) -> None:
+    receiver = await start_receiver(aiohttp_server, clock=sim.clock, script=[500])  # the first POST fails
+    response = await sim.client.post("/_sim/webhooks", json={"url": receiver.url, "format": "meta", "faces": ["v1"]})
+    assert response.status == 201
+    await send(sim, GOVSG, govsg("6581234567"))
+    await settle(sim, 60)
+    metrics = await (await sim.client.get("/_sim/metrics")).text()
+    assert len(receiver.posts) == 4  # sent (failed, then retried), delivered, read
+    assert 'postman_sim_webhook_deliveries_total{outcome="retrying"} 1.0' in metrics
+    assert 'postman_sim_webhook_deliveries_total{outcome="delivered"} 3.0' in metrics

@@ -66,16 +66,6 @@ async def test_each_app_has_its_own_registry(make_sim: SimFactory) -> None:
     assert (await scrape(first))[("postman_sim_requests_total", (("code", "201"), ("face", "v2")))] == 1
 
 
-async def test_webhook_deliveries_counter_is_there_for_the_dispatcher(sim: Sim) -> None:
-    from simulator.telemetry import METRICS
-
-    sim.app[METRICS].webhook_delivery("delivered")
-    sim.app[METRICS].webhook_delivery("failed")
-    after = await scrape(sim)
-    assert after[("postman_sim_webhook_deliveries_total", (("outcome", "delivered"),))] == 1
-    assert after[("postman_sim_webhook_deliveries_total", (("outcome", "failed"),))] == 1
-
-
 async def test_one_log_line_per_request_and_per_status_change_without_the_key(
         sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="postman_sim")

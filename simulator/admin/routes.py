@@ -6,7 +6,6 @@ Errors here are {"error": {"code", "message"}}; this surface is the simulator's 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +15,7 @@ from simulator.core.engine import Engine
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc, parse_iso
 from simulator.dashboard import dashboard
-from simulator.faces.common import BadBody, read_json_object
+from simulator.faces.common import BadBody, error_middleware, read_json_object
 from simulator.faces.qlara import simulate_inbound
 from simulator.openapi import docs_view, openapi_view
 from simulator.scenarios.reload import add_routes as add_scenario_routes
@@ -35,20 +34,12 @@ class AdminError(Exception):
         self.message = message
 
 
-@web.middleware
-async def admin_errors(request: web.Request,
-                       handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except AdminError as exc:
-        return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return web.json_response({"error": {"code": "http_error", "message": exc.reason}}, status=exc.status)
-    except Exception:
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        return web.json_response({"error": {"code": "internal", "message": "Internal error"}}, status=500)
+def _respond(request: web.Request, exc: AdminError) -> web.Response:
+    return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+
+
+admin_errors = error_middleware(AdminError, _respond, lambda exc: AdminError(exc.status, "http_error", exc.reason),
+                                lambda: AdminError(500, "internal", "Internal error"), log)
 
 
 def _engine(request: web.Request) -> Engine:

@@ -14,7 +14,7 @@ import logging
 import random
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from itertools import count
 from typing import Any
@@ -82,6 +82,7 @@ class Dispatcher:
         self._running = 0     # jobs handed to the scheduler and not finished yet
         self._in_flight = 0   # attempts holding a slot
         self._closed = False
+        self.on_outcome: Callable[[str], None] | None = None  # e.g. the metrics counter (app.py wires it)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -345,14 +346,17 @@ class Dispatcher:
             self._dead.pop(event.id, None)
             if auto and sub.chaos.duplicate and self._rng.random() < sub.chaos.duplicate:
                 self._schedule(event, record.at + DUPLICATE_DELAY, "chaos_duplicate")
+            self._report("delivered")
             return
         if record.error_class == "gone":
             record.outcome = "gone"
             sub.enabled, sub.disabled_reason = False, f"the receiver answered 410 Gone at attempt {record.id}"
             sub.spec["enabled"] = False  # stays disabled through later updates until enabled: true
             self._bury(event, "the receiver answered 410 Gone: subscription disabled")
+            self._report("gave_up")
             return
         if not auto:
+            self._report("failed")
             return  # manual and chaos attempts never change the event's own schedule
         if event.auto_attempts < sub.retry.max_attempts:
             delay = sub.retry.delay(event.auto_attempts, self._rng)
@@ -361,8 +365,14 @@ class Dispatcher:
                 delay = max(delay, wait)
             record.next_attempt_at = record.at + delay
             self._schedule(event, record.at + delay, "auto")
+            self._report("retrying")
         else:
             self._bury(event, f"all {sub.retry.max_attempts} attempts failed; last: {record.error_class}")
+            self._report("gave_up")
+
+    def _report(self, outcome: str) -> None:
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
 
     def _bury(self, event: WebhookEvent, reason: str) -> None:
         event.state, event.dead_reason, event.next_attempt_at = "dead", reason, None
