@@ -96,6 +96,7 @@ def _banner(config: SimConfig, base: str) -> str:
     lines = [f"postman-sim listening on {base}"]
     lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
+    lines.append(f"  {'Dashboard':<12} {base}/_sim/dashboard")
     lines.append(f"  {'Webhooks':<12} {base}/_sim/webhooks  (sink for QA: {base}/_sim/sink)")
     lines.append(f"  {'API docs':<12} {base}/_sim/docs  (OpenAPI: {base}/_sim/openapi.json)")
     lines.append(f"  {'Metrics':<12} {base}/_sim/metrics")
@@ -111,6 +112,9 @@ def _banner(config: SimConfig, base: str) -> str:
                  "-d '{\"recipient\": \"6591234567\", \"language\": \"english\", "
                  "\"values\": {\"name\": \"Tan\", \"date\": \"1 Dec\"}}'")
     lines.append("  v1 API key:  any <name>_v1_<secret> in open mode, e.g. demo_v1_c2VjcmV0 (each key is a tenant)")
+    companies = config.section("qlara").get("companies") or []
+    if companies and companies[0].get("api_keys"):
+        lines.append(f"  Qlara key:   X-Api-Key: {companies[0]['api_keys'][0]}  (company {companies[0].get('id')})")
     return "\n".join(lines)
 
 
