@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/postman-sim
-COPY pyproject.toml README.md ./
+# scenarios.yaml sits beside the package: simulator/bundled_scenarios.yaml links to it and the wheel copies it.
+COPY pyproject.toml README.md scenarios.yaml ./
 COPY simulator ./simulator
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin postman-sim
