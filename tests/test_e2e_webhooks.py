@@ -170,10 +170,11 @@ async def test_email_status_changes_reach_only_subscriptions_that_opt_in(sim: Si
     emails = [{**p.json["data"], "timestamp": p.at - START} for p in opted_in.posts
               if p.json["data"]["channel"] == "email"]
     opened_id = journal_id(opened, "email")
-    assert [(d["status"], d["timestamp"]) for d in emails if d["message_id"] == opened_id] == [
+    assert {d["message_id"] for d in emails if d["journal_id"] == opened_id} == {opened["id"]}  # the API's id
+    assert [(d["status"], d["timestamp"]) for d in emails if d["journal_id"] == opened_id] == [
         ("UNSENT", 0), ("ACCEPTED", 0), ("SENT", 1), ("DELIVERED", 3), ("OPENED", 33)]
     (bounce,) = [d for d in emails if d["status"] == "BOUNCED"]
-    assert bounce["message_id"] == journal_id(bounced, "email")
+    assert bounce["journal_id"] == journal_id(bounced, "email") and bounce["message_id"] == bounced["id"]
     assert bounce["recipient"] == "bounce@simulator.amazonses.com"
     assert bounce["error"]["code"] == "Hard bounce" and bounce["canonical_status"] == "failed"
     assert all(standard_signature_ok(p) for p in opted_in.posts)

@@ -181,6 +181,7 @@ async def test_sms_opt_in_needs_a_format_that_carries_sms(make_sim: SimFactory, 
     assert [e["data"]["status"] for e in events] == ["created", "sent", "success"]
     assert [e["data"]["canonical_status"] for e in events] == [None, "sent", "delivered"]
     assert events[2] == {"type": "message.status.updated", "timestamp": "2026-01-01T00:00:02.000Z",
-                         "data": {"message_id": message.id, "face": "v2", "channel": "sms", "tenant": "c1",
+                         "data": {"message_id": message.id, "journal_id": message.id, "face": "v2", "channel": "sms",
+                                  "tenant": "c1",
                                   "recipient": "6591234567", "status": "success", "previous_status": "sent",
                                   "canonical_status": "delivered", "error": None}}
