@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from simulator.scenarios import BUNDLED_SCENARIOS, load_config
+from simulator.scenarios.model import PlanState
 from tests.conftest import ROOT
 
 
 def test_bundled_file_is_the_repository_default() -> None:
     assert BUNDLED_SCENARIOS.read_text(encoding="utf-8") == (ROOT / "scenarios.yaml").read_text(encoding="utf-8")
-    assert load_config(BUNDLED_SCENARIOS).scenarios.plan("v2", "sms", "t", "6511111111").steps[-1].status == "failure"
+    plan = load_config(BUNDLED_SCENARIOS).scenarios.plan("v2", "sms", "t", "6511111111", "", PlanState(None))
+    assert plan.steps[-1].status == "failure"
 
 
 def test_numbers_without_a_local_file_reads_the_bundled_one(tmp_path: Path) -> None:

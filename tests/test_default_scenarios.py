@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 from simulator import ScenarioError, parse_config
+from simulator.scenarios.model import PlanState
 from tests.conftest import default_config
 
 
 def test_bundled_file_plans_the_documented_test_numbers() -> None:
     scenarios = default_config().scenarios
-    plan = scenarios.plan("v2", "sms", "any", "65 1111 4444")  # spaces are normalised away
+    plan = scenarios.plan("v2", "sms", "any", "65 1111 4444", "", PlanState(None))  # spaces are normalised away
     assert plan.steps[-1].status == "failure"
     assert plan.steps[-1].error is not None and plan.steps[-1].error.code == "routing_error"
-    assert scenarios.plan("v2", "sms", "any", "6591234567").steps[-1].status == "success"
-    assert scenarios.plan("v2", "sms", "any", "447911123456").steps[-1].status == "sent_to_telco"
+    assert scenarios.plan("v2", "sms", "any", "6591234567", "", PlanState(None)).steps[-1].status == "success"
+    assert scenarios.plan("v2", "sms", "any", "447911123456", "", PlanState(None)).steps[-1].status == "sent_to_telco"
 
 
 def test_an_unquoted_phone_number_gets_a_quote_this_hint() -> None:

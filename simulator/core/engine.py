@@ -38,13 +38,17 @@ class Engine:
 
     # -- messages -------------------------------------------------------------------------------
 
+    def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "") -> Plan:
+        """The scenario plan for one send, drawn from this engine's seeded state (weights, sequences, windows)."""
+        return self.scenarios.plan(face, channel, tenant, recipient, content, self.plan_state)
+
     def accept(self, *, face: str, channel: str, tenant: str, recipient: str, payload: dict[str, Any],
                content: str = "", message_id: str | None = None, batch_id: str | None = None,
                plan: Plan | None = None) -> Message:
         """Store a new message, record its initial status(es) and start its plan."""
         now = self.clock.now()
         if plan is None:
-            plan = self.scenarios.plan(face, channel, tenant, recipient, content, self.plan_state)
+            plan = self.plan(face, channel, tenant, recipient, content)
         attempt = Attempt(id=self.ids.uuid(), number=1, created_at=now, plan=plan)
         message = Message(
             id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
@@ -58,8 +62,7 @@ class Engine:
         """Start a new attempt with a fresh plan; the message keeps its id and its history."""
         now = self.clock.now()
         if plan is None:
-            plan = self.scenarios.plan(message.face, message.channel, message.tenant, message.recipient, content,
-                                       self.plan_state)
+            plan = self.plan(message.face, message.channel, message.tenant, message.recipient, content)
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
         message.attempts.append(attempt)

@@ -232,23 +232,21 @@ class ScenarioSet:
                  for flow in FLOWS}
         object.__setattr__(self, "by_flow", index)
 
-    def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "",
-             state: PlanState | None = None) -> Plan:
+    def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str,
+             state: PlanState) -> Plan:
         """First matching rule (in force now) wins; else the flow's default; else no planned change at all."""
         normalised = normalise_recipient(recipient)
         flow = f"{face}.{channel}"
         for rule in self.by_flow.get(flow, ()):
             if rule.match.matches(face, channel, tenant, normalised, content):
-                if rule.active is not None:
-                    state = state or PlanState(None)
-                    if not state.active(rule.active):
-                        continue
+                if rule.active is not None and not state.active(rule.active):
+                    continue
                 if rule.outcome is None:
                     return rule.plan
-                return rule.outcome.pick(tenant, normalised, state or PlanState(None))
+                return rule.outcome.pick(tenant, normalised, state)
         outcome = self.outcomes.get(flow)
         if outcome is not None:
-            return outcome.pick(tenant, normalised, state or PlanState(None))
+            return outcome.pick(tenant, normalised, state)
         return self.defaults.get(flow, _NO_PLAN)
 
     def timeline(self, name: str) -> Plan:

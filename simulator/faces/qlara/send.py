@@ -135,7 +135,7 @@ def _whatsapp_plan(face: QlaraFace, company: Company, destination: str, template
         return plans.named(scenarios, "account_restricted", names.account_restricted)
     if template is not None and template.status != "APPROVED":
         return plans.named(scenarios, "template_rejected", names.template_rejected)
-    return scenarios.plan(plans.FACE, "whatsapp", company.id, destination, content)
+    return face.engine.plan(plans.FACE, "whatsapp", company.id, destination, content)
 
 
 def _placeholders(body: dict[str, Any], text: str) -> str:
@@ -192,7 +192,7 @@ async def sms_send(face: QlaraFace, request: web.Request, company: Company) -> w
     payload = {"customerMessageId": customer_id, "sender": sender, "campaignId": campaign_id, "simulation": False,
                "notify": notify, "text": text, "unicode": unicode, "parts": parts, "udhData": udh,
                "scheduledDate": body.get("scheduledDate")}
-    plan = engine.scenarios.plan(plans.FACE, "sms", company.id, destination, text)
+    plan = engine.plan(plans.FACE, "sms", company.id, destination, text)
     if scheduled is not None:
         plan = plans.delayed(plan, scheduled - engine.clock.now())
     message = engine.accept(face=plans.FACE, channel="sms", tenant=company.id, recipient=destination,

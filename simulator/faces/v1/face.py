@@ -66,7 +66,7 @@ class V1Face:
                                   content=content, message_id=f"v1.{channel}.{serial}", plan=plan)
 
     def plan(self, channel: str, tenant: str, recipient: str, content: str) -> Plan:
-        return self.engine.scenarios.plan(FACE, channel, tenant, recipient, content)
+        return self.engine.plan(FACE, channel, tenant, recipient, content)
 
     def find(self, request: web.Request, channel: str, tenant: str, param: str, missing: str) -> Message:
         """The tenant's message named in the path; 400 for a non-numeric id, 404 for anyone else's."""
