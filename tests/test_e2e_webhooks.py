@@ -94,8 +94,9 @@ async def test_a_govsg_send_reaches_chuanglan_and_meta_receivers_in_order(sim: S
     assert events == [("6581234567", "delivered", 3), ("6580131049", "failed", 3), ("6580000002", "delivered", 3),
                       ("6581234567", "read", 8)]
     bodies = {(p.json["body"]["id"], p.json["body"]["status"]): p.json["body"] for p in chuanglan.posts}
-    assert bodies[(journal_id(failed), "failed")]["errorData"]["errorCode"] == "131049"
-    assert (journal_id(receipts_off), "read") not in bodies and (journal_id(read), "read") in bodies
+    # body.id is the id the GovSG send answered with, so a receiver can match the webhook to its send
+    assert bodies[(failed["id"], "failed")]["errorData"]["errorCode"] == "131049"
+    assert (receipts_off["id"], "read") not in bodies and (read["id"], "read") in bodies
     assert all(b["accountName"] == "IW123456" for b in bodies.values())
     assert all(standard_signature_ok(p) for p in chuanglan.posts)
     assert len({p.headers["webhook-id"] for p in chuanglan.posts}) == len(chuanglan.posts) == 4
@@ -193,3 +194,12 @@ async def test_webhook_delivery_outcomes_are_counted_in_the_metrics(sim: Sim, ai
     assert len(receiver.posts) == 4  # sent (failed, then retried), delivered, read
     assert 'postman_sim_webhook_deliveries_total{outcome="retrying"} 1.0' in metrics
     assert 'postman_sim_webhook_deliveries_total{outcome="delivered"} 3.0' in metrics
+
+
+async def test_chuanglan_account_name_defaults_to_the_key_name_never_the_secret(sim: Sim, aiohttp_server: Any) -> None:
+    receiver = await subscribe(sim, aiohttp_server, format="chuanglan", faces=["v1"])
+    await send(sim, GOVSG, govsg("6581234567"))
+    await settle(sim, 30)
+    names = {p.json["body"]["accountName"] for p in receiver.posts}
+    assert names == {"alice"}  # the v1 key is alice_v1_<secret>
+    assert not any("c2VjcmV0" in p.body.decode() for p in receiver.posts)

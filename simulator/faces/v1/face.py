@@ -62,6 +62,7 @@ class V1Face:
         """Accept a message with a database-style serial id (the wire id), kept apart per channel."""
         serial = self.engine.ids.serial(f"v1.{channel}")
         payload["id"] = serial
+        payload["account"] = tenant.split("_", 1)[0]  # the key's name part: webhooks never carry the secret
         return self.engine.accept(face=FACE, channel=channel, tenant=tenant, recipient=recipient, payload=payload,
                                   content=content, message_id=f"v1.{channel}.{serial}", plan=plan)
 

@@ -29,6 +29,17 @@ class Rendering:
         return str(self.message.payload.get("wamid") or self.message.id)
 
     @property
+    def api_id(self) -> str:
+        """The id the face's own API answered with (v1 "42", Qlara customerMessageId, v2 message id)."""
+        payload = self.message.payload
+        return str(payload.get("id") or payload.get("customerMessageId") or self.message.id)
+
+    @property
+    def account(self) -> str:
+        """The account name: the subscription's, else the one the face stored (never a secret), else the tenant."""
+        return self.identity.get("account_name") or str(self.message.payload.get("account") or self.message.tenant)
+
+    @property
     def phone_digits(self) -> str:
         return normalise_recipient(self.message.recipient)
 

@@ -32,8 +32,8 @@ class ChuanglanFormat:
             status = SMECL
         message = item.message
         body: dict[str, Any] = {
-            "id": message.id,
-            "accountName": item.identity.get("account_name") or message.tenant,
+            "id": item.api_id,
+            "accountName": item.account,
             "wabaId": item.identity["waba_id"],
             "wamid": item.wamid,
             "status": status,

@@ -20,11 +20,9 @@ class StandardFormat:
 
     def render(self, item: Rendering) -> dict[str, Any] | None:
         message = item.message
-        # message_id is the id the face's own API answered with (v1 "42", Qlara customerMessageId, v2 id);
-        # journal_id is the simulator's id for /_sim/messages/{id}.
-        api_id = message.payload.get("id") or message.payload.get("customerMessageId") or message.id
+        # message_id is the id the face's own API answered with; journal_id the one of /_sim/messages/{id}.
         data: dict[str, Any] = {
-            "message_id": str(api_id), "journal_id": message.id, "face": message.face, "channel": message.channel,
+            "message_id": item.api_id, "journal_id": message.id, "face": message.face, "channel": message.channel,
             "tenant": message.tenant, "recipient": message.recipient, "status": item.status,
             "previous_status": item.previous, "canonical_status": item.canonical,
             "error": None if item.error is None else item.error.as_dict(),
