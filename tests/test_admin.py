@@ -115,3 +115,14 @@ async def test_dashboard_page_is_served_and_uses_only_the_public_api(sim: Sim) -
     page = await response.text()
     assert "/_sim/messages" in page and "/_sim/clock/advance" in page
     assert "http://" not in page and "https://" not in page  # no CDN: works offline
+
+
+async def test_absurd_clock_moves_are_refused_and_the_server_keeps_working(sim: Sim) -> None:
+    assert (await sim.client.post("/_sim/clock/advance", json={"seconds": 1e300})).status == 400
+    assert (await sim.client.post("/_sim/clock/set", json={"epoch": 1e20})).status == 400
+    raw = await sim.client.post("/_sim/clock/advance", data=b'{"seconds": 1e400}',
+                                headers={"Content-Type": "application/json"})  # JSON infinity
+    assert raw.status == 400
+    assert (await sim.client.post("/_sim/clock/set", json={"time": "9999-12-31T23:59:59Z"})).status == 200
+    assert (await sim.client.post("/_sim/clock/advance", json={"seconds": 86400})).status == 400
+    assert (await sim.client.get("/_sim/clock")).status == 200

@@ -6,6 +6,7 @@ Errors here are {"error": {"code", "message"}}; this surface is the simulator's 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from aiohttp import web
@@ -57,9 +58,22 @@ async def _body(request: web.Request, required: bool = True) -> dict[str, Any]:
 
 def _number(body: dict[str, Any], key: str) -> float:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise AdminError(400, "bad_request", f"'{key}' must be a number.")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise AdminError(400, "bad_request", f"'{key}' must be a finite number.")
     return float(value)
+
+
+# Timestamps must stay printable: 9999-12-31T23:59:59Z is the last instant ISO 8601 dates reach.
+LAST_EPOCH = 253_402_300_799.0
+
+
+async def _move_clock(engine: Engine, seconds: float) -> web.Response:
+    if seconds < 0:
+        raise AdminError(400, "bad_request", "The clock only moves forward; use reset to start over.")
+    if engine.clock.now() + seconds > LAST_EPOCH:
+        raise AdminError(400, "bad_request", "The clock cannot go past 9999-12-31T23:59:59Z.")
+    ran = await engine.scheduler.advance(seconds)
+    return web.json_response({**clock_view(engine), "ran": ran})
 
 
 def clock_view(engine: Engine) -> dict[str, Any]:
@@ -117,12 +131,7 @@ async def get_clock(request: web.Request) -> web.Response:
 
 
 async def advance(request: web.Request) -> web.Response:
-    seconds = _number(await _body(request), "seconds")
-    if seconds < 0:
-        raise AdminError(400, "bad_request", "'seconds' must be >= 0: time does not go backwards.")
-    engine = _engine(request)
-    ran = await engine.scheduler.advance(seconds)
-    return web.json_response({**clock_view(engine), "ran": ran})
+    return await _move_clock(_engine(request), _number(await _body(request), "seconds"))
 
 
 async def set_clock(request: web.Request) -> web.Response:
@@ -135,11 +144,7 @@ async def set_clock(request: web.Request) -> web.Response:
             raise AdminError(400, "bad_request", "'time' must be an ISO 8601 timestamp.") from exc
     else:
         target = _number(body, "epoch")
-    delta = target - engine.clock.now()
-    if delta < 0:
-        raise AdminError(400, "bad_request", "The clock only moves forward; use reset to start over.")
-    ran = await engine.scheduler.advance(delta)
-    return web.json_response({**clock_view(engine), "ran": ran})
+    return await _move_clock(engine, target - engine.clock.now())
 
 
 async def set_speed(request: web.Request) -> web.Response:
