@@ -12,7 +12,7 @@ from typing import Any
 from simulator.webhooks import DISPATCHER
 from tests.conftest import START, Sim
 from tests.qlara_helpers import GATEWAY, KEY, send_whatsapp, status, template_body
-from tests.v1_client import EMAIL, GOVSG, email_body, send
+from tests.v1_client import EMAIL, GOVSG, call, email_body, send
 from tests.webhook_receiver import Received, Receiver, start_receiver
 
 META_SECRET = "e2e-app-secret"
@@ -203,3 +203,12 @@ async def test_chuanglan_account_name_defaults_to_the_key_name_never_the_secret(
     names = {p.json["body"]["accountName"] for p in receiver.posts}
     assert names == {"alice"}  # the v1 key is alice_v1_<secret>
     assert not any("c2VjcmV0" in p.body.decode() for p in receiver.posts)
+
+
+async def test_a_refused_govsg_send_pushes_no_webhook(sim: Sim, aiohttp_server: Any) -> None:
+    receiver = await subscribe(sim, aiohttp_server, format="meta", faces=["v1"])
+    status, body = await call(sim, "POST", f"{GOVSG}/send", json=govsg("6580000001"))
+    assert status == 400 and body["code"] == "invalid_recipient"  # no WhatsApp account: nothing was sent
+    await send(sim, GOVSG, govsg("6581234567"))
+    await settle(sim, 30)
+    assert {meta_status(p)["recipient_id"] for p in receiver.posts} == {"6581234567"}

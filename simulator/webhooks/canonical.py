@@ -39,8 +39,10 @@ def canonical_status(flow: str, status: str) -> str | None:
 
 
 def meta_error(status: str, error: ErrorInfo | None) -> tuple[int, str | None]:
-    """(Meta error code, description) for a failure: the step's own numeric code, else a default."""
-    if error is not None and error.code.isdigit():
+    """(Meta error code, description) for a failure: the step's own Meta code, else a default.
+
+    Meta's codes have at least four digits; shorter numbers (an HTTP status such as "400") are not theirs."""
+    if error is not None and error.code.isdigit() and len(error.code) >= 4:
         return int(error.code), error.description
     fallback = _DEFAULT_ERRORS.get(status, _GENERIC_ERROR)
     description = (error.description if error is not None else None) or fallback.description

@@ -106,6 +106,7 @@ async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     if plan.steps and plan.steps[0].status == "INVALID_RECIPIENT":
         error = plan.steps[0].error or INVALID_RECIPIENT
         refused = Plan(rule=plan.rule, steps=(Step(0.0, "INVALID_RECIPIENT", error),))
+        payload["notify"] = False  # nothing was sent to WhatsApp, so no provider would push a status for it
         face.store(CHANNEL, tenant, phone, payload, str(template_id), refused)
         raise errors.V1Error(400, "invalid_recipient", f"Recipient is not a valid WhatsApp user. Recipient: {phone}")
     message = face.store(CHANNEL, tenant, phone, payload, str(template_id), accepted_first(plan))
