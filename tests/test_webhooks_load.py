@@ -75,3 +75,23 @@ async def test_api_stays_responsive_while_a_receiver_hangs(make_sim: SimFactory,
     assert sorted(statuses) == [f"wamid.h{i}" for i in range(5)]  # nothing lost, nothing doubled
     stats = await (await sim.client.get("/_sim/webhooks/stats")).json()
     assert (stats["delivered"], stats["in_flight"], stats["waiting"]) == (5, 0, 0)
+
+
+async def test_advance_delivers_same_instant_events_together_within_max_in_flight(
+        make_sim: SimFactory, aiohttp_server: Any) -> None:
+    config = default_config()
+    sim = await make_sim(config=dataclasses.replace(
+        config, sections={**config.sections, "webhooks": {"max_in_flight": 3}}))
+    hook = await start_receiver(aiohttp_server, clock=sim.clock, hang=asyncio.Event())
+    await sim.client.post("/_sim/webhooks", json={"url": hook.url, "format": "meta", "timeout": 60})
+    plan = Plan(rule="test", steps=(Step(after=1, status="SENT"),))
+    for i in range(6):
+        sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=f"659100000{i}",
+                          payload={"wamid": f"wamid.s{i}"}, plan=plan)
+    advancing = asyncio.ensure_future(sim.advance(1))  # six SENT events fall due at the same instant
+    await wait_for(lambda: hook.in_progress == 3)  # delivered side by side, bounded by max_in_flight
+    assert not advancing.done()
+    assert hook.hang is not None
+    hook.hang.set()
+    await advancing
+    assert hook.peak == 3 and len(hook.posts) == 6

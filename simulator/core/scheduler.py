@@ -1,8 +1,9 @@
 """One heap of due work on the Clock.
 
 `advance()` (manual time) runs every entry that falls due, in time order, with the clock placed
-at each entry's due time, before it returns. With a real clock `run_forever()` sleeps until the
-next due time; it also runs entries already due on a manual clock (work scheduled "now").
+at each entry's due time, before it returns; async entries due at the same instant run together.
+With a real clock `run_forever()` sleeps until the next due time; it also runs entries already due
+on a manual clock (work scheduled "now").
 """
 
 from __future__ import annotations
@@ -57,12 +58,17 @@ class Scheduler:
             target = self.clock.now() + seconds
             ran = 0
             while self._heap and self._heap[0][0] <= target:
-                when, _, job = heapq.heappop(self._heap)
+                when = self._heap[0][0]
                 self._move_to(when)
-                ran += 1
-                result = job(when)
-                if inspect.isawaitable(result):
-                    await result
+                pending = []  # async jobs due at the same instant run together (e.g. webhook deliveries)
+                while self._heap and self._heap[0][0] == when:
+                    _, _, job = heapq.heappop(self._heap)
+                    ran += 1
+                    result = job(when)
+                    if inspect.isawaitable(result):
+                        pending.append(result)
+                if pending:
+                    await asyncio.gather(*pending)
             self._move_to(target)
         self._wake.set()
         return ran
