@@ -88,3 +88,10 @@ def test_the_curl_block_works_against_a_real_server() -> None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=5)
         process.communicate()
+
+
+def test_every_code_fence_is_closed() -> None:
+    fences = [line for line in README.splitlines() if line.startswith("```")]
+    assert len(fences) % 2 == 0
+    # an opening fence names its language; a closing one is bare
+    assert all(f != "```" for f in fences[0::2]) and all(f == "```" for f in fences[1::2])
