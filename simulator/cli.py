@@ -11,7 +11,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from simulator.app import FACE_PREFIXES, create_app
-from simulator.clock import Clock, ManualClock, SystemClock
+from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
@@ -40,9 +40,10 @@ def _speed(text: str) -> float:
         speed = float(text)
     except ValueError:
         speed = 0.0
-    if not speed > 0 or speed == float("inf"):
-        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: a number > 0 (flag or POSTMAN_SIM_SPEED)")
-    return speed
+    try:
+        return check_speed(speed)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid speed {text!r}: {exc} (flag or POSTMAN_SIM_SPEED)") from exc
 
 
 def _seed(text: str) -> int | None:

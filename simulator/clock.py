@@ -10,6 +10,19 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+# Simulated time stays printable: 9999-12-31T23:59:59Z is the last instant ISO 8601 dates reach.
+LAST_EPOCH = 253_402_300_799.0
+# A simulated year per 30 real seconds is already faster than anyone can watch; more only risks
+# running the clock off the calendar.
+MAX_SPEED = 1_000_000.0
+
+
+def check_speed(speed: float) -> float:
+    """ValueError unless 0 < speed <= MAX_SPEED."""
+    if not 0 < speed <= MAX_SPEED:
+        raise ValueError(f"speed must be > 0 and at most {MAX_SPEED:g}")
+    return speed
+
 
 class Clock(Protocol):
     """What the core needs from time."""
@@ -64,9 +77,7 @@ class SystemClock:
     kind = "real"
 
     def __init__(self, speed: float = 1.0, start: float | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
-        self._speed = speed
+        self._speed = check_speed(speed)
         self._base_real = time.monotonic()
         self._base_sim = time.time() if start is None else start
 
@@ -75,7 +86,7 @@ class SystemClock:
         return self._speed
 
     def now(self) -> float:
-        return self._base_sim + (time.monotonic() - self._base_real) * self._speed
+        return min(LAST_EPOCH, self._base_sim + (time.monotonic() - self._base_real) * self._speed)
 
     def jump(self, seconds: float) -> None:
         if seconds < 0:
@@ -84,8 +95,7 @@ class SystemClock:
 
     def set_speed(self, speed: float) -> None:
         """Change the speed from now on without moving the current simulated time."""
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+        check_speed(speed)
         self._base_sim = self.now()
         self._base_real = time.monotonic()
         self._speed = speed

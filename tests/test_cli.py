@@ -50,7 +50,7 @@ def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path) -> None:
     (["serve", "--port", "http"], {}, "argument --port: invalid port 'http'"),
     (["serve"], {"POSTMAN_SIM_PORT": "99999"}, "invalid port '99999': a whole number 0-65535 (flag or POSTMAN_SIM_"),
     (["serve"], {"POSTMAN_SIM_CLOCK": "fast"}, "invalid choice 'fast': one of real, manual"),
-    (["serve"], {"POSTMAN_SIM_SPEED": "0"}, "invalid speed '0': a number > 0"),
+    (["serve"], {"POSTMAN_SIM_SPEED": "0"}, "invalid speed '0': speed must be > 0"),
     (["serve"], {"POSTMAN_SIM_SEED": "abc"}, "invalid seed 'abc'"),
     (["serve", "--log-format", "xml"], {}, "invalid choice 'xml': one of text, json"),
     (["serve", "--nope"], {}, "unrecognized arguments: --nope"),

@@ -36,3 +36,16 @@ async def test_real_clock_can_be_jumped_and_sped_up(aiohttp_client) -> None:
     assert after - before >= 3600
     response = await client.post("/_sim/clock/speed", json={"speed": 60})
     assert (await response.json())["speed"] == 60
+
+
+async def test_speed_is_bounded_so_the_clock_stays_on_the_calendar(aiohttp_client) -> None:
+    app = create_app(default_config(), clock=SystemClock(speed=1.0), seed=1)
+    client = await aiohttp_client(app)
+    for speed in (0, -1, 1e12):
+        response = await client.post("/_sim/clock/speed", json={"speed": speed})
+        assert response.status == 400, await response.text()
+    assert (await client.post("/_sim/clock/speed", json={"speed": 1e6})).status == 200
+    assert (await client.post("/_sim/clock/set", json={"time": "9999-12-31T23:59:00Z"})).status == 200
+    await asyncio.sleep(0.01)  # at 10^6 simulated seconds per second the calendar runs out at once
+    clock = await (await client.get("/_sim/clock")).json()
+    assert clock["now"] == "9999-12-31T23:59:59.000Z"  # held at the last printable instant, never a 500

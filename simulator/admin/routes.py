@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.clock import SystemClock
+from simulator.clock import LAST_EPOCH, SystemClock
 from simulator.core.engine import Engine
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc, parse_iso
@@ -63,13 +63,9 @@ def _number(body: dict[str, Any], key: str) -> float:
     return float(value)
 
 
-# Timestamps must stay printable: 9999-12-31T23:59:59Z is the last instant ISO 8601 dates reach.
-LAST_EPOCH = 253_402_300_799.0
-
-
 async def _move_clock(engine: Engine, seconds: float) -> web.Response:
     if seconds < 0:
-        raise AdminError(400, "bad_request", "The clock only moves forward; use reset to start over.")
+        raise AdminError(400, "bad_request", "The clock only moves forward (restart the simulator to go back).")
     if engine.clock.now() + seconds > LAST_EPOCH:
         raise AdminError(400, "bad_request", "The clock cannot go past 9999-12-31T23:59:59Z.")
     ran = await engine.scheduler.advance(seconds)
@@ -152,9 +148,10 @@ async def set_speed(request: web.Request) -> web.Response:
     engine = _engine(request)
     if not isinstance(engine.clock, SystemClock):
         raise AdminError(409, "manual_clock", "The manual clock has no speed; advance it instead.")
-    if speed <= 0:
-        raise AdminError(400, "bad_request", "'speed' must be > 0.")
-    engine.clock.set_speed(speed)
+    try:
+        engine.clock.set_speed(speed)
+    except ValueError as exc:
+        raise AdminError(400, "bad_request", f"'speed' {exc}.") from exc
     engine.scheduler.clock_changed()
     return web.json_response(clock_view(engine))
 
