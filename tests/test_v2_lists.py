@@ -86,3 +86,11 @@ async def test_empty_list_and_bad_parameters(sim: Sim) -> None:
         assert error["code"] == "parameter_invalid"
         assert text in error["message"]
     assert len((await page(sim, limit="1000"))["data"]) == 0
+
+
+async def test_well_formed_but_foreign_cursors_are_a_400(sim: Sim) -> None:
+    for parts in ([123, "x"], [None, None], [["2026"], "m"], [1e308, "m"], ["2026-01-01T00:00:00Z", 5], "x"):
+        cursor = base64.b64encode(json.dumps(parts).encode()).decode()
+        error = await error_of(await sim.client.get(BASE, headers=auth(), params={"after": cursor}), 400)
+        assert error["message"] == "Invalid cursor."
+        await sim.advance(1)

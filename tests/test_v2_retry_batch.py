@@ -168,3 +168,20 @@ async def test_uploads_above_the_app_body_limit_reach_the_face_and_the_file_cap_
     error = await error_of(await small.client.post(f"{BASE}/batch/messages", headers=auth(),
                                                    data=csv_form(padded[:5000])), 400)
     assert error["message"] == "File too large, max file size is 40MB"
+
+
+async def test_odd_csv_files_are_a_400_or_accepted_never_a_500(sim: Sim) -> None:
+    mac = "recipient,language,name,date\r6591234567,english,Tan,1 Dec\r"  # Excel's "CSV (Macintosh)"
+    assert (await sim.client.post(f"{BASE}/batch/messages", headers=auth(), data=csv_form(mac))).status == 201
+    huge = "recipient,language,name,date\n6591234567,english,\"" + "a" * 200_000 + "\",1 Dec\n"
+    error = await error_of(await sim.client.post(f"{BASE}/batch/messages", headers=auth(), data=csv_form(huge)), 400)
+    assert "not a valid CSV" in error["message"]
+    bad = "recipient,language,Name,date\n6591234567,english,Tan,\n"
+    error = await error_of(await sim.client.post(f"{BASE}/batch/messages", headers=auth(), data=csv_form(bad)), 400)
+    assert "Invalid header(s) Name:" in error["message"] and "[" not in error["message"]
+
+
+async def test_a_broken_multipart_body_is_a_400(sim: Sim) -> None:
+    response = await sim.client.post(f"{BASE}/batch/messages", data=b"--x\r\ngarbage",
+                                     headers={**auth(), "Content-Type": "multipart/form-data; boundary=x"})
+    assert (await error_of(response, 400))["code"] == "parameter_invalid"

@@ -33,7 +33,10 @@ def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BatchInvalid([{"row": None, "message": "The file must be a UTF-8 encoded CSV."}]) from exc
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise BatchInvalid([{"row": None, "message": f"The file is not a valid CSV: {exc}."}]) from exc
     if not rows:
         raise BatchInvalid([{"row": None, "message": "The CSV file is empty."}])
     header = [cell.strip() for cell in rows[0]]
@@ -42,7 +45,8 @@ def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]
         problems.append({"row": 1, "message": "The first two columns must be recipient and language."})
     bad = [h for h in header if not HEADER.match(h)]
     if bad:
-        problems.append({"row": 1, "message": f"Invalid header(s) {bad}: use lowercase letters, numbers and _ only."})
+        problems.append({"row": 1, "message": f"Invalid header(s) {', '.join(bad)}: use lowercase letters, numbers "
+                                              "and _ only."})
     if len(set(header)) != len(header):
         problems.append({"row": 1, "message": "Column headers must be unique."})
     body = rows[1:]
@@ -70,10 +74,12 @@ def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]
             expected = campaign.templates[language].variables
             if set(variables) != expected:
                 problems.append({"row": number, "message": (
-                    f"Columns {sorted(variables)} do not match the template variables {sorted(expected)}.")})
+                    f"Columns {', '.join(sorted(variables))} do not match the template variables "
+                    f"{', '.join(sorted(expected))}.")})
         empty = [name for name, value in values.items() if not value]
         if empty:
-            problems.append({"row": number, "message": f"Empty value(s) for {empty}: every parameter must be filled."})
+            problems.append({"row": number, "message": f"Empty value(s) for {', '.join(empty)}: every parameter "
+                                                       "must be filled."})
         parsed.append(BatchRow(recipient=recipient, language=language, values=values))
     if problems:
         raise BatchInvalid(problems)

@@ -26,8 +26,10 @@ def decode_cursor(cursor: str) -> Key:
     """ValueError when the cursor is not one this API handed out."""
     try:
         created, message_id = json.loads(base64.b64decode(cursor, validate=True))
-        return (round(parse_iso(created) * 1000), str(message_id))
-    except (binascii.Error, ValueError, TypeError) as exc:
+        if not isinstance(created, str) or not isinstance(message_id, str):
+            raise ValueError("cursor parts must be strings")
+        return (round(parse_iso(created) * 1000), message_id)
+    except (binascii.Error, ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValueError("invalid cursor") from exc
 
 

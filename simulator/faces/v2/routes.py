@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.core.engine import Engine
 from simulator.core.models import Message
@@ -174,7 +175,7 @@ class V2Face:
                     if len(data) > limit:
                         raise errors.invalid(errors.FILE_TOO_LARGE)
                 return bytes(data)
-        except (ValueError, AssertionError) as exc:
+        except (ValueError, AssertionError, HttpProcessingError) as exc:
             raise errors.invalid("Request must be multipart/form-data with the CSV in the field 'file'.") from exc
         raise errors.invalid("The CSV must be uploaded in the form field 'file'.")
 

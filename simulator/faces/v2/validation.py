@@ -23,6 +23,8 @@ def language_error(language: Any, campaign: Campaign) -> str | None:
     if isinstance(language, str) and language in campaign.templates:
         return None
     available = ", ".join(lang for lang in LANGUAGES if lang in campaign.templates)
+    if not isinstance(language, str):
+        return f"language must be one of the campaign's language(s): {available}"
     return errors.LANGUAGE_UNSUPPORTED.format(language=language, languages=available)
 
 
