@@ -126,3 +126,15 @@ async def test_absurd_clock_moves_are_refused_and_the_server_keeps_working(sim: 
     assert (await sim.client.post("/_sim/clock/set", json={"time": "9999-12-31T23:59:59Z"})).status == 200
     assert (await sim.client.post("/_sim/clock/advance", json={"seconds": 86400})).status == 400
     assert (await sim.client.get("/_sim/clock")).status == 200
+
+
+async def test_a_forced_failure_without_an_error_gets_the_faces_generic_one(sim: Sim) -> None:
+    message_id = await _send(sim, CAMPAIGN_A, "key_test_a")
+    response = await sim.client.post(f"/_sim/messages/{message_id}/status", json={"status": "failure"})
+    assert response.status == 200
+    message = await (await sim.client.get(f"/api/v2/campaigns/{CAMPAIGN_A}/messages/{message_id}",
+                                          headers={"Authorization": "Bearer key_test_a"})).json()
+    assert message["attempts"][0]["error"] == {"type": "delivery_error", "code": "delivery_unknown_error"}
+    bad = await sim.client.post(f"/_sim/messages/{message_id}/status",
+                                json={"status": "failure", "error": {"code": "routing_error", "type": 7}})
+    assert bad.status == 400

@@ -196,11 +196,13 @@ async def force_status(request: web.Request) -> web.Response:
     if status not in vocabulary.statuses:
         raise AdminError(400, "bad_status", f"{status!r} is not a {message.flow} status; "
                          f"expected one of {sorted(vocabulary.statuses)}.")
-    error = None
+    error = vocabulary.forced_errors.get(str(status))  # a failure always carries an error, as real ones do
     raw_error = body.get("error")
     if raw_error is not None:
-        if not isinstance(raw_error, dict) or not isinstance(raw_error.get("code"), str):
-            raise AdminError(400, "bad_request", "'error' must be an object with at least a string 'code'.")
+        fields = ("code", "type", "description", "sub_type")
+        if (not isinstance(raw_error, dict) or not isinstance(raw_error.get("code"), str)
+                or any(raw_error.get(k) is not None and not isinstance(raw_error[k], str) for k in fields)):
+            raise AdminError(400, "bad_request", "'error' must be an object of strings with at least a 'code'.")
         error = ErrorInfo(code=raw_error["code"], type=raw_error.get("type"),
                           description=raw_error.get("description"), sub_type=raw_error.get("sub_type"))
     _engine(request).force(message, str(status), error)
