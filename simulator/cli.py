@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
 
 from aiohttp import web
 
 from simulator.app import FACE_PREFIXES, create_app
+from simulator.cli_args import Parser, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from simulator.webhooks import cli as webhooks_cli
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"POSTMAN_SIM_{name}", default)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one clear line (plus where to look), not the whole usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number 0-65535 (flag or POSTMAN_SIM_PORT)")
-    return int(text)
 
 
 def _speed(text: str) -> float:
@@ -66,27 +48,27 @@ def _one_of(name: str, choices: Sequence[str]) -> Callable[[str], str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="postman-sim", description=(
+    parser = Parser(prog="postman-sim", description=(
         "Simulator of the Postman (postman.gov.sg) test environment and its WhatsApp providers."))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the simulator's HTTP server")
-    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
-    serve.add_argument("--port", type=_port, default=_env("PORT", "8080"), help="port (POSTMAN_SIM_PORT)")
+    serve.add_argument("--host", default=env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
+    serve.add_argument("--port", type=port(), default=env("PORT", "8080"), help="port (POSTMAN_SIM_PORT)")
     serve.add_argument("--scenarios", default=default_scenarios_path(),
                        help="scenarios file (POSTMAN_SIM_SCENARIOS; default ./scenarios.yaml, else the bundled one)")
-    serve.add_argument("--clock", type=_one_of("CLOCK", ("real", "manual")), default=_env("CLOCK", "real"),
+    serve.add_argument("--clock", type=_one_of("CLOCK", ("real", "manual")), default=env("CLOCK", "real"),
                        metavar="{real,manual}",
                        help="real time (optionally sped up) or a manual clock moved via /_sim (POSTMAN_SIM_CLOCK)")
-    serve.add_argument("--speed", type=_speed, default=_env("SPEED", "1.0"),
+    serve.add_argument("--speed", type=_speed, default=env("SPEED", "1.0"),
                        help="real clock speed factor, e.g. 60 = a minute per second (POSTMAN_SIM_SPEED)")
-    serve.add_argument("--seed", type=_seed, default=_env("SEED", ""),
+    serve.add_argument("--seed", type=_seed, default=env("SEED", ""),
                        help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
-    serve.add_argument("--log-format", type=_one_of("LOG_FORMAT", LOG_FORMATS), default=_env("LOG_FORMAT", "text"),
+    serve.add_argument("--log-format", type=_one_of("LOG_FORMAT", LOG_FORMATS), default=env("LOG_FORMAT", "text"),
                        metavar="{text,json}", help="log lines as text or one JSON object each (POSTMAN_SIM_LOG_FORMAT)")
-    serve.add_argument("--log-level", type=_one_of("LOG_LEVEL", LOG_LEVELS), default=_env("LOG_LEVEL", "info"),
+    serve.add_argument("--log-level", type=_one_of("LOG_LEVEL", LOG_LEVELS), default=env("LOG_LEVEL", "info"),
                        metavar="{debug,info,warning,error}",
                        help="info logs every request and status change; warning keeps load tests quiet "
                             "(POSTMAN_SIM_LOG_LEVEL)")

@@ -54,6 +54,9 @@ def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path) -> None:
     (["serve"], {"POSTMAN_SIM_SEED": "abc"}, "invalid seed 'abc'"),
     (["serve", "--log-format", "xml"], {}, "invalid choice 'xml': one of text, json"),
     (["serve", "--nope"], {}, "unrecognized arguments: --nope"),
+    (["sink", "--port", "70000"], {}, "invalid port '70000'"),
+    (["sink"], {"POSTMAN_SIM_SINK_PORT": "x"}, "invalid port 'x': a whole number 0-65535 (flag or POSTMAN_SIM_SINK"),
+    (["sink", "--keep", "-1"], {}, "invalid value '-1': a whole number >= 1"),
 ])
 def test_bad_flags_and_env_values_get_one_clear_line(argv, env, expected, monkeypatch, capsys) -> None:
     for name, value in env.items():
@@ -63,6 +66,18 @@ def test_bad_flags_and_env_values_get_one_clear_line(argv, env, expected, monkey
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err and err.startswith("postman-sim")
+
+
+def test_sink_in_a_busy_port_is_one_clear_line(capsys) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["sink", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"postman-sim: cannot listen on 127.0.0.1:{port}") and "Traceback" not in err
 
 
 def test_bad_files_get_one_clear_line(tmp_path, capsys) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 from typing import Any
 
 from aiohttp import web
 
+from simulator.cli_args import env, port, positive_int
 from simulator.clock import SystemClock
 from simulator.scenarios.model import SimConfig
 from simulator.webhooks.formats import FORMATS
@@ -44,11 +46,15 @@ def apply_serve_flags(config: SimConfig, args: argparse.Namespace) -> SimConfig:
 
 def add_sink_command(commands: Any) -> None:
     sink = commands.add_parser("sink", help="run a webhook sink that records and shows what it receives")
-    sink.add_argument("--host", default="127.0.0.1", help="address to bind")
-    sink.add_argument("--port", type=int, default=18080, help="port")
-    sink.add_argument("--secret", default=None, help="check X-Hub-Signature-256 / webhook-signature with this")
-    sink.add_argument("--verify-token", default=None, help="answer Meta's hub.challenge only for this token")
-    sink.add_argument("--keep", type=int, default=1000, help="how many requests to keep")
+    sink.add_argument("--host", default=env("SINK_HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_SINK_HOST)")
+    sink.add_argument("--port", type=port("SINK_PORT"), default=env("SINK_PORT", "18080"),
+                      help="port (POSTMAN_SIM_SINK_PORT)")
+    sink.add_argument("--secret", default=env("SINK_SECRET", "") or None,
+                      help="check X-Hub-Signature-256 / webhook-signature with this (POSTMAN_SIM_SINK_SECRET)")
+    sink.add_argument("--verify-token", default=env("SINK_VERIFY_TOKEN", "") or None,
+                      help="answer Meta's hub.challenge only for this token (POSTMAN_SIM_SINK_VERIFY_TOKEN)")
+    sink.add_argument("--keep", type=positive_int("SINK_KEEP"), default=env("SINK_KEEP", "1000"),
+                      help="how many requests to keep (POSTMAN_SIM_SINK_KEEP)")
 
 
 def run_sink(args: argparse.Namespace) -> int:
@@ -56,5 +62,9 @@ def run_sink(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     banner = (f"postman-sim webhook sink on {base}\n  POST anything to {base}/ (add ?status=503 to fail)\n"
               f"  see it:  curl -s {base}/\n  clear:   curl -s -X DELETE {base}/")
-    web.run_app(app, host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
+    except OSError as exc:
+        print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0

@@ -1,0 +1,40 @@
+"""Argument helpers shared by every postman-sim command: POSTMAN_SIM_* defaults and one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from typing import NoReturn
+
+
+def env(name: str, default: str) -> str:
+    """A flag's default: POSTMAN_SIM_<name> when set."""
+    return os.environ.get(f"POSTMAN_SIM_{name}", default)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one clear line (plus where to look), not the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def port(env_name: str = "PORT") -> Callable[[str], int]:
+    def check(text: str) -> int:
+        if not text.isdigit() or not 0 <= int(text) <= 65535:
+            raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number 0-65535 "
+                                             f"(flag or POSTMAN_SIM_{env_name})")
+        return int(text)
+
+    return check
+
+
+def positive_int(env_name: str) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: a whole number >= 1 "
+                                             f"(flag or POSTMAN_SIM_{env_name})")
+        return int(text)
+
+    return check
