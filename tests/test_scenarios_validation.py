@@ -191,3 +191,13 @@ def test_durations_are_shown_in_the_largest_whole_unit() -> None:
 
     assert [seconds_text(s) for s in (6, 1.5, 180, 2_592_000.5, 172_800, 90, 7200)] == [
         "6s", "1.5s", "3m", "30d", "2d", "90s", "2h"]
+
+
+def test_validate_says_so_in_one_line_when_a_file_cannot_be_read(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "latin1.yaml"
+    binary.write_bytes(b"version: 1\n# caf\xe9\n")
+    for path in (tmp_path, binary):
+        assert main(["validate", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"postman-sim: cannot read scenarios file {path}") and "Traceback" not in err

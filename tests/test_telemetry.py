@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -92,3 +93,11 @@ async def test_one_log_line_per_request_and_per_status_change_without_the_key(
 def test_configure_logging_rejects_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="log format"):
         configure_logging("xml")
+
+
+async def test_basic_credentials_are_masked_whole_in_the_access_log(sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="postman_sim")
+    basic = "Basic " + base64.b64encode(b"demo:demo-password").decode()
+    await sim.client.get("/api/partner-gateway/v1/messages/status/x?channel=SMS", headers={"Authorization": basic})
+    (record,) = [r for r in caplog.records if r.name == "postman_sim.access"]
+    assert fields(record)["auth"] == "Authorization: Basic ****"

@@ -31,6 +31,10 @@ def _load(path: str) -> SimConfig | int:
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {path}", file=sys.stderr)
         return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"postman-sim: cannot read scenarios file {path}: {reason}", file=sys.stderr)
+        return 2
     except ScenarioError as exc:
         print(f"{path}: {len(exc.problems)} error(s)", file=sys.stderr)
         for problem in exc.details:

@@ -23,6 +23,8 @@ def mask_credential(header_value: str) -> str:
     scheme, _, value = header_value.partition(" ")
     if not value:
         return mask(scheme)
+    if scheme.lower() == "basic":
+        return f"{scheme} ****"  # base64 of user:password: any slice of it reveals part of the password
     return f"{scheme} {mask(value)}"
 
 
