@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.faces.common import parse_json
 from simulator.faces.v1 import errors
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -78,7 +78,7 @@ def _addresses(fields: dict[str, Any], name: str, is_form: bool) -> tuple[str, .
         return ()
     if isinstance(value, str) and is_form:
         try:
-            value = json.loads(value)
+            value = parse_json(value)
         except ValueError:
             value = [value]
     if not isinstance(value, list):

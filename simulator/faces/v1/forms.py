@@ -7,7 +7,6 @@ without being held in memory.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,6 +14,7 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from simulator.faces.common import parse_json
 from simulator.faces.v1 import errors
 
 JSON_MAX_BYTES = 8 * 1024 * 1024
@@ -53,7 +53,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.malformed() from exc
     if isinstance(data, list):
