@@ -31,8 +31,8 @@ async def test_v1_deep_stringified_cc_is_the_cc_validation_error(sim: Sim, conte
         status, body = await call(sim, "POST", f"{EMAIL}/send", json=fields)
     else:
         status, body = await call(sim, "POST", f"{EMAIL}/send", data=fields)
-    assert status == 400, body
-    assert body["code"] == "api_validation"
+    assert (status, body) == (400, {"code": "api_validation", "message": (
+        '"cc" failed custom validation because cc must be a valid array or stringified array.')})
 
 
 @pytest.mark.parametrize("raw", DEEP)

@@ -31,7 +31,6 @@ class Attachment:
 class SendForm:
     fields: dict[str, Any] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
-    is_form: bool = False   # text values (urlencoded or multipart): "true"/"false", stringified arrays
 
 
 async def _read_limited(request: web.Request) -> bytes:
@@ -81,7 +80,7 @@ async def read_send_form(request: web.Request, per_file: int, total: int) -> Sen
             pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.malformed() from exc
-        return SendForm(fields=_collapse(pairs), is_form=True)
+        return SendForm(fields=_collapse(pairs))
     if content_type == "multipart/form-data":
         return await _multipart(request, per_file, total)
     return SendForm()
@@ -127,4 +126,4 @@ async def _multipart(request: web.Request, per_file: int, total: int) -> SendFor
             attachments.append(Attachment(filename=part.filename, size=size, hash=digest.hexdigest()))
     except (ValueError, AssertionError, HttpProcessingError) as exc:  # a broken multipart stream
         raise errors.malformed() from exc
-    return SendForm(fields=_collapse(pairs), attachments=attachments, is_form=True)
+    return SendForm(fields=_collapse(pairs), attachments=attachments)
