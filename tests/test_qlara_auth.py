@@ -17,6 +17,7 @@ from tests.qlara_helpers import (
     send_whatsapp,
     status,
     template_body,
+    text_body,
 )
 
 OTHER = {"X-Api-Key": OTHER_KEY}
@@ -110,3 +111,32 @@ async def test_two_companies_may_use_the_same_client_message_id(sim: Sim) -> Non
     await sim.advance(60)
     assert (await status(sim, "order-1"))["deliveryStatus"] == "READ"
     assert (await status(sim, "order-1", headers=OTHER))["deliveryStatus"] == "UNKNOWN"
+
+
+async def test_an_open_mode_key_equal_to_a_configured_company_id_is_a_company_of_its_own(sim: Sim) -> None:
+    demo_id = await send_whatsapp(sim, template_body("+393401234567"))
+    hook = await sim.client.post(f"{GATEWAY}/webhooks/delivery-status", headers=KEY,
+                                 json={"callbackUrl": "https://example.com/hook"})
+    assert hook.status == 201, await hook.text()
+    impostor = {"X-Api-Key": "qlara-demo"}
+    response = await sim.client.get(f"{GATEWAY}/messages/status/{demo_id}", params={"channel": "WHATSAPP"},
+                                    headers=impostor)
+    assert response.status == 404
+    response = await sim.client.get(f"{GATEWAY}/messages/history", headers=impostor, params={
+        "channel": "WHATSAPP", "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})
+    assert response.status == 200
+    assert await response.json() == []
+    response = await sim.client.get(f"{GATEWAY}/webhooks/delivery-status", headers=impostor)
+    assert response.status == 404
+    mine = await send_whatsapp(sim, template_body("+393401234567"), impostor)
+    journal = await (await sim.client.get(f"/_sim/messages/{mine}")).json()
+    assert journal["tenant"] == "key:qlara-demo"
+
+
+async def test_sim_inbound_by_an_api_key_equal_to_a_configured_company_id_opens_no_window_for_it(sim: Sim) -> None:
+    response = await sim.client.post("/_sim/qlara/inbound", json={"apiKey": "qlara-demo", "from": "+393401234567"})
+    assert response.status == 201, await response.text()
+    assert (await response.json())["company"] == "key:qlara-demo"
+    message_id = await send_whatsapp(sim, text_body("+393401234567"))  # qlara-demo's window is still closed
+    await sim.advance(10)
+    assert (await status(sim, message_id))["deliveryStatus"] == "ERROR"

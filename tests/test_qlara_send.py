@@ -64,6 +64,9 @@ async def test_simulation_validates_without_sending(sim: Sim) -> None:
     ({"template": {"id": 43, "parameters": ["only one"]}}, "needs 2 parameter(s)"),
     ({"template": "order_shipped"}, "template must be an object"),
     ({"template": {"id": 43, "parameters": "x"}}, "parameters must be a list"),
+    ({"template": {"id": 43, "parameters": [1, 2, 3]}}, "template.parameters must be a list of strings"),
+    ({"template": {"id": 43, "parameters": ["a", 2.5]}}, "template.parameters must be a list of strings"),
+    ({"template": {"id": 43, "parameters": ["a", None]}}, "template.parameters must be a list of strings"),
     ({"messageId": "a,b"}, "commas"),
     ({"messageId": ""}, "messageId must be a non-empty string"),
     ({"simulation": "yes"}, "simulation must be a boolean"),
@@ -128,6 +131,8 @@ async def test_sms_send_reports_encoding_and_parts(sim: Sim) -> None:
     ({"body": None}, "body is required"),
     ({"body": 5}, "body is required"),
     ({"placeholders": ["x"]}, "placeholders"),
+    ({"placeholders": {"name": 5}}, 'placeholders must be an object of strings, e.g. {"name": "Mario"}'),
+    ({"placeholders": {"name": "Mario", "n": 1.5}}, "placeholders must be an object of strings"),
     ({"scheduledDate": "tomorrow"}, "scheduledDate"),
     ({"udhData": "zz"}, "udhData"),
     ({"enableNotification": "no"}, "enableNotification"),
@@ -205,5 +210,5 @@ async def test_odd_input_never_makes_a_500(sim: Sim) -> None:
     far = {"destination": "+393401234567", "sender": "Shop", "body": "hi",
            "scheduledDate": "9999-12-31 23:59:59.999+0000"}
     assert (await sim.client.post(SEND_SMS, json=far, headers=KEY)).status == 200
-    weird = {"destination": "+393401234567", "phoneNumberId": "5", "template": {"id": 43, "parameters": [1, 2.5]}}
+    weird = {"destination": "+393401234567", "phoneNumberId": "5", "template": {"id": 43, "parameters": ["a", "b"]}}
     assert (await sim.client.post(SEND_WA, json=weird, headers=KEY)).status == 200

@@ -92,6 +92,14 @@ async def test_history_is_a_bare_array_paged_from_zero_newest_first(sim: Sim) ->
     assert [m["customerMessageId"] for m in await _history(sim, limit="3", page="1")] == ["m-21", "m-20", "m-19"]
 
 
+async def test_history_keeps_send_order_for_messages_sent_in_the_same_millisecond(sim: Sim) -> None:
+    for n in range(12):
+        await send_sms(sim, "+393401234567", messageId=f"m-{n:02d}")
+    assert [m["customerMessageId"] for m in await _history(sim)] == [f"m-{n:02d}" for n in range(11, -1, -1)]
+    assert [m["customerMessageId"] for m in await _history(sim, limit="5", page="1")] == [
+        f"m-{n:02d}" for n in range(6, 1, -1)]
+
+
 async def test_history_filters_by_send_date_inclusive_and_status(sim: Sim) -> None:
     await send_sms(sim, "+393401234567", messageId="early")
     await sim.advance(3600)

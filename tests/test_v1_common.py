@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Sim, SimFactory
+from tests.conftest import ROOT, Sim, SimFactory
 from tests.v1_client import EMAIL, GOVSG, KEY, OTHER_KEY, SMS, call, email_body, send
 
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 UNAUTHENTICATED = {"code": "unauthenticated",
                    "message": "Unauthenticated request. Please try again with correct authentication"}
 SENDS = {
@@ -86,6 +87,15 @@ async def test_paths_match_case_insensitively_as_express_does(sim: Sim) -> None:
     assert (status, body["id"]) == (200, sent["id"])
     status, body = await call(sim, "GET", "/v1/Transactional/govsg/")
     assert [m["id"] for m in body["data"]] == [sent["id"]]
+    status, body = await call(sim, "GET", "/v1/TRANSACTIONAL/GOVSG")
+    assert (status, [m["id"] for m in body["data"]]) == (200, [sent["id"]])
+
+
+async def test_only_the_v1_prefix_itself_is_case_sensitive_as_the_readme_says(sim: Sim) -> None:
+    response = await sim.client.get("/V1/transactional/govsg", headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status == 404
+    assert "Paths after `/v1` match in any letter case" in README
+    assert "`/V1/...` is the server's plain 404" in README
 
 
 async def test_unknown_paths_and_methods_are_404_in_the_v1_shape(sim: Sim) -> None:

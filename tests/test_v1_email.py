@@ -54,15 +54,32 @@ async def test_json_send_returns_201_with_the_documented_object(sim: Sim) -> Non
 
 
 async def test_urlencoded_send_reads_text_values(sim: Sim) -> None:
-    status, body = await post(sim, data={
-        "recipient": "user@example.com", "subject": "Hi", "body": "Text", "classification": "for_action",
-        "tag": "otp", "cc": json.dumps(["a@example.com"]), "bcc": "b@example.com", "disable_tracking": "true",
-    })
+    status, body = await post(sim, data=[
+        ("recipient", "user@example.com"), ("subject", "Hi"), ("body", "Text"), ("classification", "for_action"),
+        ("tag", "otp"), ("cc", json.dumps(["a@example.com"])), ("bcc", "b@example.com"), ("bcc", "c@example.com"),
+        ("disable_tracking", "true"),
+    ])
     assert status == 201, body
     assert (body["classification"], body["tag"], body["cc"], body["bcc"]) == (
-        "FOR_ACTION", "otp", ["a@example.com"], ["b@example.com"])
+        "FOR_ACTION", "otp", ["a@example.com"], ["b@example.com", "c@example.com"])
     await sim.advance(3600)
     assert (await fetch(sim, EMAIL, body["id"]))["status"] == "DELIVERED"  # tracking disabled: never OPENED
+
+
+async def test_a_stringified_cc_array_is_accepted_in_a_json_body(sim: Sim) -> None:
+    status, body = await post(sim, json=email_body(cc=json.dumps(["A@example.com", " b@example.com "]),
+                                                   bcc='["c@example.com"]'))
+    assert status == 201, body
+    assert (body["cc"], body["bcc"]) == (["a@example.com", "b@example.com"], ["c@example.com"])
+
+
+@pytest.mark.parametrize("name", ["cc", "bcc"])
+async def test_a_form_address_that_is_not_a_stringified_array_is_refused(sim: Sim, name: str) -> None:
+    fields = {"recipient": "user@example.com", "subject": "Hi", "body": "Text", name: "x@y.com"}
+    assert await post(sim, data=fields) == (400, {
+        "code": "api_validation",
+        "message": f'"{name}" failed custom validation because {name} must be a valid array or stringified array.'})
+    assert (await call(sim, "GET", EMAIL))[1]["data"] == []
 
 
 async def test_multipart_send_with_attachments_from_a_verified_address(sim: Sim) -> None:
@@ -216,7 +233,19 @@ async def test_tag_may_be_255_characters(sim: Sim) -> None:
     (email_body(reply_to="nope"), '"reply_to" must be a valid email'),
     (email_body(classification="SECRET"), '"classification" must be one of [URGENT, FOR_ACTION, FOR_INFO]'),
     (email_body(tag=7), '"tag" must be a string'),
-    (email_body(cc="a@example.com"), '"cc" must be an array'),
+    (email_body(cc="a@example.com"),
+     '"cc" failed custom validation because cc must be a valid array or stringified array.'),
+    (email_body(bcc="[a@example.com"),
+     '"bcc" failed custom validation because bcc must be a valid array or stringified array.'),
+    (email_body(cc='"a@example.com"'), '"cc" failed custom validation because cc must be a valid stringified array'),
+    (email_body(bcc='{"email": "a@example.com"}'),
+     '"bcc" failed custom validation because bcc must be a valid stringified array'),
+    (email_body(cc='["a@example.com", "bad"]'), '"cc" failed custom validation because cc "[1]" must be a valid email'),
+    (email_body(bcc='["a@example.com", "A@example.com"]'),
+     '"bcc" failed custom validation because bcc "[1]" contains a duplicate value'),
+    (email_body(cc=""), '"cc" is not allowed to be empty'),
+    (email_body(cc=5), '"cc" must be one of [array, string]'),
+    (email_body(bcc={"a": "b@example.com"}), '"bcc" must be one of [array, string]'),
     (email_body(cc=["a@example.com", "bad"]), '"cc[1]" must be a valid email'),
     (email_body(bcc=["a@example.com", "A@example.com"]), '"bcc[1]" contains a duplicate value'),
     (email_body(disable_tracking="maybe"), '"disable_tracking" must be a boolean'),

@@ -133,6 +133,7 @@ async def test_open_mode_accepts_an_unknown_template_with_any_params(sim: Sim) -
     ({"template_id": 1001}, '"recipient" is required'),
     ({"recipient": 91234567, "template_id": 1001}, '"recipient" must be a string'),
     ({"recipient": "91234567"}, '"template_id" is required'),
+    ({"recipient": "91234567", "template_id": 2 ** 53}, '"template_id" must be a safe number'),
     ({"recipient": "91234567", "template_id": "abc"}, '"template_id" must be a number'),
     (wa(language_code="fr"), '"language_code" must be one of [en_GB, zh_CN, ms, ta]'),
     (wa(params=["a"]), '"params" must be of type object'),

@@ -40,6 +40,15 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
     return middleware
 
 
+def parse_json(raw: str | bytes) -> Any:
+    """json.loads for request input: ValueError for anything it cannot read, including nesting deep enough
+    to hit the recursion limit (`[[[[...` thousands deep), so no caller can leak that as a 500."""
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+
+
 class BadBody(ValueError):
     """The request body is not the JSON object the endpoint needs."""
 
@@ -52,7 +61,7 @@ async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, An
     if len(raw) > max_bytes:
         raise BadBody("too large")
     try:
-        data = json.loads(raw) if raw else None
+        data = parse_json(raw) if raw else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadBody("malformed") from exc
     if not isinstance(data, dict):

@@ -75,6 +75,9 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
     except yaml.YAMLError as exc:
         problem = _yaml_problem(exc)
         raise ScenarioError([problem.render()], source, [problem]) from exc
+    except RecursionError as exc:  # PyYAML composes recursively: [[[[... a few hundred deep
+        problem = Problem("", "not valid YAML: nested too deeply")
+        raise ScenarioError([problem.render()], source, [problem]) from exc
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

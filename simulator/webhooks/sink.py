@@ -8,7 +8,6 @@ newest first; DELETE (any sub-path) clears. With a secret it checks X-Hub-Signat
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from aiohttp import web
 
 from simulator.clock import Clock
 from simulator.core.timefmt import iso_utc
+from simulator.faces.common import parse_json
 from simulator.webhooks.signing import verify_meta, verify_standard
 
 
@@ -54,7 +54,7 @@ async def receive(request: web.Request) -> web.Response:
     state = request.app[SINK]
     body = await request.read()
     try:
-        parsed: Any = json.loads(body) if body else None
+        parsed: Any = parse_json(body) if body else None
     except ValueError:
         parsed = None
     state.count += 1

@@ -88,19 +88,22 @@ class Companies:
         if cred.kind == "key":
             company = self.by_key.get(cred.identity)
             if company is None and self.open_mode and KEY_FORMAT.match(cred.identity):
-                company = self.by_key[cred.identity] = self._open(cred.identity)
+                company = self.by_key[cred.identity] = self._open("key", cred.identity)
             return company
         known = self.by_user.get(cred.identity)
         if known is not None:
             return known[1] if known[0] == cred.secret else None
         if not self.open_mode:
             return None
-        company = self._open(f"basic:{cred.identity}")
+        company = self._open("basic", f"basic:{cred.identity}")
         self.by_user[cred.identity] = (cred.secret or "", company)
         return company
 
-    def _open(self, company_id: str) -> Company:
-        company = self.by_id.get(company_id)
+    def _open(self, kind: str, company_id: str) -> Company:
+        """The open-mode company with this id, made on first use. Never a configured company: an id that
+        clashes with one (an API key equal to `qlara-demo`) is namespaced as `<kind>:<id>`."""
+        while (company := self.by_id.get(company_id)) is not None and company.configured:
+            company_id = f"{kind}:{company_id}"
         if company is None:
             company = self.by_id[company_id] = Company(
                 id=company_id, name=company_id, catalog=self.config.open_catalog, limits=self.config.limits,

@@ -54,10 +54,9 @@ def _template(body: dict[str, Any], company: Company, phone_number_id: int) -> t
     if found is None:
         raise bad_request("Template not found for this phoneNumberId")
     parameters = raw.get("parameters", [])
-    if not isinstance(parameters, list) or not all(
-            isinstance(p, str | int | float) and not isinstance(p, bool) for p in parameters):
+    if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
         raise bad_request("template.parameters must be a list of strings")
-    values = [str(p) for p in parameters]
+    values: list[str] = parameters
     if len(values) < found.parameter_count:
         raise bad_request(f"Template {found.name} needs {found.parameter_count} parameter(s), got {len(values)}")
     return found, values
@@ -142,9 +141,9 @@ def _placeholders(body: dict[str, Any], text: str) -> str:
     raw = body.get("placeholders")
     if raw is None:
         return text
-    if not isinstance(raw, dict) or not all(isinstance(v, str | int | float) for v in raw.values()):
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise bad_request('placeholders must be an object of strings, e.g. {"name": "Mario"}')
-    return SMS_PLACEHOLDER.sub(lambda m: str(raw[m.group(1)]) if m.group(1) in raw else m.group(0), text)
+    return SMS_PLACEHOLDER.sub(lambda m: raw.get(m.group(1), m.group(0)), text)
 
 
 def _scheduled(body: dict[str, Any]) -> float | None:

@@ -83,6 +83,7 @@ async def history(face: QlaraFace, request: web.Request, company: Company) -> we
             raise bad_request(f"Invalid value '{status}' for parameter 'status': expected one of {', '.join(known)}")
     page = query_int(request.query, "page", 0, 0, 10_000_000)
     limit = query_int(request.query, "limit", face.config.history_default_limit, 1, face.config.history_max_limit)
-    matched = [m for m in reversed(face.messages(company))
+    matched = [m for m in face.messages(company)
                if m.channel == channel and start <= m.created_at <= end and (status is None or m.status == status)]
+    matched.sort(key=lambda m: (m.created_at, m.seq), reverse=True)  # same-millisecond sends keep send order
     return web.json_response([status_view(m) for m in matched[page * limit:(page + 1) * limit]])

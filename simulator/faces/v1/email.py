@@ -58,7 +58,7 @@ def _refuse(face: V1Face, tenant: str, req: EmailRequest, payload: dict[str, Any
 async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     config = face.config
     form = await read_send_form(request, config.attachment_max_bytes, config.attachments_max_bytes)
-    req = parse_email(form.fields, form.is_form, config.body_max_bytes)
+    req = parse_email(form.fields, config.body_max_bytes)
     payload = _payload(face, req, form.attachments)
     problem = _from_problem(face, req.from_address)
     if problem is not None:

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.faces.common import parse_json
 from simulator.faces.v1 import errors
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -72,26 +73,44 @@ def _email(fields: dict[str, Any], name: str, required: bool) -> str | None:
     return value
 
 
-def _addresses(fields: dict[str, Any], name: str, is_form: bool) -> tuple[str, ...]:
+def _address_list(value: list[Any], label: Callable[[int], str]) -> tuple[str, ...]:
+    """Joi's array().unique().items(trimmed lower-case email); `label(i)` names item i in the error."""
+    seen: list[str] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise errors.validation(f"{label(i)} must be a string")
+        if not is_email(item.strip()):
+            raise errors.validation(f"{label(i)} must be a valid email")
+        address = item.strip().lower()
+        if address in seen:
+            raise errors.validation(f"{label(i)} contains a duplicate value")
+        seen.append(address)
+    return tuple(seen)
+
+
+def _addresses(fields: dict[str, Any], name: str) -> tuple[str, ...]:
+    """An array of emails, or a string holding a JSON array of them, whatever the content type (the real
+    schema is Joi.alternatives(array, string().custom(JSON.parse)))."""
     value = fields.get(name)
     if value is None:
         return ()
-    if isinstance(value, str) and is_form:
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = [value]
-    if not isinstance(value, list):
-        raise errors.validation(f'"{name}" must be an array')
-    seen: list[str] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not is_email(item.strip()):
-            raise errors.validation(f'"{name}[{i}]" must be a valid email')
-        address = item.strip().lower()
-        if address in seen:
-            raise errors.validation(f'"{name}[{i}]" contains a duplicate value')
-        seen.append(address)
-    return tuple(seen)
+    if isinstance(value, list):
+        return _address_list(value, lambda i: f'"{name}[{i}]"')
+    if not isinstance(value, str):
+        raise errors.validation(f'"{name}" must be one of [array, string]')
+    if value == "":
+        raise errors.validation(f'"{name}" is not allowed to be empty')
+    custom = f'"{name}" failed custom validation because {name}'
+    try:
+        parsed = parse_json(value)
+    except ValueError as exc:
+        raise errors.validation(f"{custom} must be a valid array or stringified array.") from exc
+    if not isinstance(parsed, list):
+        raise errors.validation(f"{custom} must be a valid stringified array")
+    try:
+        return _address_list(parsed, lambda i: f'"[{i}]"')
+    except errors.V1Error as exc:
+        raise errors.validation(f"{custom} {exc.message}") from exc
 
 
 def empty_after_sanitising(text: str) -> bool:
@@ -101,7 +120,7 @@ def empty_after_sanitising(text: str) -> bool:
     return not _TAG.sub("", kept).strip() and "<img" not in kept.lower()
 
 
-def parse_email(fields: dict[str, Any], is_form: bool, body_max_bytes: int) -> EmailRequest:
+def parse_email(fields: dict[str, Any], body_max_bytes: int) -> EmailRequest:
     recipient = _email(fields, "recipient", True)
     subject = _string(fields, "subject", True)
     body = fields.get("body")
@@ -124,8 +143,8 @@ def parse_email(fields: dict[str, Any], is_form: bool, body_max_bytes: int) -> E
     tag = _string(fields, "tag", False)
     if tag is not None and len(tag) > 255:
         raise errors.validation('"tag" length must be less than or equal to 255 characters long')
-    cc = _addresses(fields, "cc", is_form)
-    bcc = _addresses(fields, "bcc", is_form)
+    cc = _addresses(fields, "cc")
+    bcc = _addresses(fields, "bcc")
     tracking = fields.get("disable_tracking", False)
     if isinstance(tracking, str):
         tracking = BOOLEAN.get(tracking.strip().lower(), tracking)

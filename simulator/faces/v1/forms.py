@@ -7,7 +7,6 @@ without being held in memory.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,6 +14,7 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from simulator.faces.common import parse_json
 from simulator.faces.v1 import errors
 
 JSON_MAX_BYTES = 8 * 1024 * 1024
@@ -31,7 +31,6 @@ class Attachment:
 class SendForm:
     fields: dict[str, Any] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
-    is_form: bool = False   # text values (urlencoded or multipart): "true"/"false", stringified arrays
 
 
 async def _read_limited(request: web.Request) -> bytes:
@@ -53,7 +52,7 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.malformed() from exc
     if isinstance(data, list):
@@ -81,7 +80,7 @@ async def read_send_form(request: web.Request, per_file: int, total: int) -> Sen
             pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.malformed() from exc
-        return SendForm(fields=_collapse(pairs), is_form=True)
+        return SendForm(fields=_collapse(pairs))
     if content_type == "multipart/form-data":
         return await _multipart(request, per_file, total)
     return SendForm()
@@ -127,4 +126,4 @@ async def _multipart(request: web.Request, per_file: int, total: int) -> SendFor
             attachments.append(Attachment(filename=part.filename, size=size, hash=digest.hexdigest()))
     except (ValueError, AssertionError, HttpProcessingError) as exc:  # a broken multipart stream
         raise errors.malformed() from exc
-    return SendForm(fields=_collapse(pairs), attachments=attachments, is_form=True)
+    return SendForm(fields=_collapse(pairs), attachments=attachments)

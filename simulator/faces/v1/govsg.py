@@ -23,6 +23,7 @@ CHANNEL = "whatsapp"
 STATUSES = ("UNSENT", "ACCEPTED", "SENT", "DELIVERED", "READ", "ERROR", "INVALID_RECIPIENT")
 MAX_LIMIT = 1000
 MISSING = "GovSG message with ID {id} not found."
+MAX_SAFE_INTEGER = 2 ** 53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 FIELDS = ("recipient", "template_id", "language_code", "params")
 SG_MOBILE = re.compile(r"^(?:\+?65)?([89]\d{7})$")
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -48,6 +49,8 @@ def _template_id(fields: dict[str, Any]) -> int | float:
             value = float(value.strip()) if value.strip() else value
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise errors.validation('"template_id" must be a number')
+    if abs(value) > MAX_SAFE_INTEGER:  # Joi refuses numbers JavaScript cannot hold exactly
+        raise errors.validation('"template_id" must be a safe number')
     return int(value) if float(value).is_integer() else value
 
 

@@ -1,5 +1,6 @@
-"""Mount the three channels under /v1. Paths match case-insensitively, as Express routes do, so the
-documented `/transactional/govSG/...` works as well as `/transactional/govsg/...`."""
+"""Mount the three channels under /v1. Paths after /v1 match case-insensitively, as Express routes do, so
+the documented `/transactional/govSG/...` works as well as `/transactional/govsg/...` (the /v1 mount prefix
+itself is aiohttp's, matched exactly)."""
 
 from __future__ import annotations
 

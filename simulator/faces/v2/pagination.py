@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from simulator.core.timefmt import iso_sgt, parse_iso
+from simulator.faces.common import parse_json
 
 T = TypeVar("T")
 Key = tuple[int, str]
@@ -25,11 +26,11 @@ def encode_cursor(key: Key) -> str:
 def decode_cursor(cursor: str) -> Key:
     """ValueError when the cursor is not one this API handed out."""
     try:
-        created, message_id = json.loads(base64.b64decode(cursor, validate=True))
+        created, message_id = parse_json(base64.b64decode(cursor, validate=True))
         if not isinstance(created, str) or not isinstance(message_id, str):
             raise ValueError("cursor parts must be strings")
         return (round(parse_iso(created) * 1000), message_id)
-    except (binascii.Error, ValueError, TypeError, OverflowError, RecursionError) as exc:
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
         raise ValueError("invalid cursor") from exc
 
 
