@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.scenarios import load_config
 from tests.conftest import Sim, SimFactory
 from tests.qlara_helpers import GATEWAY, SEND_SMS
@@ -65,3 +67,25 @@ async def test_outage_window_closes_for_v1_and_qlara(make_sim: SimFactory) -> No
     assert await qlara_status(sim, during[1]) == "ERROR"
     assert (await fetch(sim, SMS, after[0]))["status"] == "DELIVERED"
     assert await qlara_status(sim, after[1]) == "DELIVERED"
+
+
+async def test_a_pack_keeps_the_flows_and_numbers_it_does_not_change(make_sim: SimFactory) -> None:
+    sim = await make_sim(config=load_config(pack("peak-hour-slow.yaml")))
+    email = (await send(sim, EMAIL, email_body("bounce@simulator.amazonses.com")))["id"]
+    await sim.advance(3600)
+    assert (await fetch(sim, EMAIL, email))["status"] == "BOUNCED"  # from the bundled default, via extends
+
+
+def test_extends_layers_over_a_file_beside_this_one(tmp_path) -> None:
+    from simulator.scenarios import ScenarioError, parse_config
+
+    (tmp_path / "base.yaml").write_text("timelines: {quick: [{after: 1, status: success}]}\n"
+                                        "defaults: {v2.sms: quick}\n", encoding="utf-8")
+    pack_file = tmp_path / "pack.yaml"
+    pack_file.write_text("extends: base.yaml\nrules:\n  - match: {face: v2, recipient: '6500000001'}\n"
+                         "    timeline: quick\n", encoding="utf-8")
+    config = load_config(pack_file)
+    assert [r.name for r in config.scenarios.rules] == ["rules[0]"]
+    assert config.scenarios.defaults["v2.sms"].steps[0].status == "success"
+    with pytest.raises(ScenarioError, match="cannot read 'missing.yaml'"):
+        parse_config("extends: missing.yaml\n", source=str(tmp_path / "x.yaml"))

@@ -3,12 +3,8 @@
 import os
 from pathlib import Path
 
-from simulator.scenarios.loader import ScenarioError, load_config, parse_config
+from simulator.scenarios.loader import BUNDLED_SCENARIOS, ScenarioError, load_config, parse_config
 from simulator.scenarios.model import Rule, ScenarioSet, SimConfig
-
-# The default scenarios.yaml, shipped inside the package (a link to the repository's file) so that a
-# pip-installed plugin or CLI behaves like `make run` without a file of its own.
-BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "bundled_scenarios.yaml"
 
 
 def default_scenarios_path() -> str:

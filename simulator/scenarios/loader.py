@@ -32,7 +32,10 @@ from simulator.scenarios.model import (
 from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS, Vocabulary, flows_for
 
 SUPPORTED_VERSIONS = (1,)
-SCENARIO_KEYS = {"version", "mode", "timelines", "rules", "defaults", "faults"}
+SCENARIO_KEYS = {"version", "mode", "extends", "timelines", "rules", "defaults", "faults"}
+# The default scenarios.yaml, shipped inside the package (a link to the repository's file) so that a
+# pip-installed plugin or CLI behaves like `make run` without a file of its own; `extends: default`.
+BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "bundled_scenarios.yaml"
 MATCH_KEYS = {"face", "channel", "tenant", "recipient", "recipient_prefix", "recipient_glob",
               "recipient_regex", "content", "content_regex"}
 STEP_KEYS = {"after", "jitter", "status", "error"}
@@ -83,6 +86,8 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
     if not isinstance(data, Mapping):
         raise ScenarioError(["the file must hold a mapping at the top level"], source,
                             [Problem("", "the file must hold a mapping at the top level")])
+    if data.get("extends") is not None:
+        data = _extend(data, source)
     parser = _Parser()
     scenarios = parser.parse(data)
     faults = parser.faults(data.get("faults") or [])
@@ -99,6 +104,38 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
         raise ScenarioError([d.render() for d in details], source, details)
     sections = {k: v for k, v in data.items() if k not in SCENARIO_KEYS}
     return SimConfig(scenarios=scenarios, sections=sections, mode=str(mode), source=source, faults=faults)
+
+
+def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` layered over `base`: its rules come first (so they win), its timelines, defaults and
+    face-section keys replace same-named ones, everything else of the base stays."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        if key == "rules":
+            merged[key] = [*(value or []), *(old or [])]
+        elif isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _extend(data: Mapping[str, Any], source: str | None) -> Mapping[str, Any]:
+    """`extends: default` (the bundled file) or `extends: other.yaml` (beside this file): layer over it."""
+    name = str(data["extends"])
+    where = Path(source).parent if source else Path.cwd()
+    path = BUNDLED_SCENARIOS if name == "default" else where / name
+    try:
+        base = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problem = Problem("extends", f"cannot read {name!r} ({path}): {exc}",
+                          hint="use `extends: default` or a scenarios file path relative to this one")
+        raise ScenarioError([problem.render()], source, [problem]) from exc
+    if not isinstance(base, Mapping) or base.get("extends") is not None:
+        problem = Problem("extends", f"{name!r} must be a scenarios file that extends nothing itself")
+        raise ScenarioError([problem.render()], source, [problem])
+    return merge_scenarios(base, {k: v for k, v in data.items() if k != "extends"})
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> Problem:

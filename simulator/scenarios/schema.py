@@ -103,6 +103,8 @@ def build_schema() -> dict[str, Any]:
         "properties": {
             "version": {"enum": list(loader.SUPPORTED_VERSIONS)},
             "mode": {"enum": ["open", "strict"]},
+            "extends": {"type": "string", "description": "layer this file over `default` (the bundled scenarios) "
+                        "or another scenarios file: its rules first, its timelines/defaults/settings win"},
             "timelines": {"type": "object", "additionalProperties": {"$ref": "#/$defs/steps"}},
             "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
             "defaults": {"type": "object", "propertyNames": {"enum": sorted(FLOWS)},

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simulator.scenarios import ScenarioError, parse_config
+from simulator.scenarios.loader import merge_scenarios
 from simulator.scenarios.model import SimConfig
 
 Override = str | Path | Mapping[str, Any] | None
@@ -31,19 +32,6 @@ def _as_mapping(value: str | Path | Mapping[str, Any], where: str) -> Mapping[st
     if not isinstance(data, Mapping):
         raise ScenarioError(["the scenarios must be a mapping at the top level"], where)
     return data
-
-
-def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        old = merged.get(key)
-        if key == "rules":
-            merged[key] = [*(value or []), *(old or [])]
-        elif isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = {**old, **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 def build_config(base_path: Path | None, override: Override = None, replace: bool = False,
