@@ -23,10 +23,11 @@ from simulator.telemetry import METRICS, install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
-# Where each face lives; the CLI prints these as base URLs.
-FACE_PREFIXES = {"Postman v2": "/api/v2"}
-FACE_PREFIXES["Postman v1"] = "/v1"
-FACE_PREFIXES["Qlara"] = "/api"  # /api/message-server and /api/partner-gateway/v1
+# Each face: its id (the journal's `face`, the metrics label, the plugin's `urls[...]`), the name the
+# banner shows, and where it is mounted.
+FACES = (("v2", "Postman v2", "/api/v2"), ("v1", "Postman v1", "/v1"),
+         ("qlara", "Qlara", "/api"))  # Qlara: /api/message-server and /api/partner-gateway/v1
+FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:

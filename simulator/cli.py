@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from simulator.app import FACE_PREFIXES, create_app
+from simulator.app import FACES, create_app
 from simulator.cli_args import Parser, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _banner(config: SimConfig, base: str) -> str:
     lines = [f"postman-sim listening on {base}"]
-    lines += [f"  {name:<12} {base}{prefix}" for name, prefix in FACE_PREFIXES.items()]
+    lines += [f"  {name:<12} {base}{prefix}" for _, name, prefix in FACES]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
     lines.append(f"  {'Dashboard':<12} {base}/_sim/dashboard")
     lines.append(f"  {'Webhooks':<12} {base}/_sim/webhooks  (sink for QA: {base}/_sim/sink)")

@@ -101,3 +101,11 @@ async def test_basic_credentials_are_masked_whole_in_the_access_log(sim: Sim, ca
     await sim.client.get("/api/partner-gateway/v1/messages/status/x?channel=SMS", headers={"Authorization": basic})
     (record,) = [r for r in caplog.records if r.name == "postman_sim.access"]
     assert fields(record)["auth"] == "Authorization: Basic ****"
+
+
+async def test_requests_are_labelled_with_the_faces_own_ids(sim: Sim) -> None:
+    assert (await sim.client.get("/v1/transactional/sms")).status == 401
+    assert (await sim.client.get("/api/partner-gateway/v1/messages/status/x?channel=SMS")).status == 401
+    after = await scrape(sim)
+    assert after[("postman_sim_requests_total", (("code", "401"), ("face", "v1")))] == 1
+    assert after[("postman_sim_requests_total", (("code", "401"), ("face", "qlara")))] == 1

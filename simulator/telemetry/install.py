@@ -21,17 +21,13 @@ status_log = logging.getLogger("postman_sim.status")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def face_label(prefix: str) -> str:
-    """'/api/v2' -> 'v2', '/api/message-server' -> 'message-server', '/_sim' -> 'admin'."""
-    return "admin" if prefix == ADMIN_PREFIX else prefix.rstrip("/").rsplit("/", 1)[-1]
-
-
 def install_telemetry(app: web.Application, engine: Engine, face_prefixes: Mapping[str, str]) -> Metrics:
     """Attach metrics (app[METRICS]), the request middleware and the status-change log to `app`."""
     metrics = Metrics(engine)
     app[METRICS] = metrics
-    prefixes = sorted([*face_prefixes.values(), ADMIN_PREFIX], key=len, reverse=True)
-    labels = [(p, p + "/", face_label(p)) for p in prefixes]
+    # The longest prefix wins (/api/v2 before /api); requests outside every face count as "other".
+    by_prefix = sorted([*face_prefixes.items(), ("admin", ADMIN_PREFIX)], key=lambda item: len(item[1]), reverse=True)
+    labels = [(prefix, prefix + "/", face) for face, prefix in by_prefix]
 
     def face_of(path: str) -> str:
         for prefix, with_slash, label in labels:

@@ -9,13 +9,12 @@ from typing import Any
 
 from simulator.app import FACE_PREFIXES
 from simulator.scenarios.model import SimConfig
-from simulator.telemetry.install import face_label
 from simulator.testing.client import AsyncSimClient, ClockState, JournalMessage, SimClient
 
 
 def face_urls(base: str) -> dict[str, str]:
     """{'v2': base + '/api/v2', ...}: one entry per mounted face, named as in the metrics."""
-    return {face_label(prefix): base + prefix for prefix in FACE_PREFIXES.values()}
+    return {face: base + prefix for face, prefix in FACE_PREFIXES.items()}
 
 
 def configured_v2(config: SimConfig) -> tuple[str, str] | None:
