@@ -109,3 +109,16 @@ def test_help_lists_the_serve_flags_with_their_env_vars() -> None:
                             check=True)
     for name in ("HOST", "PORT", "SCENARIOS", "CLOCK", "SPEED", "SEED", "LOG_FORMAT", "LOG_LEVEL"):
         assert f"POSTMAN_SIM_{name}" in result.stdout
+
+
+def test_webhook_url_flag_replaces_the_variable(monkeypatch) -> None:
+    from simulator.cli import build_parser
+    from simulator.webhooks.cli import apply_serve_flags
+    from tests.conftest import default_config
+
+    monkeypatch.setenv("POSTMAN_SIM_WEBHOOK_URL", "http://127.0.0.1:1/a http://127.0.0.1:1/b")
+    from_env = apply_serve_flags(default_config(), build_parser().parse_args(["serve"]))
+    assert [s["url"] for s in from_env.section("webhooks")["from_cli"]] == ["http://127.0.0.1:1/a", "http://127.0.0.1:1/b"]
+    args = build_parser().parse_args(["serve", "--webhook-url", "http://127.0.0.1:1/flag"])
+    assert [s["url"] for s in apply_serve_flags(default_config(), args).section("webhooks")["from_cli"]] == [
+        "http://127.0.0.1:1/flag"]

@@ -19,8 +19,9 @@ from simulator.webhooks.sink import create_sink_app
 
 def add_serve_flags(serve: argparse.ArgumentParser) -> None:
     env = os.environ.get
-    serve.add_argument("--webhook-url", action="append", default=[u for u in [env("POSTMAN_SIM_WEBHOOK_URL")] if u],
-                       metavar="URL", help="send status webhooks here; repeatable (POSTMAN_SIM_WEBHOOK_URL)")
+    serve.add_argument("--webhook-url", action="append", default=None, metavar="URL",
+                       help="send status webhooks here; repeatable (POSTMAN_SIM_WEBHOOK_URL: one or more URLs "
+                            "separated by spaces, used when no flag is given)")
     serve.add_argument("--webhook-format", choices=sorted(FORMATS), default=env("POSTMAN_SIM_WEBHOOK_FORMAT"),
                        help="payload format for --webhook-url (default chuanglan) (POSTMAN_SIM_WEBHOOK_FORMAT)")
     serve.add_argument("--webhook-secret", default=env("POSTMAN_SIM_WEBHOOK_SECRET"), metavar="S",
@@ -30,10 +31,11 @@ def add_serve_flags(serve: argparse.ArgumentParser) -> None:
 
 def apply_serve_flags(config: SimConfig, args: argparse.Namespace) -> SimConfig:
     """The config with one subscription per --webhook-url added to its `webhooks:` section."""
-    if not args.webhook_url:
+    urls = args.webhook_url or os.environ.get("POSTMAN_SIM_WEBHOOK_URL", "").split()
+    if not urls:
         return config
     specs: list[dict[str, Any]] = []
-    for url in args.webhook_url:
+    for url in urls:
         spec: dict[str, Any] = {"url": url}
         if args.webhook_format:
             spec["format"] = args.webhook_format
