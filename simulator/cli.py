@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -11,6 +13,7 @@ from aiohttp import web
 from simulator.app import FACES, create_app
 from simulator.cli_args import Parser, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
+from simulator.faces.v2.config import VARIABLE
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
@@ -84,16 +87,19 @@ def _banner(config: SimConfig, base: str) -> str:
     lines.append(f"  {'API docs':<12} {base}/_sim/docs  (OpenAPI: {base}/_sim/openapi.json)")
     lines.append(f"  {'Metrics':<12} {base}/_sim/metrics")
     campaigns = config.section("v2").get("campaigns") or []
+    values: dict[str, str] = {"body": "Hello from postman-sim"}  # an open-mode campaign's {{body}} template
+    language = "english"
     if campaigns and campaigns[0].get("keys"):
         campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
+        language, body = next(iter((campaigns[0].get("templates") or {"english": "{{body}}"}).items()))
+        values = {name: "Tan" for name in VARIABLE.findall(body)}
     else:
         campaign, key = "campaign_00000000-0000-4000-8000-000000000001", "key_test_postman_sim_demo"
     lines.append(f"  v2 API key:  {key}")
     lines.append(f"  campaign id: {campaign}")
+    example = json.dumps({"recipient": "6591234567", "language": language, "values": values}, ensure_ascii=False)
     lines.append(f"  try: curl -s -X POST {base}/api/v2/campaigns/{campaign}/messages "
-                 f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-                 "-d '{\"recipient\": \"6591234567\", \"language\": \"english\", "
-                 "\"values\": {\"name\": \"Tan\", \"date\": \"1 Dec\"}}'")
+                 f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{example}'")
     lines.append("  v1 API key:  any <name>_v1_<secret> in open mode, e.g. demo_v1_c2VjcmV0 (each key is a tenant)")
     companies = config.section("qlara").get("companies") or []
     if companies and companies[0].get("api_keys"):
@@ -137,7 +143,11 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "run"):
-        return int(args.run(args))
+        try:
+            return int(args.run(args))
+        except BrokenPipeError:  # `postman-sim numbers | head`: the reader left, which is fine
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if args.command == "serve":
         return serve(args)
     if args.command == "sink":

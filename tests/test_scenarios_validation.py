@@ -201,3 +201,15 @@ def test_validate_says_so_in_one_line_when_a_file_cannot_be_read(tmp_path: Path,
         assert main(["validate", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"postman-sim: cannot read scenarios file {path}") and "Traceback" not in err
+
+
+def test_validate_checks_the_face_sections_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad-sections.yaml"
+    bad.write_text("version: 1\nwebhooks:\n  subscriptions: [{url: 'ftp://x', format: bogus}]\n", encoding="utf-8")
+    assert main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}: ") and "bogus" in err
+    campaign = tmp_path / "bad-campaign.yaml"
+    campaign.write_text("version: 1\nv2:\n  campaigns: [{id: 5}]\n", encoding="utf-8")
+    assert main(["validate", str(campaign)]) == 1
+    assert "campaign_<uuid>" in capsys.readouterr().err
