@@ -193,7 +193,7 @@ async def force_status(request: web.Request) -> web.Response:
     body = await _body(request)
     status = body.get("status")
     vocabulary = FLOWS[message.flow]
-    if status not in vocabulary.statuses:
+    if not isinstance(status, str) or status not in vocabulary.statuses:
         raise AdminError(400, "bad_status", f"{status!r} is not a {message.flow} status; "
                          f"expected one of {sorted(vocabulary.statuses)}.")
     error = vocabulary.forced_errors.get(str(status))  # a failure always carries an error, as real ones do

@@ -32,7 +32,10 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            return respond(request, from_http(exc))
+            response = respond(request, from_http(exc))
+            if "Allow" in exc.headers:  # a 405 says which methods the path takes (RFC 9110)
+                response.headers["Allow"] = exc.headers["Allow"]
+            return response
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
             return respond(request, internal())
@@ -44,9 +47,13 @@ def parse_json(raw: str | bytes) -> Any:
     """json.loads for request input: ValueError for anything it cannot read, including nesting deep enough
     to hit the recursion limit (`[[[[...` thousands deep), so no caller can leak that as a 500."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN/Infinity; JSON.parse (and Postman) do not
 
 
 class BadBody(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"{value!r} is negative")
+        if value < 0 or not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number of seconds >= 0")
         return float(value)
     match = _DURATION.match(str(value))
     if match is None:

@@ -67,7 +67,8 @@ async def receive(request: web.Request) -> web.Response:
         state.received.popleft()
     status_text = request.query.get("status", "200")
     status = int(status_text) if status_text.isdigit() and 200 <= int(status_text) <= 599 else 200
-    headers = {"Retry-After": request.query["retry_after"]} if "retry_after" in request.query else None
+    retry_after = request.query.get("retry_after", "")
+    headers = {"Retry-After": retry_after} if retry_after.isprintable() and retry_after.strip() else None
     return web.Response(status=status, text="OK" if status < 300 else "sink says no", headers=headers)
 
 

@@ -108,7 +108,7 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     spec = {**(defaults or {}), **{k: v for k, v in raw.items() if k != "id"}}
     url = _url(spec.get("url"), problems)
     fmt = spec.get("format", "chuanglan")
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         problems.append(f"format: {fmt!r} is not one of {sorted(FORMATS)}")
         fmt = "chuanglan"
     secret = _optional_str(spec, "secret", problems)
@@ -189,7 +189,8 @@ def _signing(value: Any, fmt: str, secret: str | None, problems: list[str]) -> t
             return ()
         value = ["meta"] if fmt == "meta" else ["standard"]
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not set(items) <= {"none", "meta", "standard"}:
+    if (not isinstance(items, list) or not all(isinstance(i, str) for i in items)
+            or not set(items) <= {"none", "meta", "standard"}):
         problems.append("signing: must be none, meta, standard or a list of meta and standard")
         return ()
     schemes = tuple(s for s in ("meta", "standard") if s in items)

@@ -127,7 +127,9 @@ def _str(where: str, value: Any) -> str:
 
 
 def parse_limits(where: str, raw: Any) -> tuple[Limit, ...]:
-    """{per_minute: 1000, per_second: 50}; a 0 drops that limit."""
+    """{per_minute: 1000, per_second: 50}; a 0 drops that limit, and `rate_limit: 0` drops both."""
+    if raw == 0 and not isinstance(raw, bool):
+        return ()
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where} must be a mapping like {{per_minute: 1000, per_second: 50}}")
     unknown = set(raw) - {"per_second", "per_minute"}

@@ -191,7 +191,7 @@ class V2Face:
                 raise errors.invalid("limit must not be less than 1")
             if limit > 1000:
                 raise errors.invalid("limit must not be greater than 1000")
-        if "after" in query and "before" in query:
+        if query.get("after") and query.get("before"):
             raise errors.invalid("Use either after or before, not both.")
         try:
             after = decode_cursor(query["after"]) if query.get("after") else None
