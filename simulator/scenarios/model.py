@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import random
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,17 +122,18 @@ class StepSpec:
     jitter: float = 0.0
 
 
-class Outcome:
+class Outcome(ABC):
     """What a rule does to a message: one plan, a weighted draw, or a per-recipient sequence."""
 
     label: str
 
+    @abstractmethod
     def pick(self, tenant: str, recipient: str, state: PlanState) -> Plan:
-        raise NotImplementedError
+        """The plan for this send."""
 
+    @abstractmethod
     def branches(self) -> list[tuple[str, Plan]]:
         """Every plan it can give, with how it is chosen (for listings such as `postman-sim numbers`)."""
-        raise NotImplementedError
 
 
 class Timeline(Outcome):
