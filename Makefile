@@ -31,6 +31,7 @@ bench: $(BIN)/postman-sim
 	$(BIN)/python -m bench.v1_send_rate
 	$(BIN)/python bench/webhook_fanout.py
 	$(BIN)/python bench/request_overhead.py
+	$(BIN)/python -m bench.scale
 
 bench-peers: $(BIN)/postman-sim
 	$(BIN)/python -m bench.peers

@@ -38,11 +38,12 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def pinned_server(command: Sequence[str], probe_url: str, log: Path, cwd: Path,
+def pinned_server(command: Sequence[str], probe_url: str, log: Path, cwd: Path, cpu: str | None = "1",
                   start_timeout: float = 60.0) -> Iterator[int]:
-    """Run `command` under `taskset -c 1` (taskset execs it, so the PID is the server's); yield the PID."""
+    """Run `command` under `taskset -c CPU` (taskset execs it, so the PID is the server's); yield the PID."""
+    pin = ["taskset", "-c", cpu] if cpu else []
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(["taskset", "-c", "1", *command], stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        process = subprocess.Popen([*pin, *command], stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             deadline = time.monotonic() + start_timeout
             while not _answers(probe_url):
