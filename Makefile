@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SCENARIOS ?= ./scenarios.yaml
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-peers clean
 
 $(BIN)/postman-sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(BIN)/postman-sim
 	$(BIN)/python -m bench.v1_send_rate
 	$(BIN)/python bench/webhook_fanout.py
 	$(BIN)/python bench/request_overhead.py
+	$(BIN)/python -m bench.scale
+
+bench-peers: $(BIN)/postman-sim
+	$(BIN)/python -m bench.peers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
