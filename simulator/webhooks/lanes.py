@@ -52,7 +52,7 @@ class Lane:
         """The subscription view's counters: its events by state, its running attempts, and what the
         store discarded to stay bounded (the oldest dead letters; pending events when it was full)."""
         return {"stats": {"events": self.events, **{s: self.counts[s] for s in ("pending", "delivered", "dead")}},
-                "in_flight": len(self.running),
+                "in_flight": sum(1 for t in self.running if not t.done() and not t.cancelling()),
                 "discarded": {"dead_letters": self.dead_dropped, "pending": self.evicted}}
 
     def cancel(self, keep: asyncio.Task[object] | None = None) -> int:
