@@ -30,8 +30,10 @@ FACES = (("v2", "Postman v2", "/api/v2"), ("v1", "Postman v1", "/v1"),
 FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 
-def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:
-    """Build the simulator. The clock defaults to a manual one: nothing moves until advanced."""
+def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
+               bound: tuple[str | None, int | None] | None = None) -> web.Application:
+    """Build the simulator. The clock defaults to a manual one: nothing moves until advanced. `bound` is
+    the (host, port) it will listen on, when known: webhooks may never target its own /_sim there."""
     engine = Engine(clock or ManualClock(), config.scenarios, seed=seed)
     app = web.Application()
     app[ENGINE] = engine
@@ -45,7 +47,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
-    dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
+    dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
     dispatcher.on_outcome = app[METRICS].webhook_delivery

@@ -124,7 +124,7 @@ def serve(args: argparse.Namespace) -> int:
     config = webhooks_cli.apply_serve_flags(config, args)
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
     try:
-        app = create_app(config, clock=clock, seed=args.seed)
+        app = create_app(config, clock=clock, seed=args.seed, bound=(args.host, args.port))
     except ValueError as exc:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """One bounded HTTP POST to a receiver, classified the way the delivery log reports it.
 
-3xx is a failure and is never followed; the attempt is bounded by the subscription's timeout (real
-seconds: the receiver is real even when the simulated clock is manual).
+3xx is a failure and is never followed; an answer cut off mid-body is a failure (payload_error). The
+attempt is bounded by the subscription's timeout (real seconds: the receiver is real even when the
+simulated clock is manual).
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ class HttpResult:
     error: str | None
 
 
+MAX_BODY = 1 << 20  # read (and drop) at most this much of an answer: enough to see it end
+
+
 async def _excerpt(response: aiohttp.ClientResponse) -> str:
+    """The first BODY_EXCERPT bytes; the rest is read too, so an answer cut off mid-body raises
+    (aiohttp.ClientPayloadError) and counts as a failed attempt, not as delivered."""
     data = b""
-    while len(data) < BODY_EXCERPT:
-        chunk = await response.content.read(BODY_EXCERPT - len(data))
+    total = 0
+    while total < MAX_BODY:
+        chunk = await response.content.read(65536)
         if not chunk:
             break
-        data += chunk
+        total += len(chunk)
+        if len(data) < BODY_EXCERPT:
+            data += chunk[:BODY_EXCERPT - len(data)]
     return data.decode("utf-8", "replace")
 
 
@@ -53,6 +62,8 @@ async def request(session: aiohttp.ClientSession, method: str, url: str, *, time
         error_class, error = "timeout", f"no response within {timeout:g} s"
     except aiohttp.ClientConnectorError as exc:
         error_class, error = "connection_refused", str(exc)
+    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
+        error_class, error = "payload_error", f"the answer was cut off: {type(exc).__name__}: {exc}"
     except aiohttp.ClientError as exc:
         error_class, error = "connection_error", f"{type(exc).__name__}: {exc}"
     latency = round((loop.time() - started) * 1000, 3)

@@ -2,8 +2,11 @@
 
 `on_status` runs inline on the engine's event bus, so it only renders, stores and schedules; the
 HTTP work runs later as scheduler jobs (awaited by `advance` on the manual clock, background tasks on
-the real one), at most `max_in_flight` at a time, the rest waiting their turn. Every event keeps its
-id and its exact body bytes on every attempt; after the last scheduled attempt it is a dead letter.
+the real one). Each subscription has its own lane (see lanes.py): at most `subscription_in_flight`
+attempts of one subscription at a time, `max_in_flight` in all, so a hung or slow receiver delays only
+itself. Every event keeps its id and its exact body bytes on every attempt; after the last scheduled
+attempt it is a dead letter. The store is bounded: finished events, then the oldest dead letters,
+then the oldest pending events make room, each in O(1), and what was dropped is counted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import logging
 import random
 import uuid
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from itertools import count
@@ -29,17 +32,23 @@ from simulator.scenarios.vocabulary import FACES
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
 from simulator.webhooks.formats import FORMATS, Rendering
+from simulator.webhooks.lanes import STATES, Lane
 from simulator.webhooks.records import AttemptRecord, WebhookEvent
-from simulator.webhooks.retry import parse_retry_after
+from simulator.webhooks.retry import parse_duration, parse_retry_after
 from simulator.webhooks.signing import meta_signature, standard_signature
 from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
+from simulator.webhooks.targets import SelfAddress, host_allowed, resolves_to_self
 
 log = logging.getLogger("postman_sim.webhooks")
 
-SECTION_KEYS = {"subscriptions", "defaults", "max_in_flight", "log_limit", "event_limit", "from_cli"}
-DEFAULT_MAX_IN_FLIGHT = 16
+SECTION_KEYS = {"subscriptions", "defaults", "max_in_flight", "subscription_in_flight", "log_limit", "event_limit",
+                "dead_letter_limit", "shutdown_grace", "allow_hosts", "from_cli"}
+DEFAULT_MAX_IN_FLIGHT = 64
+DEFAULT_SUBSCRIPTION_IN_FLIGHT = 8
 DEFAULT_LOG_LIMIT = 20_000
 DEFAULT_EVENT_LIMIT = 100_000
+DEFAULT_DEAD_LETTER_LIMIT = 10_000
+DEFAULT_SHUTDOWN_GRACE = 5.0
 DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulated second later
 
 
@@ -53,6 +62,14 @@ def _encode(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 class NotFound(LookupError):
     """No such subscription or event."""
 
@@ -63,17 +80,29 @@ class Conflict(RuntimeError):
 
 class Dispatcher:
     def __init__(self, engine: Engine, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 subscription_in_flight: int = DEFAULT_SUBSCRIPTION_IN_FLIGHT,
                  log_limit: int = DEFAULT_LOG_LIMIT, event_limit: int = DEFAULT_EVENT_LIMIT,
-                 defaults: Mapping[str, Any] | None = None) -> None:
+                 dead_letter_limit: int = DEFAULT_DEAD_LETTER_LIMIT, shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
+                 allow_hosts: list[str] | None = None, defaults: Mapping[str, Any] | None = None) -> None:
         self.engine = engine
         self.max_in_flight = max_in_flight
+        self.subscription_in_flight = subscription_in_flight
         self.event_limit = event_limit
+        self.dead_letter_limit = dead_letter_limit
+        self.shutdown_grace = shutdown_grace
+        self.allow_hosts = allow_hosts
         self.defaults = dict(defaults or {})
+        self.self_address = SelfAddress()  # the CLI binds it; requests teach it the address they came to
         self._rng = _rng(engine.seed)
         self._subs: dict[str, Subscription] = {}
+        self._lanes: dict[str, Lane] = {}
         self._sub_ids = count(1)
-        self._events: dict[str, WebhookEvent] = {}
-        self._dead: dict[str, WebhookEvent] = {}
+        self._events: OrderedDict[str, WebhookEvent] = OrderedDict()   # oldest first
+        self._finished: OrderedDict[str, None] = OrderedDict()         # delivered/dropped, oldest first
+        self._dead: OrderedDict[str, WebhookEvent] = OrderedDict()     # dead letters, oldest first
+        self._counts: Counter[str] = Counter()                         # events per state
+        self._dead_dropped = 0
+        self._evicted = 0
         self._log: deque[AttemptRecord] = deque(maxlen=log_limit)
         self._log_ids = count(1)
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -87,24 +116,40 @@ class Dispatcher:
     # -- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, engine: Engine, config: SimConfig) -> Dispatcher:
-        """Read `webhooks:` from the scenarios file; ValueError (with every problem) if it is wrong."""
+    def from_config(cls, engine: Engine, config: SimConfig,
+                    bound: tuple[str | None, int | None] | None = None) -> Dispatcher:
+        """Read `webhooks:` from the scenarios file; ValueError (with every problem) if it is wrong.
+        `bound` is the (host, port) the server will listen on, when known before it starts."""
         section = config.section("webhooks")
         problems = [f"webhooks: unknown key {k!r}; known: {sorted(SECTION_KEYS - {'from_cli'})}"
                     for k in section if k not in SECTION_KEYS]
-        options = {}
-        for key, default in (("max_in_flight", DEFAULT_MAX_IN_FLIGHT), ("log_limit", DEFAULT_LOG_LIMIT),
-                             ("event_limit", DEFAULT_EVENT_LIMIT)):
+        options: dict[str, Any] = {}
+        for key, default in (("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
+                             ("subscription_in_flight", DEFAULT_SUBSCRIPTION_IN_FLIGHT),
+                             ("log_limit", DEFAULT_LOG_LIMIT), ("event_limit", DEFAULT_EVENT_LIMIT),
+                             ("dead_letter_limit", DEFAULT_DEAD_LETTER_LIMIT)):
             value = section.get(key, default)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 problems.append(f"webhooks.{key}: must be a whole number >= 1")
                 value = default
             options[key] = value
+        try:
+            options["shutdown_grace"] = parse_duration(section.get("shutdown_grace", DEFAULT_SHUTDOWN_GRACE))
+        except ValueError as exc:
+            problems.append(f"webhooks.shutdown_grace: {exc}")
+        allow = section.get("allow_hosts")
+        if allow is not None and (not isinstance(allow, list) or not all(isinstance(h, str) and h for h in allow)):
+            problems.append("webhooks.allow_hosts: must be a list of host globs, e.g. ['*.qa.example.com', "
+                            "'127.0.0.1']")
+            allow = None
+        options["allow_hosts"] = allow
         defaults = section.get("defaults") or {}
         if not isinstance(defaults, Mapping):
             problems.append("webhooks.defaults: must be a mapping of subscription keys")
             defaults = {}
         dispatcher = cls(engine, defaults=defaults, **options)
+        if bound is not None:
+            dispatcher.self_address.bind(*bound)
         for source, key in (("scenarios", "subscriptions"), ("cli", "from_cli")):
             specs = section.get(key) or []
             if not isinstance(specs, list):
@@ -127,6 +172,26 @@ class Dispatcher:
     def get_subscription(self, sub_id: str) -> Subscription | None:
         return self._subs.get(sub_id)
 
+    def _check_target(self, sub: Subscription) -> Subscription:
+        """Refuse a URL at the simulator's own /_sim (but the sink), and face callbacks outside allow_hosts."""
+        problem = self.self_address.problem(sub.url)
+        if problem is not None:
+            raise SubscriptionError([f"url: {problem}"])
+        if sub.source in FACES and not host_allowed(sub.url, self.allow_hosts):
+            raise SubscriptionError([f"url: the host of {sub.url!r} is not allowed here (webhooks.allow_hosts: "
+                                     f"{', '.join(self.allow_hosts or [])})"])
+        return sub
+
+    def _put(self, sub: Subscription) -> Subscription:
+        """Store it, with its lane; a disabled one stops its lane's pending and running attempts."""
+        self._subs[sub.id] = sub
+        lane = self._lanes.get(sub.id)
+        if lane is None:
+            self._lanes[sub.id] = Lane(sub.id, min(self.subscription_in_flight, self.max_in_flight))
+        elif not sub.enabled:
+            self._halt(lane, f"subscription disabled ({sub.disabled_reason or 'by request'})", dead=True)
+        return sub
+
     def add_subscription(self, spec: Mapping[str, Any], *, source: str = "api") -> Subscription:
         """Create one; `spec["id"]` names it (else wh_<n>). SubscriptionError / Conflict on bad input."""
         sub_id = spec.get("id") if isinstance(spec, Mapping) else None
@@ -140,11 +205,11 @@ class Dispatcher:
             raise Conflict(f"a subscription with id {sub_id!r} already exists")
         sub = parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
                                  defaults=self.defaults)
-        self._subs[sub_id] = sub
-        return sub
+        return self._put(self._check_target(sub))
 
     def update_subscription(self, sub_id: str, changes: Mapping[str, Any]) -> Subscription:
-        """Change some keys (null removes a key); pending events follow the new settings."""
+        """Change some keys (null removes a key); pending events follow the new settings; disabling one
+        cancels its queued and running attempts at once (its pending events become dead letters)."""
         old = self._subs.get(sub_id)
         if old is None:
             raise NotFound(f"no webhook subscription {sub_id!r}")
@@ -152,38 +217,46 @@ class Dispatcher:
             raise SubscriptionError(["id: cannot be changed"])
         spec = {**old.spec, **changes}
         spec = {k: v for k, v in spec.items() if v is not None and k != "id"}
-        new = parse_subscription(spec, sub_id=sub_id, source=old.source, now=old.created_at,
-                                 defaults=self.defaults)
+        new = self._check_target(parse_subscription(spec, sub_id=sub_id, source=old.source, now=old.created_at,
+                                                    defaults=self.defaults))
         new.verified = old.verified and (new.url, new.verify_token) == (old.url, old.verify_token)
         new.updated_at = self.engine.clock.now()
         if not new.enabled:
             new.disabled_reason = old.disabled_reason if not old.enabled else "disabled by request"
-        self._subs[sub_id] = new
-        return new
+        return self._put(new)
 
     def set_subscription(self, sub_id: str, spec: Mapping[str, Any], *, source: str) -> Subscription:
         """Create or replace the subscription `sub_id` wholesale (what a face's registration calls)."""
-        sub = parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
-                                 defaults=self.defaults)
+        sub = self._check_target(parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
+                                                    defaults=self.defaults))
         old = self._subs.get(sub_id)
         if old is not None:
             sub.created_at = old.created_at
             sub.verified = old.verified and (sub.url, sub.verify_token) == (old.url, old.verify_token)
-        self._subs[sub_id] = sub
-        return sub
+        return self._put(sub)
 
     def remove_subscription(self, sub_id: str) -> bool:
-        """Delete it; its pending events are dropped when they fall due."""
-        return self._subs.pop(sub_id, None) is not None
+        """Delete it; its queued and running attempts are cancelled and its pending events dropped at once."""
+        if self._subs.pop(sub_id, None) is None:
+            return False
+        lane = self._lanes.pop(sub_id)
+        lane.closed = True
+        self._halt(lane, "subscription deleted", dead=False)
+        return True
+
+    def _halt(self, lane: Lane, reason: str, *, dead: bool) -> None:
+        """Stop a lane: pending events become dead letters (disabled) or dropped (deleted); attempts cancelled."""
+        for event in list(lane.pending.values()):
+            if dead:
+                self._bury(event, reason)
+            else:
+                self._move(event, "dropped")
+                event.dead_reason, event.next_attempt_at = reason, None
+        current = asyncio.current_task() if _loop_running() else None
+        lane.cancel(keep=current)
 
     def subscription_view(self, sub: Subscription) -> dict[str, Any]:
-        counts = {"events": 0, "pending": 0, "delivered": 0, "dead": 0}
-        for event in self._events.values():
-            if event.subscription_id == sub.id:
-                counts["events"] += 1
-                if event.state in counts:
-                    counts[event.state] += 1
-        return {**sub.view(), "stats": counts}
+        return {**sub.view(), **self._lanes[sub.id].view()}
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -224,17 +297,75 @@ class Dispatcher:
 
     def _enqueue(self, sub: Subscription, event: WebhookEvent) -> None:
         """Store the event and schedule its first attempt (the retry schedule's first delay, chaos reorder)."""
-        self._store(event)
+        self._store(event, self._lanes[sub.id])
         delay = sub.retry.delay(0, self._rng)
         if sub.chaos.reorder and self._rng.random() < sub.chaos.reorder:
             delay += sub.chaos.reorder_delay
         self._schedule(event, event.at + delay, "auto")
 
-    def _store(self, event: WebhookEvent) -> None:
+    # -- the bounded store: every change of state goes through _move, every removal through _forget --
+
+    def _store(self, event: WebhookEvent, lane: Lane) -> None:
+        event.lane = lane
         self._events[event.id] = event
-        if len(self._events) > self.event_limit:
-            for old_id in [i for i, e in self._events.items() if e.state in ("delivered", "dropped")][:1000]:
-                del self._events[old_id]
+        self._counts[event.state] += 1
+        lane.added(event)
+        while len(self._events) > self.event_limit:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        """Drop one event, in O(1): the oldest finished one, else the oldest dead letter, else the oldest
+        pending one (a receiver that never answers must not grow the store without end)."""
+        if self._finished:
+            self._forget(self._events[self._finished.popitem(last=False)[0]])
+        elif self._dead:
+            self._drop_dead(next(iter(self._dead.values())))
+        else:
+            event = next(iter(self._events.values()))
+            self._evicted += 1
+            if event.lane is not None:
+                event.lane.evicted += 1
+            self._forget(event)
+
+    def _drop_dead(self, event: WebhookEvent) -> None:
+        self._dead_dropped += 1
+        if event.lane is not None:
+            event.lane.dead_dropped += 1
+        self._forget(event)
+
+    def _move(self, event: WebhookEvent, state: str) -> None:
+        old = event.state
+        if event.id not in self._events:  # already pruned or reset: nothing to count
+            event.state = state
+            return
+        self._counts[old] -= 1
+        self._counts[state] += 1
+        if event.lane is not None:
+            event.lane.moved(event, old, state)
+        event.state = state
+        if state in ("delivered", "dropped"):
+            self._finished[event.id] = None
+        else:
+            self._finished.pop(event.id, None)
+        if state == "dead":
+            self._dead[event.id] = event
+            while len(self._dead) > self.dead_letter_limit:
+                self._drop_dead(next(iter(self._dead.values())))
+        else:
+            self._dead.pop(event.id, None)
+
+    def _forget(self, event: WebhookEvent) -> None:
+        if self._events.pop(event.id, None) is None:
+            return
+        self._counts[event.state] -= 1
+        self._finished.pop(event.id, None)
+        self._dead.pop(event.id, None)
+        if event.lane is not None:
+            event.lane.forgotten(event)
+
+    def _drop(self, event: WebhookEvent, reason: str) -> None:
+        self._move(event, "dropped")
+        event.dead_reason, event.next_attempt_at = reason, None
 
     def _schedule(self, event: WebhookEvent, when: float, trigger: str) -> None:
         if trigger == "auto":
@@ -251,29 +382,46 @@ class Dispatcher:
             if event is None or (trigger == "auto" and event.state != "pending"):
                 return
             sub = self._subs.get(event.subscription_id)
-            if sub is None:
-                event.state, event.dead_reason, event.next_attempt_at = "dropped", "subscription deleted", None
+            if sub is None or event.lane is not self._lanes.get(sub.id):
+                self._drop(event, "subscription deleted")
                 return
             if not sub.enabled:
                 self._bury(event, f"subscription disabled ({sub.disabled_reason or 'by request'})")
                 return
             if event.message_id is not None and self.engine.store.get(event.message_id) is None:
-                # reset forgot the message: its webhooks go with it
-                event.state, event.dead_reason, event.next_attempt_at = "dropped", "message reset", None
+                self._drop(event, "message reset")  # reset forgot the message: its webhooks go with it
                 return
-            await self._attempt(sub, event, trigger, when)
+            await self._in_lane(sub, event, trigger, when)
         except Exception:  # a job must never take the scheduler down
             if not self._closed:
                 log.exception("webhook job for event %s failed", event_id)
         finally:
             self._running -= 1
 
+    async def _in_lane(self, sub: Subscription, event: WebhookEvent, trigger: str,
+                       scheduled_at: float) -> AttemptRecord | None:
+        """Run one attempt as a task of the subscription's lane, so deleting or disabling it cancels the
+        attempt (queued or in flight); None when it was cancelled that way."""
+        lane = self._lanes[sub.id]
+        task: asyncio.Task[object] = asyncio.ensure_future(self._attempt(sub, event, trigger, scheduled_at, lane))
+        lane.running[task] = event.id
+        try:
+            record = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we were cancelled ourselves, not the lane's attempt
+            return None
+        finally:
+            lane.running.pop(task, None)
+        return record if isinstance(record, AttemptRecord) else None
+
     # -- attempts -------------------------------------------------------------------------------
 
     async def _attempt(self, sub: Subscription, event: WebhookEvent, trigger: str,
-                       scheduled_at: float) -> AttemptRecord | None:
-        async with self._slots:
-            if self._closed:
+                       scheduled_at: float, lane: Lane) -> AttemptRecord | None:
+        async with lane.slots, self._slots:  # the lane's own limit first: a stuck lane holds few global slots
+            if self._closed or lane.closed or (trigger == "auto" and event.state != "pending"):
                 return None
             self._in_flight += 1
             try:
@@ -298,10 +446,14 @@ class Dispatcher:
                 return record, None
         headers = self._headers(sub, event, at)
         record.request_headers = headers
+        if await resolves_to_self(self.self_address, sub.url):
+            record.error_class = "refused_target"
+            record.error = "the URL reaches the simulator's own /_sim control routes; nothing was POSTed"
+            return record, None
         result = await request(self._http(), "POST", sub.url, timeout=sub.timeout, headers=headers, body=event.body)
         record.response_status, record.response_body = result.status, result.body
         record.latency_ms, record.error_class, record.error = result.latency_ms, result.error_class, result.error
-        if result.status is not None:
+        if result.status is not None and result.error_class is None:  # a cut-off body is a failure
             record.error_class = classify(result.status, FORMATS[sub.format].only_200)
             if record.error_class is not None:
                 record.error = f"receiver answered {result.status}"
@@ -342,8 +494,8 @@ class Dispatcher:
             event.auto_attempts += 1
         if record.error_class is None:
             record.outcome = "delivered"
-            event.state, event.next_attempt_at, event.dead_reason, event.dead_at = "delivered", None, None, None
-            self._dead.pop(event.id, None)
+            self._move(event, "delivered")
+            event.next_attempt_at, event.dead_reason, event.dead_at = None, None, None
             if auto and sub.chaos.duplicate and self._rng.random() < sub.chaos.duplicate:
                 self._schedule(event, record.at + DUPLICATE_DELAY, "chaos_duplicate")
             self._report("delivered")
@@ -353,6 +505,9 @@ class Dispatcher:
             sub.enabled, sub.disabled_reason = False, f"the receiver answered 410 Gone at attempt {record.id}"
             sub.spec["enabled"] = False  # stays disabled through later updates until enabled: true
             self._bury(event, "the receiver answered 410 Gone: subscription disabled")
+            lane = self._lanes.get(sub.id)
+            if lane is not None:  # the rest of its queue stops too
+                self._halt(lane, f"subscription disabled ({sub.disabled_reason})", dead=True)
             self._report("gave_up")
             return
         if not auto:
@@ -375,9 +530,10 @@ class Dispatcher:
             self.on_outcome(outcome)
 
     def _bury(self, event: WebhookEvent, reason: str) -> None:
-        event.state, event.dead_reason, event.next_attempt_at = "dead", reason, None
+        """A dead letter; beyond dead_letter_limit the oldest are dropped (and counted)."""
+        event.dead_reason, event.next_attempt_at = reason, None
         event.dead_at = self.engine.clock.now()
-        self._dead[event.id] = event
+        self._move(event, "dead")
 
     # -- redelivery -----------------------------------------------------------------------------
 
@@ -397,11 +553,12 @@ class Dispatcher:
             raise Conflict(f"subscription {sub.id!r} is disabled; enable it first (PATCH enabled: true)")
         self._running += 1
         try:
-            record = await self._attempt(sub, event, "manual", self.engine.clock.now())
+            record = await self._in_lane(sub, event, "manual", self.engine.clock.now())
         finally:
             self._running -= 1
         if record is None:
-            raise Conflict("the dispatcher is shutting down")
+            raise Conflict("the attempt was cancelled: the subscription was deleted or disabled, or the "
+                           "dispatcher is shutting down")
         return record
 
     async def replay_dead(self, event_ids: Iterable[str] | None = None,
@@ -425,12 +582,13 @@ class Dispatcher:
         return list(self._log)
 
     def stats(self) -> dict[str, Any]:
-        states = {"pending": 0, "delivered": 0, "dead": 0, "dropped": 0}
-        for event in self._events.values():
-            states[event.state] += 1
-        return {"subscriptions": len(self._subs), "events": len(self._events), **states,
+        """From counters kept on every change (never a scan of the store)."""
+        return {"subscriptions": len(self._subs), "events": len(self._events),
+                **{state: self._counts[state] for state in STATES},
                 "in_flight": self._in_flight, "waiting": max(0, self._running - self._in_flight),
-                "max_in_flight": self.max_in_flight, "attempts_logged": len(self._log)}
+                "max_in_flight": self.max_in_flight, "subscription_in_flight": self.subscription_in_flight,
+                "attempts_logged": len(self._log),
+                "discarded": {"dead_letters": self._dead_dropped, "pending": self._evicted}}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -455,20 +613,47 @@ class Dispatcher:
         ones from the CLI, the scenarios file and /_sim/webhooks stay."""
         for sub_id in [s.id for s in self._subs.values()
                        if s.source in FACES and (tenant is None or s.tenant == tenant)]:
-            del self._subs[sub_id]
+            self.remove_subscription(sub_id)
+        for event in [e for e in self._events.values() if tenant is None or e.tenant == tenant]:
+            self._forget(event)
         if tenant is None:
-            self._events.clear()
-            self._dead.clear()
             self._log.clear()
             self._rng = _rng(self.engine.seed)
+            self._dead_dropped = self._evicted = 0
             for sub in self._subs.values():
                 sub.verified = False
-            return
-        for event_id in [i for i, e in self._events.items() if e.tenant == tenant]:
-            self._events.pop(event_id)
-            self._dead.pop(event_id, None)
+                lane = self._lanes[sub.id]
+                lane.dead_dropped = lane.evicted = 0
+
+    async def shutdown(self, grace: float | None = None) -> dict[str, int]:
+        """On the way down: let the attempts that are running or due finish within `grace` real seconds,
+        then cancel the rest and log (warning) how many events each subscription leaves undelivered."""
+        grace = self.shutdown_grace if grace is None else grace
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while loop.time() < deadline and self._deliverable():
+            await asyncio.sleep(0.02)
+        left = {lane.sub_id: len(lane.pending) for lane in self._lanes.values() if lane.pending}
+        if left:
+            log.warning("shutting down: %d webhook events left undelivered (state is in memory and is lost): %s",
+                        sum(left.values()), ", ".join(f"{sub_id}={n}" for sub_id, n in left.items()))
+        await self.close()
+        return left
+
+    def _deliverable(self) -> bool:
+        """Is an attempt running, or a pending event of an enabled subscription due now?"""
+        if self._running:
+            return True
+        now = self.engine.clock.now()
+        return any(event.next_attempt_at is not None and event.next_attempt_at <= now
+                   for sub_id, lane in self._lanes.items() if self._subs[sub_id].enabled
+                   for event in lane.pending.values())
 
     async def close(self) -> None:
         self._closed = True
+        for lane in self._lanes.values():
+            lane.cancel()
+        tasks = [task for lane in self._lanes.values() for task in lane.running]
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()

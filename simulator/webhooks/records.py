@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.core.timefmt import iso_utc
+
+if TYPE_CHECKING:
+    from simulator.webhooks.lanes import Lane
 
 BODY_EXCERPT = 1024
 
@@ -70,6 +73,7 @@ class WebhookEvent:
     next_attempt_at: float | None = None
     dead_reason: str | None = None
     dead_at: float | None = None
+    lane: Lane | None = None          # its subscription's lane (counters); not shown
 
     def view(self, with_attempts: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {

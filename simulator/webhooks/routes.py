@@ -13,10 +13,13 @@ from simulator.admin.routes import AdminError, _body, admin_errors
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
+from simulator.webhooks.targets import local_address
 
 
 def _dispatcher(request: web.Request) -> Dispatcher:
-    return request.config_dict[DISPATCHER]
+    dispatcher = request.config_dict[DISPATCHER]
+    dispatcher.self_address.learn(local_address(request.transport))  # the address we were reached on is ours
+    return dispatcher
 
 
 def _limit(request: web.Request, default: int = 100) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from simulator.faces.qlara.webhooks import callback_url_problem, registration_vi
 from simulator.webhooks.dispatcher import Dispatcher
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
+from simulator.webhooks.targets import local_address
 
 NOT_CONFIGURED = "No delivery status webhook is configured"
 
@@ -30,7 +31,9 @@ async def _callback_url(face: QlaraFace, request: web.Request) -> str:
 
 
 def _dispatcher(request: web.Request) -> Dispatcher:
-    return request.config_dict[DISPATCHER]
+    dispatcher = request.config_dict[DISPATCHER]
+    dispatcher.self_address.learn(local_address(request.transport))  # never a callback to our own /_sim
+    return dispatcher
 
 
 async def create(face: QlaraFace, request: web.Request, company: Company) -> web.Response:

@@ -1,0 +1,63 @@
+"""One lane per subscription: its own queue, its own in-flight limit, its own counters.
+
+A receiver that hangs, fails or answers slowly fills only its own lane, so every other subscription
+keeps its pace. A lane also knows its pending events and running attempts, so deleting or disabling
+a subscription cancels them at once, and its counters make the subscription views O(1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.webhooks.records import WebhookEvent
+
+STATES = ("pending", "delivered", "dead", "dropped")
+
+
+class Lane:
+    def __init__(self, sub_id: str, limit: int) -> None:
+        self.sub_id = sub_id
+        self.slots = asyncio.Semaphore(limit)
+        self.pending: dict[str, WebhookEvent] = {}
+        self.running: dict[asyncio.Task[object], str] = {}  # each queued or in-flight attempt -> its event id
+        self.counts: Counter[str] = Counter()
+        self.events = 0
+        self.dead_dropped = 0    # dead letters discarded to keep the dead-letter list bounded
+        self.evicted = 0         # pending events discarded because the event store was full
+        self.closed = False
+
+    def added(self, event: WebhookEvent) -> None:
+        self.events += 1
+        self.counts[event.state] += 1
+        if event.state == "pending":
+            self.pending[event.id] = event
+
+    def moved(self, event: WebhookEvent, old: str, new: str) -> None:
+        self.counts[old] -= 1
+        self.counts[new] += 1
+        if new == "pending":
+            self.pending[event.id] = event
+        else:
+            self.pending.pop(event.id, None)
+
+    def forgotten(self, event: WebhookEvent) -> None:
+        self.events -= 1
+        self.counts[event.state] -= 1
+        self.pending.pop(event.id, None)
+
+    def view(self) -> dict[str, object]:
+        """The subscription view's counters: its events by state, its running attempts, and what the
+        store discarded to stay bounded (the oldest dead letters; pending events when it was full)."""
+        return {"stats": {"events": self.events, **{s: self.counts[s] for s in ("pending", "delivered", "dead")}},
+                "in_flight": sum(1 for t in self.running if not t.done() and not t.cancelling()),
+                "discarded": {"dead_letters": self.dead_dropped, "pending": self.evicted}}
+
+    def cancel(self, keep: asyncio.Task[object] | None = None) -> int:
+        """Cancel every queued and in-flight attempt (but `keep`, the caller's own); how many were cancelled."""
+        tasks = [t for t in self.running if t is not keep and not t.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
