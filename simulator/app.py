@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from simulator import webhooks
-from simulator.admin import create_admin
+from simulator.admin.routes import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import v1, v2

@@ -15,6 +15,7 @@ from simulator.cli_args import Parser, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.faces.v2.config import VARIABLE
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
+from simulator.scenarios.commands import add_max_bytes_flag
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 from simulator.webhooks import cli as webhooks_cli
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=port(), default=env("PORT", "8080"), help="port (POSTMAN_SIM_PORT)")
     serve.add_argument("--scenarios", default=default_scenarios_path(),
                        help="scenarios file (POSTMAN_SIM_SCENARIOS; default ./scenarios.yaml, else the bundled one)")
+    add_max_bytes_flag(serve)
     serve.add_argument("--clock", type=_one_of("CLOCK", ("real", "manual")), default=env("CLOCK", "real"),
                        metavar="{real,manual}",
                        help="real time (optionally sped up) or a manual clock moved via /_sim (POSTMAN_SIM_CLOCK)")
@@ -109,7 +111,7 @@ def _banner(config: SimConfig, base: str) -> str:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.scenarios)
+        config = load_config(args.scenarios, args.scenarios_max_bytes)
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {args.scenarios}", file=sys.stderr)
         return 2

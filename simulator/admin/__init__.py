@@ -1,5 +1,4 @@
-"""The /_sim control surface."""
+"""The /_sim control surface: routes (create_admin), its error shape and its body reader.
 
-from simulator.admin.routes import create_admin
-
-__all__ = ["create_admin"]
+Nothing is imported here, so the faces and the scenarios runtime can use `simulator.admin.bodies`
+without importing the routes (which import them)."""

@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from simulator.cli_args import env, positive_int
 from simulator.core.models import Plan
 from simulator.scenarios import default_scenarios_path
+from simulator.scenarios.files import DEFAULT_MAX_BYTES, MAX_BYTES_ENV
 from simulator.scenarios.loader import ScenarioError, load_config
 from simulator.scenarios.model import FaultSpec, Match, Outcome, Rule, SimConfig
 from simulator.scenarios.summary import describe_plan
@@ -18,16 +20,26 @@ def register(commands: Any) -> None:
     """Add the subcommands to the CLI's subparsers; each sets `run`."""
     validate = commands.add_parser("validate", help="check a scenarios file: exit 0, or list its errors")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenarios YAML file(s)")
+    add_max_bytes_flag(validate)
     validate.set_defaults(run=validate_command)
     numbers = commands.add_parser("numbers", help="print every magic number and address with its outcome")
     numbers.add_argument("--scenarios", default=default_scenarios_path(),
                          help="scenarios file (POSTMAN_SIM_SCENARIOS)")
+    add_max_bytes_flag(numbers)
     numbers.set_defaults(run=numbers_command)
 
 
-def _load(path: str) -> SimConfig | int:
+def add_max_bytes_flag(parser: argparse.ArgumentParser) -> None:
+    """--scenarios-max-bytes: the cap on a scenarios file, a file it extends and a reload body."""
+    parser.add_argument("--scenarios-max-bytes", type=positive_int(MAX_BYTES_ENV),
+                        default=env(MAX_BYTES_ENV, str(DEFAULT_MAX_BYTES)), metavar="BYTES",
+                        help=f"largest scenarios file, extended file or reload body (POSTMAN_SIM_{MAX_BYTES_ENV}; "
+                             f"default {DEFAULT_MAX_BYTES} = 1 MiB)")
+
+
+def _load(path: str, max_bytes: int) -> SimConfig | int:
     try:
-        return load_config(path)
+        return load_config(path, max_bytes)
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {path}", file=sys.stderr)
         return 2
@@ -49,7 +61,7 @@ def _load(path: str) -> SimConfig | int:
 def validate_command(args: argparse.Namespace) -> int:
     worst = 0
     for path in args.files:
-        config = _load(path)
+        config = _load(path, args.scenarios_max_bytes)
         if isinstance(config, int):
             worst = max(worst, config)
             continue
@@ -76,7 +88,7 @@ def _face_sections_problem(config: SimConfig) -> str | None:
 
 
 def numbers_command(args: argparse.Namespace) -> int:
-    config = _load(args.scenarios)
+    config = _load(args.scenarios, args.scenarios_max_bytes)
     if isinstance(config, int):
         return config
     print(numbers_text(config))

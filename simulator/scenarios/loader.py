@@ -13,6 +13,7 @@ import yaml
 
 from simulator.core.models import ErrorInfo, Plan
 from simulator.core.timefmt import parse_iso
+from simulator.scenarios.files import DEFAULT_MAX_BYTES, inside, read_text
 from simulator.scenarios.marks import Problem, locate
 from simulator.scenarios.model import (
     Distribution,
@@ -67,27 +68,16 @@ class ScenarioError(ValueError):
         super().__init__(where + "; ".join(problems))
 
 
-def load_config(path: str | Path) -> SimConfig:
-    text = Path(path).read_text(encoding="utf-8")
-    return parse_config(text, source=str(path))
+def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
+    """Read and parse a scenarios file: a regular file of at most `max_bytes` (OSError otherwise)."""
+    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes)
 
 
-def parse_config(text: str, source: str | None = None) -> SimConfig:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = _yaml_problem(exc)
-        raise ScenarioError([problem.render()], source, [problem]) from exc
-    except RecursionError as exc:  # PyYAML composes recursively: [[[[... a few hundred deep
-        problem = Problem("", "not valid YAML: nested too deeply")
-        raise ScenarioError([problem.render()], source, [problem]) from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise ScenarioError(["the file must hold a mapping at the top level"], source,
-                            [Problem("", "the file must hold a mapping at the top level")])
+def parse_config(text: str, source: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
+    """Parse scenarios YAML; `extends:` names `default` or a file inside the folder of `source`."""
+    data = _load_yaml(text, source)
     if data.get("extends") is not None:
-        data = _extend(data, source)
+        data = _extend(data, text, source, max_bytes)
     parser = _Parser()
     scenarios = parser.parse(data)
     faults = parser.faults(data.get("faults") or [])
@@ -103,7 +93,25 @@ def parse_config(text: str, source: str | None = None) -> SimConfig:
         details = locate(text, parser.problems)
         raise ScenarioError([d.render() for d in details], source, details)
     sections = {k: v for k, v in data.items() if k not in SCENARIO_KEYS}
-    return SimConfig(scenarios=scenarios, sections=sections, mode=str(mode), source=source, faults=faults)
+    return SimConfig(scenarios=scenarios, sections=sections, mode=str(mode), source=source, faults=faults,
+                     max_bytes=max_bytes)
+
+
+def _load_yaml(text: str, source: str | None) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = _yaml_problem(exc)
+        raise ScenarioError([problem.render()], source, [problem]) from exc
+    except RecursionError as exc:  # PyYAML composes recursively: [[[[... a few hundred deep
+        problem = Problem("", "not valid YAML: nested too deeply")
+        raise ScenarioError([problem.render()], source, [problem]) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ScenarioError(["the file must hold a mapping at the top level"], source,
+                            [Problem("", "the file must hold a mapping at the top level")])
+    return data
 
 
 def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,26 +129,55 @@ def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dic
     return merged
 
 
-def _extend(data: Mapping[str, Any], source: str | None) -> Mapping[str, Any]:
-    """`extends: default` (the bundled file) or `extends: other.yaml` (beside this file): layer over it."""
+_EXTENDS_HINT = "use `extends: default` or the name of a scenarios file in the same folder as this one"
+
+
+def _extend(data: Mapping[str, Any], text: str, source: str | None, max_bytes: int) -> Mapping[str, Any]:
+    """`extends: default` (the bundled file) or `extends: other.yaml` (in this file's folder): layer over it.
+    Errors name the file as written with the line and column of `extends:`, never its content or where
+    it resolved to; a path outside the folder and a missing one get the same message."""
     name = str(data["extends"])
-    where = Path(source).parent if source else Path.cwd()
-    path = BUNDLED_SCENARIOS if name == "default" else where / name
+
+    def refuse(reason: str) -> ScenarioError:
+        problems = locate(text, [("extends", f"cannot read {name!r}: {reason}", _EXTENDS_HINT)])
+        return ScenarioError([p.render() for p in problems], source, problems)
+
+    if name == "default":
+        path: Path | None = BUNDLED_SCENARIOS
+    elif source is None:
+        raise refuse("this text comes from no file, so it can only extend `default`")
+    else:
+        path = inside(Path(source).parent, name)
+    if path is None:
+        raise refuse("there is no such file in the folder of this scenarios file")
     try:
-        base = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        problem = Problem("extends", f"cannot read {name!r} ({path}): {exc}",
-                          hint="use `extends: default` or a scenarios file path relative to this one")
-        raise ScenarioError([problem.render()], source, [problem]) from exc
+        base = yaml.safe_load(read_text(path, max_bytes)) or {}
+    except OSError as exc:
+        raise refuse(str(exc) if exc.strerror is None else exc.strerror.lower()) from exc
+    except UnicodeDecodeError as exc:
+        raise refuse("it is not UTF-8 text") from exc
+    except yaml.YAMLError as exc:
+        problem = _yaml_problem(exc, redact=True)
+        at = f"line {problem.line}, column {problem.column}: " if problem.line is not None else ""
+        raise refuse(f"{at}{problem.message}") from exc
+    except RecursionError as exc:
+        raise refuse("not valid YAML: nested too deeply") from exc
     if not isinstance(base, Mapping) or base.get("extends") is not None:
-        problem = Problem("extends", f"{name!r} must be a scenarios file that extends nothing itself")
-        raise ScenarioError([problem.render()], source, [problem])
+        problems = locate(text, [("extends", f"{name!r} must be a scenarios file that extends nothing itself",
+                                  _EXTENDS_HINT)])
+        raise ScenarioError([p.render() for p in problems], source, problems)
     return merge_scenarios(base, {k: v for k, v in data.items() if k != "extends"})
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _yaml_problem(exc: yaml.YAMLError, redact: bool = False) -> Problem:
+    """What PyYAML found and where, without its snippet of the offending lines. `redact` also drops the
+    quoted text PyYAML puts in some reasons (a tag, an alias, a character) for files whose content must
+    not be shown."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    text = str(getattr(exc, "problem", None) or exc)
+    text = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])
     context = getattr(exc, "context", None)
     hint = None
     if "\t" in text or "tab" in text:
@@ -150,6 +187,8 @@ def _yaml_problem(exc: yaml.YAMLError) -> Problem:
     elif "found character '%' " in text or "found character '@'" in text or "found character '`'" in text:
         hint = "quote values that start with %, @ or `"
     message = f"not valid YAML: {context + ', ' if context else ''}{text}"
+    if redact:
+        message = _QUOTED.sub("'...'", message)
     if mark is None:
         return Problem("", message, hint=hint)
     return Problem("", message, line=mark.line + 1, column=mark.column + 1, hint=hint)

@@ -333,6 +333,7 @@ class SimConfig:
     mode: str = "open"
     source: str | None = None
     faults: tuple[FaultSpec, ...] = ()
+    max_bytes: int = 1024 * 1024     # the cap on scenarios files and reload bodies (--scenarios-max-bytes)
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.sections.get(name)

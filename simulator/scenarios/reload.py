@@ -21,14 +21,12 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.timefmt import iso_utc
 from simulator.scenarios.faults import FaultState, make_middleware
+from simulator.scenarios.files import limit_text, read_text
 from simulator.scenarios.loader import ScenarioError, parse_config
 from simulator.scenarios.model import FaultSpec, SimConfig
 from simulator.scenarios.summary import describe_plan
 
 log = logging.getLogger("postman_sim.scenarios")
-
-MAX_BODY = 4 * 1024 * 1024
-
 
 class ScenarioRuntime:
     def __init__(self, engine: Engine, config: SimConfig) -> None:
@@ -63,27 +61,47 @@ class ScenarioRuntime:
     def faults(self) -> tuple[FaultSpec, ...]:
         return self.config.faults
 
+    def _parse(self, text: str | None) -> tuple[SimConfig, bool]:
+        """The new config from `text`, else from the file again (True: it came from the file). Runs in a
+        worker thread for the route and the poller: it reads files (the served one, `extends:`)."""
+        source = self.config.source
+        max_bytes = self.config.max_bytes
+        if text is None:
+            if self.path is None:
+                raise ScenarioError(["there is no scenarios file to reload; POST the YAML as the body"], source)
+            self._stamp = self._stat()
+            return parse_config(read_text(self.path, max_bytes), source=source, max_bytes=max_bytes), True
+        return parse_config(text, source=source, max_bytes=max_bytes), False
+
     def reload(self, text: str | None = None, origin: str = "request") -> bool:
         """Load `text` (or the file again); True if it is now in force, False if rejected."""
-        source = self.config.source
-        now = self.engine.clock.now()
         try:
-            if text is None:
-                if self.path is None:
-                    raise ScenarioError(["there is no scenarios file to reload; POST the YAML as the body"], source)
-                self._stamp = self._stat()
-                text = self.path.read_text(encoding="utf-8")
-                text_from_file = True
-            else:
-                text_from_file = False
-            config = parse_config(text, source=source)
+            found = self._parse(text)
         except (ScenarioError, OSError, UnicodeDecodeError) as exc:
-            problems = exc.problems if isinstance(exc, ScenarioError) else [str(exc)]
-            details = [d.as_dict() for d in exc.details] if isinstance(exc, ScenarioError) else []
-            self.last_error = {"at": iso_utc(now), "origin": origin, "problems": problems, "details": details}
-            log.error("scenarios reload rejected (%s); the previous scenarios stay in force: %s",
-                      origin, "; ".join(problems))
-            return False
+            return self._reject(exc, origin)
+        return self._apply(*found, origin)
+
+    async def reload_async(self, text: str | None = None, origin: str = "request") -> bool:
+        """`reload`, with the reading and parsing off the event loop so other requests keep being answered."""
+        try:
+            found = await asyncio.to_thread(self._parse, text)
+        except (ScenarioError, OSError, UnicodeDecodeError) as exc:
+            return self._reject(exc, origin)
+        return self._apply(*found, origin)
+
+    def _reject(self, exc: ScenarioError | OSError | UnicodeDecodeError, origin: str) -> bool:
+        if isinstance(exc, ScenarioError):
+            problems, details = exc.problems, [d.as_dict() for d in exc.details]
+        else:  # the served file itself: gone, not a regular file, too large, not UTF-8
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            problems, details = [f"cannot read the scenarios file: {reason}"], []
+        self.last_error = {"at": iso_utc(self.engine.clock.now()), "origin": origin, "problems": problems,
+                           "details": details}
+        log.error("scenarios reload rejected (%s); the previous scenarios stay in force: %s",
+                  origin, "; ".join(problems))
+        return False
+
+    def _apply(self, config: SimConfig, text_from_file: bool, origin: str) -> bool:
         self.config = config
         self.engine.scenarios = config.scenarios
         self.engine.plan_state.restart()
@@ -96,12 +114,17 @@ class ScenarioRuntime:
                  len(config.faults))
         return True
 
+    def _changed(self) -> bool:
+        stamp = self._stat()
+        return stamp is not None and stamp != self._stamp
+
     def poll(self) -> bool | None:
         """Reload if the file changed since it was last read; None when it did not change."""
-        stamp = self._stat()
-        if stamp is None or stamp == self._stamp:
-            return None
-        return self.reload(origin="file changed")
+        return self.reload(origin="file changed") if self._changed() else None
+
+    async def poll_async(self) -> bool | None:
+        """`poll` for the background watcher: the file is read off the event loop."""
+        return await self.reload_async(origin="file changed") if self._changed() else None
 
     def view(self) -> dict[str, Any]:
         scenarios = self.config.scenarios
@@ -138,7 +161,7 @@ async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
         while True:
             await asyncio.sleep(runtime.poll_interval)
-            runtime.poll()
+            await runtime.poll_async()
 
     task = asyncio.create_task(loop()) if runtime.path is not None else None
     yield
@@ -163,17 +186,29 @@ async def get_scenarios(request: web.Request) -> web.Response:
     return web.json_response(request.config_dict[SCENARIO_RUNTIME].view())
 
 
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """Up to `limit` bytes of the body (a chunked one too): enough to tell it is over the cap."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = await request.content.read(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
 async def post_reload(request: web.Request) -> web.Response:
     """Re-read the file, or load the YAML sent as the body; 422 with the problems if it is broken."""
     runtime = request.config_dict[SCENARIO_RUNTIME]
     text = None
     if request.can_read_body:
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return web.json_response({"error": {"code": "too_large", "message": "The body is over 4 MiB."}},
-                                     status=413)
+        cap = runtime.config.max_bytes
+        raw = b"" if (request.content_length or 0) > cap else await _read_at_most(request, cap + 1)
+        if (request.content_length or 0) > cap or len(raw) > cap:
+            return web.json_response({"error": {"code": "too_large",
+                                                "message": f"The body is over {limit_text(cap)}."}}, status=413)
         text = raw.decode("utf-8", errors="replace") if raw.strip() else None
-    if runtime.reload(text, origin="POST /_sim/scenarios/reload"):
+    if await runtime.reload_async(text, origin="POST /_sim/scenarios/reload"):
         return web.json_response(runtime.view())
     error = runtime.last_error or {}
     return web.json_response({"error": {"code": "invalid_scenarios", "message": "; ".join(error.get("problems", [])),

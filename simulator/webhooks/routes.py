@@ -9,11 +9,19 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.admin.routes import AdminError, _body, admin_errors
+from simulator.admin.bodies import query_choice, read_fields, read_object
+from simulator.admin.errors import AdminError, admin_errors
+from simulator.scenarios.vocabulary import FLOWS
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
 from simulator.webhooks.targets import local_address
+
+# The values the list filters take (a value outside them is a 400 that lists these, not an empty page).
+EVENT_STATES = ("pending", "delivered", "dead", "dropped")
+MESSAGE_STATUSES = sorted({status for flow in FLOWS.values() for status in flow.statuses})
+OUTCOMES = ("delivered", "failed", "gone", "skipped")
+TRIGGERS = ("auto", "manual", "chaos_duplicate")
 
 
 def _dispatcher(request: web.Request) -> Dispatcher:
@@ -49,9 +57,10 @@ async def list_subscriptions(request: web.Request) -> web.Response:
 
 
 async def create_subscription(request: web.Request) -> web.Response:
+    # parse_subscription is the field checker here: unknown keys and bad values, all listed in one 400.
     dispatcher = _dispatcher(request)
     try:
-        sub = dispatcher.add_subscription(await _body(request), source="api")
+        sub = dispatcher.add_subscription(await read_object(request), source="api")
     except SubscriptionError as exc:
         raise _invalid(exc) from exc
     except Conflict as exc:
@@ -77,7 +86,7 @@ async def update_subscription(request: web.Request) -> web.Response:
     dispatcher = _dispatcher(request)
     sub_id = _subscription_id(request)
     try:
-        sub = dispatcher.update_subscription(sub_id, await _body(request))
+        sub = dispatcher.update_subscription(sub_id, await read_object(request))
     except SubscriptionError as exc:
         raise _invalid(exc) from exc
     return web.json_response(dispatcher.subscription_view(sub))
@@ -90,6 +99,8 @@ async def delete_subscription(request: web.Request) -> web.Response:
 
 async def list_events(request: web.Request) -> web.Response:
     query = request.query
+    query_choice(request, "state", EVENT_STATES)
+    query_choice(request, "status", MESSAGE_STATUSES)
     events = [e for e in _dispatcher(request).events()
               if all(getattr(e, key) == query[key] for key in ("state", "subscription_id", "message_id", "status")
                      if key in query)]
@@ -110,6 +121,7 @@ async def get_event(request: web.Request) -> web.Response:
 async def redeliver(request: web.Request) -> web.Response:
     dispatcher = _dispatcher(request)
     event_id = _event_id(request)
+    await read_fields(request, {}, optional=True)  # takes no fields: an empty body or {}
     try:
         record = await dispatcher.redeliver(event_id)
     except Conflict as exc:
@@ -119,6 +131,8 @@ async def redeliver(request: web.Request) -> web.Response:
 
 async def list_deliveries(request: web.Request) -> web.Response:
     query = request.query
+    query_choice(request, "outcome", OUTCOMES)
+    query_choice(request, "trigger", TRIGGERS)
     rows = [r for r in _dispatcher(request).attempts()
             if all(getattr(r, key) == query[key] for key in ("event_id", "subscription_id", "outcome",
                                                             "error_class", "trigger") if key in query)]
@@ -133,7 +147,7 @@ async def list_dead_letters(request: web.Request) -> web.Response:
 
 
 async def replay_dead_letters(request: web.Request) -> web.Response:
-    body = await _body(request, required=False)
+    body = await read_fields(request, {"event_ids": "array|null", "subscription_id": "string|null"}, optional=True)
     ids = body.get("event_ids")
     sub_id = body.get("subscription_id")
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
@@ -145,6 +159,7 @@ async def replay_dead_letters(request: web.Request) -> web.Response:
 
 async def replay_one(request: web.Request) -> web.Response:
     event_id = _event_id(request)
+    await read_fields(request, {}, optional=True)  # takes no fields: an empty body or {}
     if _dispatcher(request).event(event_id).state != "dead":
         raise AdminError(409, "conflict", f"Event {event_id} is not a dead letter; use .../redeliver instead.")
     return await _replay(request, [event_id], None)

@@ -10,11 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.admin.bodies import read_fields
 from simulator.core.timefmt import iso_utc
-from simulator.faces.common import BadBody, read_json_object
 from simulator.faces.qlara.auth import Company
 from simulator.faces.qlara.face import QLARA_FACE, QlaraFace
 from simulator.faces.qlara.fields import DESTINATION
+
+INBOUND_FIELDS = {"company": "string", "apiKey": "string", "from": "string", "to": "string|integer", "text": "string"}
 
 
 def _problem(status: int, code: str, message: str) -> web.Response:
@@ -33,10 +35,7 @@ async def simulate_inbound(request: web.Request) -> web.Response:
     face = request.config_dict.get(QLARA_FACE)
     if face is None:
         return _problem(404, "not_found", "The Qlara face is not mounted.")
-    try:
-        body = await read_json_object(request, 64 * 1024)
-    except BadBody:
-        return _problem(400, "bad_request", "The body must be a JSON object.")
+    body = await read_fields(request, INBOUND_FIELDS, max_bytes=64 * 1024)
     company = _company(face, body)
     if company is None:
         return _problem(400, "bad_request", "Name the company: 'company' (its id) or 'apiKey' (one of its keys).")
