@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import gc
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -45,9 +50,35 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
 
 def parse_json(raw: str | bytes) -> Any:
     """json.loads for request input: ValueError for anything it cannot read, including nesting deep enough
-    to hit the recursion limit (`[[[[...` thousands deep), so no caller can leak that as a 500."""
+    to hit the recursion limit (`[[[[...` thousands deep), so no caller can leak that as a 500, and text that
+    is not valid Unicode (LoneSurrogate; bytes must be UTF-8)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError; json.loads would take UTF-16 too
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+    if _SURROGATE_ESCAPE.search(raw) is not None:
+        _refuse_lone_surrogates(data)
+    return data
+
+
+class LoneSurrogate(ValueError):
+    """A string holds half of a UTF-16 surrogate pair (`"\\ud800"`): not text, and it cannot be stored,
+    echoed as UTF-8 or sent on in a webhook."""
+
+
+# Only a \uD800-\uDFFF escape (or, in str input, a surrogate character) can put a surrogate into json.loads'
+# output once bytes are valid UTF-8, so the check below runs only for bodies that have one (a valid escaped
+# pair is joined into one character and passes).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LoneSurrogate("a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)") from exc
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
 
@@ -60,20 +91,76 @@ class BadBody(ValueError):
     """The request body is not the JSON object the endpoint needs."""
 
 
-async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
-    """Read a JSON object body; BadBody on malformed JSON, a non-object, or more than max_bytes."""
+async def read_limited(request: web.Request, max_bytes: int) -> bytes:
+    """The raw body, streamed: BadBody("too large") past max_bytes, whether or not Content-Length says so
+    (a chunked body has none, and request.read() would stop at the app's client_max_size instead)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadBody("too large")
-    raw = await request.read()
-    if len(raw) > max_bytes:
-        raise BadBody("too large")
+    raw = bytearray()
+    while chunk := await request.content.read(256 * 1024):
+        raw.extend(chunk)
+        if len(raw) > max_bytes:
+            raise BadBody("too large")
+    return bytes(raw)
+
+
+async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
+    """Read a JSON object body; BadBody on malformed JSON ("lone surrogate" for text that is not Unicode),
+    a non-object, or more than max_bytes ("too large")."""
+    raw = await read_limited(request, max_bytes)
     try:
         data = parse_json(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except LoneSurrogate as exc:
+        raise BadBody("lone surrogate") from exc
+    except ValueError as exc:
         raise BadBody("malformed") from exc
     if not isinstance(data, dict):
         raise BadBody("not an object")
     return data
+
+
+_LONG_WORK = {"running": 0, "gc_was_enabled": True}
+
+
+@contextlib.contextmanager
+def no_full_collections() -> Iterator[None]:
+    """Around long work that creates many long-lived objects (a 100,000-row batch's messages).
+
+    Yielding to the loop is not enough: as the heap grows, Python's cyclic GC runs full collections that
+    walk every live object, each a pause of up to a second with 100,000 messages stored (measured). So
+    automatic collection is off while the work runs, and at the end the objects it made are frozen
+    (`gc.freeze()`, DESIGN B5): later collections skip them instead of walking them again. Frozen objects are
+    still freed by reference counting (a reset drops messages as before); only cyclic garbage made during the
+    work is kept, a bounded cost for a bounded number of such batches."""
+    state = _LONG_WORK
+    if state["running"] == 0:
+        state["gc_was_enabled"] = gc.isenabled()
+        gc.disable()
+    state["running"] += 1
+    try:
+        yield
+    finally:
+        state["running"] -= 1
+        if state["running"] == 0:
+            gc.freeze()
+            if state["gc_was_enabled"]:
+                gc.enable()
+
+
+def yield_every(seconds: float = 0.001) -> Callable[[], Awaitable[None]]:
+    """A `pause()` for long loops (a 100,000-row batch): it lets the event loop run other requests whenever
+    `seconds` of real time have passed since the last pause, so no request waits behind the loop for long.
+    A request needs several loop turns (read, handle, write), each one waiting up to `seconds`: hence 1 ms.
+    Real (perf_counter) time, not the simulated clock: this is about the server's latency, not the scenario."""
+    last = time.perf_counter()
+
+    async def pause() -> None:
+        nonlocal last
+        if time.perf_counter() - last >= seconds:
+            await asyncio.sleep(0)
+            last = time.perf_counter()
+
+    return pause
 
 
 def bearer_token(request: web.Request) -> str | None:

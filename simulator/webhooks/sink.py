@@ -17,6 +17,7 @@ from aiohttp import web
 from simulator.clock import Clock
 from simulator.core.timefmt import iso_utc
 from simulator.faces.common import parse_json
+from simulator.faces.credentials import secret_equals
 from simulator.webhooks.signing import verify_meta, verify_standard
 
 
@@ -31,6 +32,7 @@ class SinkState:
 
 
 SINK = web.AppKey("webhook_sink", SinkState)
+BAD_STATUS = "status must be a number from 200 to 599 in ASCII digits, e.g. ?status=503"
 
 
 def _signatures(state: SinkState, request: web.Request, body: bytes) -> dict[str, bool]:
@@ -65,18 +67,33 @@ async def receive(request: web.Request) -> web.Response:
     })
     while len(state.received) > state.limit:
         state.received.popleft()
-    status_text = request.query.get("status", "200")
-    status = int(status_text) if status_text.isdigit() and 200 <= int(status_text) <= 599 else 200
+    status = _status(request.query.get("status", "200"))
+    if status is None:
+        return web.Response(status=400, text=BAD_STATUS)
     retry_after = request.query.get("retry_after", "")
-    headers = {"Retry-After": retry_after} if retry_after.isprintable() and retry_after.strip() else None
+    headers = {"Retry-After": retry_after} if _header_safe(retry_after) else None
     return web.Response(status=status, text="OK" if status < 300 else "sink says no", headers=headers)
+
+
+def _status(text: str) -> int | None:
+    """The status asked for, or None. ASCII digits only: str.isdigit() and int() also take '²' (which int()
+    refuses, a 500) and Arabic-Indic digits (which int() reads), neither of which a user means as a status."""
+    if not (text.isascii() and text.isdigit() and len(text) == 3):
+        return None
+    status = int(text)
+    return status if 200 <= status <= 599 else None
+
+
+def _header_safe(value: str) -> bool:
+    """Only visible ASCII (and inner spaces) may go into a header; anything else is ignored, not echoed."""
+    return value.isascii() and value.isprintable() and value.strip() != ""
 
 
 async def show(request: web.Request) -> web.Response:
     state = request.app[SINK]
     query = request.query
     if query.get("hub.mode") == "subscribe":
-        if state.verify_token is not None and query.get("hub.verify_token") != state.verify_token:
+        if state.verify_token is not None and not secret_equals(query.get("hub.verify_token"), state.verify_token):
             return web.Response(status=403, text="verify token mismatch")
         return web.Response(text=query.get("hub.challenge", ""))
     items = list(reversed(state.received))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from simulator.core.ratelimit import Limit
+from simulator.faces.credentials import SecretMap, secret_equals
 from simulator.faces.qlara.config import KEY_FORMAT, Catalog, CompanySpec, QlaraConfig
 
 
@@ -57,11 +58,14 @@ def credential(request: web.Request) -> Credential | None:
 
 @dataclass(slots=True)
 class Companies:
-    """Configured companies, plus (open mode) one company per unknown well-formed key or Basic user."""
+    """Configured companies, plus (open mode) one company per unknown well-formed key or Basic user.
+
+    API keys are the secret themselves, so `by_key` is a SecretMap (looked up by digest); a Basic username is
+    not secret and is looked up as it is, then its password compared in constant time."""
 
     config: QlaraConfig
     open_mode: bool
-    by_key: dict[str, Company] = field(default_factory=dict)
+    by_key: SecretMap[Company] = field(default_factory=SecretMap)
     by_user: dict[str, tuple[str, Company]] = field(default_factory=dict)
     by_id: dict[str, Company] = field(default_factory=dict)
 
@@ -92,7 +96,7 @@ class Companies:
             return company
         known = self.by_user.get(cred.identity)
         if known is not None:
-            return known[1] if known[0] == cred.secret else None
+            return known[1] if secret_equals(cred.secret, known[0]) else None
         if not self.open_mode:
             return None
         company = self._open("basic", f"basic:{cred.identity}")

@@ -23,6 +23,7 @@ ATTACHMENT_TYPE = ("Error: One or more attachments may be an unsupported file ty
 EMPTY_AFTER_SANITISING = "Message is invalid as the subject or body only contains invalid HTML tags."
 UNKNOWN_CREDENTIAL = "User credential cannot be found"
 BAD_TWILIO = "Invalid Twilio credentials"
+PAYLOAD_TOO_LARGE = "request entity too large"  # body-parser's text for its 413 (the code is ours)
 
 
 class V1Error(Exception):
@@ -41,6 +42,10 @@ def validation(message: str) -> V1Error:
 
 def malformed() -> V1Error:
     return V1Error(400, "malformed", MALFORMED)
+
+
+def payload_too_large() -> V1Error:
+    return V1Error(413, "payload_too_large", PAYLOAD_TOO_LARGE)
 
 
 def not_found(message: str) -> V1Error:

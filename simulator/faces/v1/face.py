@@ -12,6 +12,7 @@ from simulator.core.engine import Engine
 from simulator.core.models import Message, Plan, Step
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.faces.common import error_middleware
+from simulator.faces.credentials import SecretMap
 from simulator.faces.v1 import errors
 from simulator.faces.v1.auth import api_key
 from simulator.faces.v1.config import V1Config
@@ -27,6 +28,7 @@ class V1Face:
         self.engine = engine
         self.config = config
         self.open_mode = open_mode
+        self.keys = SecretMap((key, True) for key in config.keys)
         self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
         self.middleware = error_middleware(
             errors.V1Error, lambda _request, exc: self.error_response(exc), errors.http_error,
@@ -40,7 +42,7 @@ class V1Face:
         """Authenticate (401); sends also count against the key's rate limit (429) and carry its headers."""
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            tenant = api_key(request, self.config.keys, self.open_mode)
+            tenant = api_key(request, self.keys, self.open_mode)
             if tenant is None:
                 raise errors.unauthenticated()
             verdict = self.engine.limiter.hit(f"v1:{tenant}", self.limits) if send else None

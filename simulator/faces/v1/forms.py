@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from simulator.faces.common import parse_json
+from simulator.faces.common import BadBody, parse_json, read_limited
 from simulator.faces.v1 import errors
 
 JSON_MAX_BYTES = 8 * 1024 * 1024
@@ -35,15 +35,11 @@ class SendForm:
 
 async def _read_limited(request: web.Request) -> bytes:
     """The raw body, read from the stream (the main app's 1 MiB client_max_size would refuse a 1 MiB
-    email body); more than JSON_MAX_BYTES is a body-parser error: 400 malformed."""
-    if request.content_length is not None and request.content_length > JSON_MAX_BYTES:
-        raise errors.malformed()
-    raw = bytearray()
-    while chunk := await request.content.read(256 * 1024):
-        raw.extend(chunk)
-        if len(raw) > JSON_MAX_BYTES:
-            raise errors.malformed()
-    return bytes(raw)
+    email body); more than JSON_MAX_BYTES is body-parser's "entity too large": 413 in the v1 shape."""
+    try:
+        return await read_limited(request, JSON_MAX_BYTES)
+    except BadBody as exc:
+        raise errors.payload_too_large() from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -108,8 +104,12 @@ async def _multipart(request: web.Request, per_file: int, total: int) -> SendFor
                 raise errors.malformed()
             name = part.name or ""
             if part.filename is None:
-                text = await part.read(decode=True)
-                pairs.append((name, text.decode("utf-8", errors="replace")))
+                text = bytearray()
+                while chunk := await part.read_chunk():
+                    text.extend(chunk)
+                    if len(text) > JSON_MAX_BYTES:
+                        raise errors.payload_too_large()
+                pairs.append((name, part.decode(bytes(text)).decode("utf-8", errors="replace")))
                 continue
             digest = hashlib.sha256()
             size = 0

@@ -1,17 +1,24 @@
-"""Batch CSV validation: recipient, language, then one column per template variable; all or nothing."""
+"""Batch CSV validation: recipient, language, then one column per template variable; all or nothing.
+
+A batch may have 100,000 rows (with `v2.batch_max_rows` raised), so validation pauses for the event loop as it
+goes, and an invalid file reports its first MAX_DETAILS problems and a count of the rest, not one entry per row.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from simulator.faces.v2 import errors
 from simulator.faces.v2.config import Campaign
 from simulator.faces.v2.validation import language_error, recipient_ok
 
 HEADER = re.compile(r"^[a-z0-9_]+$")
+MAX_DETAILS = 100
+Pause = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,26 +28,51 @@ class BatchRow:
     values: dict[str, str]
 
 
+@dataclass(slots=True)
+class Problems:
+    """The first MAX_DETAILS problems, and how many more there were."""
+
+    kept: list[dict[str, object]] = field(default_factory=list)
+    omitted: int = 0
+
+    def append(self, problem: dict[str, object]) -> None:
+        if len(self.kept) < MAX_DETAILS:
+            self.kept.append(problem)
+        else:
+            self.omitted += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.kept)
+
+
 class BatchInvalid(ValueError):
-    def __init__(self, problems: list[dict[str, object]]) -> None:
-        super().__init__(problems[0]["message"])
-        self.problems = problems
+    def __init__(self, problems: list[dict[str, object]] | Problems) -> None:
+        if isinstance(problems, list):
+            problems = Problems(kept=problems)
+        super().__init__(problems.kept[0]["message"])
+        self.problems = problems.kept
+        self.omitted = problems.omitted
 
 
-def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]:
-    """Every row, or BatchInvalid listing each problem by row (row 1 is the header)."""
+async def parse_batch(raw: bytes, campaign: Campaign, max_rows: int, pause: Pause) -> list[BatchRow]:
+    """Every row, or BatchInvalid listing the problems by row (row 1 is the header); `pause()` is awaited
+    between rows so other requests are served while a long file is checked."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BatchInvalid([{"row": None, "message": "The file must be a UTF-8 encoded CSV."}]) from exc
+    rows = []
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            await pause()
     except csv.Error as exc:
         raise BatchInvalid([{"row": None, "message": f"The file is not a valid CSV: {exc}."}]) from exc
     if not rows:
         raise BatchInvalid([{"row": None, "message": "The CSV file is empty."}])
     header = [cell.strip() for cell in rows[0]]
-    problems: list[dict[str, object]] = []
+    problems = Problems()
     if header[:2] != ["recipient", "language"]:
         problems.append({"row": 1, "message": "The first two columns must be recipient and language."})
     bad = [h for h in header if not HEADER.match(h)]
@@ -49,7 +81,9 @@ def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]
                                               "and _ only."})
     if len(set(header)) != len(header):
         problems.append({"row": 1, "message": "Column headers must be unique."})
-    body = rows[1:]
+    body = rows  # the rows are taken off the end of a reversed list, so each is freed as soon as it is read:
+    body.reverse()  # dropping 100,000 of them at once would be one long pause of its own
+    body.pop()  # the header
     if not body:
         problems.append({"row": None, "message": "The CSV file has no rows to send."})
     if len(body) > max_rows:
@@ -58,7 +92,11 @@ def parse_batch(raw: bytes, campaign: Campaign, max_rows: int) -> list[BatchRow]
         raise BatchInvalid(problems)
     variables = header[2:]
     parsed = []
-    for number, row in enumerate(body, start=2):
+    number = 1
+    while body:
+        await pause()
+        row = body.pop()
+        number += 1
         cells = [cell.strip() for cell in row]
         if len(cells) != len(header):
             problems.append({"row": number, "message": f"Expected {len(header)} columns, found {len(cells)}."})

@@ -9,6 +9,9 @@ INVALID_RECIPIENT = "Invalid recipient, ensure it is a valid normalized phone nu
 VALUES_INVALID = "Validation failed (expected type is object)"
 LANGUAGE_UNSUPPORTED = "{language} is not supported. available language(s) for this campaign: {languages}"
 FILE_TOO_LARGE = "File too large, max file size is 40MB"
+# Ours, where the docs are silent (README, v2 "Choices where the documentation is silent").
+NOT_JSON = "Content-Type must be application/json."
+LONE_SURROGATE = "Request body has a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff)."
 RETRY_NOT_FAILED = "Message cannot be retried as it does not exist or it has not failed."
 RETRY_TOO_MANY = "Message can no longer be retried as it has reached the maximum number of attempts of 3."
 BATCH_NOT_RETRYABLE = "Batch cannot be retried as it does not exist or is currently not retryable."
@@ -21,17 +24,18 @@ class V2Error(Exception):
     """Raised by handlers; the face's middleware turns it into the v2 error body."""
 
     def __init__(self, status: int, code: str, message: str, type_: str,
-                 details: list[dict[str, object]] | None = None) -> None:
+                 details: list[dict[str, object]] | None = None, omitted: int = 0) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.type = type_
         self.details = details
+        self.omitted = omitted  # problems left out of `details` (it holds at most the first 100)
 
 
-def invalid(message: str, details: list[dict[str, object]] | None = None) -> V2Error:
-    return V2Error(400, "parameter_invalid", message, "validation_error", details)
+def invalid(message: str, details: list[dict[str, object]] | None = None, omitted: int = 0) -> V2Error:
+    return V2Error(400, "parameter_invalid", message, "validation_error", details, omitted)
 
 
 def domain(code: str, message: str) -> V2Error:
@@ -52,6 +56,8 @@ def error_body(error: V2Error, trace_id: str, legacy_unauthorized: bool) -> dict
     body: dict[str, object] = {"code": error.code, "message": error.message, "type": error.type, "id": trace_id}
     if error.details is not None:
         body["details"] = error.details
+    if error.omitted:
+        body["omittedDetails"] = error.omitted
     return {"error": body}
 
 

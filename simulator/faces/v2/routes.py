@@ -12,7 +12,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Limit
-from simulator.faces.common import BadBody, bearer_token, error_middleware, read_json_object
+from simulator.faces.common import (
+    BadBody,
+    bearer_token,
+    error_middleware,
+    no_full_collections,
+    read_json_object,
+    yield_every,
+)
 from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
 from simulator.faces.v2.config import Campaign, V2Config, parse_v2_config
@@ -98,11 +105,15 @@ class V2Face:
     # -- endpoints ------------------------------------------------------------------------------
 
     async def send(self, request: web.Request, campaign: Campaign) -> web.Response:
+        if not _is_json(request.content_type):
+            raise errors.invalid(errors.NOT_JSON)
         try:
             body = await read_json_object(request, self.config.max_body_bytes)
         except BadBody as exc:
             if str(exc) == "too large":
                 raise errors.invalid(f"Request body exceeds {self.config.max_body_bytes} bytes.") from exc
+            if str(exc) == "lone surrogate":
+                raise errors.invalid(errors.LONE_SURROGATE) from exc
             raise errors.invalid("Request body must be a JSON object.") from exc
         recipient = body.get("recipient")
         if not isinstance(recipient, str) or not recipient_ok(recipient):
@@ -141,19 +152,31 @@ class V2Face:
 
     async def batch_send(self, request: web.Request, campaign: Campaign) -> web.Response:
         raw = await self._read_csv(request)
+        with no_full_collections():
+            return await self._batch(raw, campaign)
+
+    async def _batch(self, raw: bytes, campaign: Campaign) -> web.Response:
+        """Validate every row, then accept them all, pausing for the loop (defect 8 of issue 10)."""
+        pause = yield_every()
         try:
-            rows = parse_batch(raw, campaign, self.config.batch_max_rows)
+            rows = await parse_batch(raw, campaign, self.config.batch_max_rows, pause)
         except BatchInvalid as exc:
-            raise errors.invalid(str(exc), details=exc.problems) from exc
-        now = self.engine.clock.now()
-        batch = Batch(id=self.engine.ids.prefixed("batch"), campaign_id=campaign.id, message_ids=[],
-                      created_at=now, updated_at=now)
+            raise errors.invalid(str(exc), details=exc.problems, omitted=exc.omitted) from exc
         for row in rows:
+            await pause()
             if len(campaign.templates[row.language].render(row.values)) > self.config.max_message_chars:
                 raise errors.invalid(
                     f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
+        now = self.engine.clock.now()
+        batch = Batch(id=self.engine.ids.prefixed("batch"), campaign_id=campaign.id, message_ids=[],
+                      created_at=now, updated_at=now)
         self.state.batches[batch.id] = batch
-        for row in rows:
+        rows.reverse()  # popped from the end, so each row is freed once accepted (no pause to free them all)
+        while rows:  # accepted in slices between pauses: other requests may see the batch filling up
+            await pause()
+            row = rows.pop()
+            if self.state.batches.get(batch.id) is not batch:  # a reset forgot it meanwhile: stop filling it
+                break
             message = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
             batch.message_ids.append(message.id)
         return web.json_response({"isValid": True, "batchId": batch.id}, status=201)
@@ -249,6 +272,12 @@ class V2Face:
         """Final: success, failure, or a plan that has nothing left to do (e.g. foreign sent_to_telco)."""
         attempt = message.attempt
         return message.status in RESOLVED or attempt.halted or attempt.next_step >= len(attempt.plan.steps)
+
+
+def _is_json(content_type: str) -> bool:
+    """application/json or a +json type: the documented body. text/plain, XML or a form is not read as JSON."""
+    return content_type == "application/json" or (content_type.startswith("application/")
+                                                   and content_type.endswith("+json"))
 
 
 def create_face(engine: Engine, config: SimConfig) -> web.Application:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.core.ids import IdFactory
+from simulator.faces.credentials import SecretMap
 from simulator.faces.v2.config import (
     CAMPAIGN_FORMAT,
     KEY_FORMAT,
@@ -32,7 +33,7 @@ class V2State:
     config: V2Config
     open_mode: bool
     campaigns: dict[str, Campaign] = field(default_factory=dict)
-    key_owner: dict[str, str] = field(default_factory=dict)
+    key_owner: SecretMap[str] = field(default_factory=SecretMap)  # key -> campaign id, looked up by digest
     batches: dict[str, Batch] = field(default_factory=dict)
 
     def load(self, ids: IdFactory, now: float) -> None:
