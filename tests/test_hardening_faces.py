@@ -149,7 +149,9 @@ async def test_v1_and_qlara_refuse_a_lone_surrogate(sim: Sim) -> None:
            b'"template": {"id": 43, "parameters": ["Mario", "\\ud800"]}}')
     response = await sim.client.post(SEND_WA, data=raw, headers={**QLARA_KEY, **AS_JSON})
     assert response.status == 400
-    assert set(await response.json()) >= {"timestamp", "status", "error", "message", "path"}
+    body = await response.json()
+    assert set(body) >= {"timestamp", "status", "error", "message", "path"}
+    assert "surrogate" in body["message"]
     assert await stored(sim) == 0
 
 

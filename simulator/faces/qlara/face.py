@@ -109,6 +109,8 @@ class QlaraFace:
         except BadBody as exc:
             if str(exc) == "too large":
                 raise errors.QlaraError(413, f"Request body exceeds {self.config.max_body_bytes} bytes") from exc
+            if str(exc) == "lone surrogate":
+                raise errors.bad_request("Request body has a string with an unpaired UTF-16 surrogate") from exc
             raise errors.bad_request("Request body must be a JSON object") from exc
 
     def lookup(self, company: Company, channel: str, customer_id: str) -> Message | None:
