@@ -35,7 +35,7 @@ from simulator.webhooks.formats import FORMATS, Rendering
 from simulator.webhooks.lanes import STATES, Lane
 from simulator.webhooks.records import AttemptRecord, WebhookEvent
 from simulator.webhooks.retry import parse_duration, parse_retry_after
-from simulator.webhooks.signing import meta_signature, standard_signature
+from simulator.webhooks.signing import meta_signature, standard_headers
 from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
 from simulator.webhooks.targets import SelfAddress, host_allowed, resolves_to_self
 
@@ -464,10 +464,7 @@ class Dispatcher:
         if "meta" in sub.signing and sub.secret is not None:
             headers["X-Hub-Signature-256"] = meta_signature(sub.secret, event.body)
         if "standard" in sub.signing and sub.secret is not None:
-            timestamp = int(at)
-            headers["webhook-id"] = event.id
-            headers["webhook-timestamp"] = str(timestamp)
-            headers["webhook-signature"] = standard_signature(sub.secret, event.id, timestamp, event.body)
+            headers.update(standard_headers(sub.secret, event.id, event.body))  # wall-clock timestamp
         return headers
 
     async def _verify(self, sub: Subscription) -> tuple[bool, dict[str, Any]]:

@@ -2,6 +2,11 @@
 
 Both are HMAC-SHA256 over the exact raw body bytes; Standard Webhooks signs "{id}.{timestamp}.{body}"
 with the base64-decoded part of a `whsec_` secret. The verify helpers serve the sink and receivers.
+
+A signature's timestamp is transport metadata, not part of the simulated story: it is the wall-clock time
+of the delivery attempt, so receiver libraries that check it against their own clock (Standard Webhooks,
+Svix: 5 minutes either way) accept deliveries on the manual clock and at any speed. Event times in the
+body stay simulated.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
 
 STANDARD_PREFIX = "whsec_"
 
@@ -38,6 +44,13 @@ def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) ->
     signed = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(standard_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
+
+
+def standard_headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    """webhook-id, webhook-timestamp (wall-clock epoch seconds of this attempt) and webhook-signature."""
+    timestamp = int(time.time() if now is None else now)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": standard_signature(secret, msg_id, timestamp, body)}
 
 
 def verify_standard(secret: str, msg_id: str | None, timestamp: str | None, body: bytes,

@@ -17,12 +17,13 @@ from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
 from simulator.scenarios.vocabulary import CHANNELS, FACES
 from simulator.webhooks.formats import FORMATS
+from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, RetryPolicy, parse_duration
 from simulator.webhooks.signing import standard_key
 
 KEYS = {"id", "url", "format", "secret", "signing", "verify_token", "faces", "channels", "tenant", "timeout",
         "retry", "chaos", "enabled", "waba_id", "phone_number_id", "display_phone_number", "account_name",
-        "pricing_model"}
+        "pricing_model", "meta_contacts"}
 IDENTITY_DEFAULTS = {"waba_id": "102290129340398", "phone_number_id": "106540352242922",
                      "display_phone_number": "15550783881"}
 DEFAULT_TIMEOUT = 10.0
@@ -139,6 +140,11 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     if pricing not in ("PMP", "CBP"):
         problems.append("pricing_model: must be PMP (per-message, v24.0+) or CBP (conversation-based)")
     identity["pricing_model"] = str(pricing)
+    contacts = spec.get("meta_contacts", CONTACTS_OPTIONS[0])
+    if contacts not in CONTACTS_OPTIONS:
+        problems.append("meta_contacts: must be bsuid (contacts and business-scoped user ids, as Meta sends "
+                        "since April 2026) or none (the older status shape without them)")
+    identity["meta_contacts"] = str(contacts)
     if problems:
         raise SubscriptionError(problems)
     disabled_reason = None if enabled else "disabled by request"

@@ -4,6 +4,12 @@ Statuses: sent, delivered, read, failed (expired -> failed). Pricing follows the
 (PMP, v24.0+: no `conversation`) unless the subscription asks for the older CBP shape, where `sent`
 carries conversation with expiration_timestamp and `delivered` carries conversation without it.
 `read` and `failed` carry neither; `failed` carries errors[].
+
+Business-scoped user ids (Meta, from April 2026): sent, delivered and read notifications carry
+`contacts: [{wa_id, user_id}]` beside `statuses`, and the status its `recipient_user_id`; a failed one
+carries neither `contacts` nor `recipient_user_id` (Meta leaves them out of failures, where the user may
+have no WhatsApp account). The subscription option `meta_contacts: none` keeps the older shape without
+them, for receivers pinned to it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from typing import Any
 from simulator.webhooks.canonical import meta_error
 from simulator.webhooks.formats import meta_errors
 from simulator.webhooks.formats.base import Rendering, conversation_id
+from simulator.webhooks.formats.bsuid import business_scoped_user_id
 
+CONTACTS_OPTIONS = ("bsuid", "none")  # the `meta_contacts` subscription option; bsuid is the default
 STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed", "expired": "failed"}
 
 
@@ -29,6 +37,11 @@ class MetaFormat:
             return None
         entry: dict[str, Any] = {"id": item.wamid, "status": status, "timestamp": str(int(item.at)),
                                  "recipient_id": item.phone_digits}
+        contacts: list[dict[str, str]] = []
+        if status != "failed" and item.identity.get("meta_contacts", "bsuid") == "bsuid":
+            user_id = business_scoped_user_id(item.phone_digits, item.identity["waba_id"])
+            entry["recipient_user_id"] = user_id
+            contacts.append({"wa_id": item.phone_digits, "user_id": user_id})
         opaque = item.message.payload.get("biz_opaque_callback_data")
         if opaque:
             entry["biz_opaque_callback_data"] = str(opaque)
@@ -51,10 +64,12 @@ class MetaFormat:
             entry["errors"] = [{"code": code, "title": title, "message": title,
                                 "error_data": {"details": description or title},
                                 "href": meta_errors.ERROR_DOCS_HREF}]
+        value: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": item.identity["display_phone_number"],
+                         "phone_number_id": item.identity["phone_number_id"]}}
+        if contacts:
+            value["contacts"] = contacts
+        value["statuses"] = [entry]
         return {"object": "whatsapp_business_account", "entry": [{
-            "id": item.identity["waba_id"],
-            "changes": [{"value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": item.identity["display_phone_number"],
-                             "phone_number_id": item.identity["phone_number_id"]},
-                "statuses": [entry]}, "field": "messages"}]}]}
+            "id": item.identity["waba_id"], "changes": [{"value": value, "field": "messages"}]}]}
