@@ -37,7 +37,7 @@ from simulator.webhooks.records import AttemptRecord, WebhookEvent
 from simulator.webhooks.retry import parse_duration, parse_retry_after
 from simulator.webhooks.signing import meta_signature, standard_headers
 from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
-from simulator.webhooks.targets import SelfAddress, host_allowed, resolves_to_self
+from simulator.webhooks.targets import SelfAddress, host_allowed, local_address, resolves_to_self
 
 log = logging.getLogger("postman_sim.webhooks")
 
@@ -263,7 +263,7 @@ class Dispatcher:
     def on_status(self, change: StatusEvent) -> None:
         """Event-bus subscriber: one webhook event per matching subscription (fast, never blocks)."""
         message = change.message
-        if message.payload.get("notify") is False:
+        if message.facts.notify is False:
             return
         canonical = canonical_status(message.flow, change.status)
         for sub in list(self._subs.values()):
@@ -278,6 +278,10 @@ class Dispatcher:
             self._enqueue(sub, WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id,
                                             face=message.face, channel=message.channel, tenant=message.tenant,
                                             status=change.status, at=change.at, body=_encode(payload)))
+
+    def learn_local_address(self, transport: object) -> None:
+        """Note the address a request came to, so no subscription may target this simulator's own /_sim."""
+        self.self_address.learn(local_address(transport))
 
     def deliver(self, sub_id: str, payload: Mapping[str, Any], *, face: str, channel: str, tenant: str,
                 kind: str) -> WebhookEvent | None:

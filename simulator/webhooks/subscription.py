@@ -15,6 +15,7 @@ from yarl import URL
 
 from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
+from simulator.faces.base import SubscriptionRefused
 from simulator.scenarios.vocabulary import CHANNELS, FACES
 from simulator.webhooks.formats import FORMATS
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
@@ -30,7 +31,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_REORDER_DELAY = 60.0
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(SubscriptionRefused):
     """A subscription spec that cannot be used; `problems` lists every mistake."""
 
     def __init__(self, problems: list[str]) -> None:
