@@ -10,6 +10,7 @@ from aiohttp import web
 
 from simulator import webhooks
 from simulator.admin import create_admin
+from simulator.admin.auth import install as install_admin_auth
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import v1, v2
@@ -30,8 +31,10 @@ FACES = (("v2", "Postman v2", "/api/v2"), ("v1", "Postman v1", "/v1"),
 FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 
-def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None) -> web.Application:
-    """Build the simulator. The clock defaults to a manual one: nothing moves until advanced."""
+def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
+               admin_token: str | None = None) -> web.Application:
+    """Build the simulator. The clock defaults to a manual one: nothing moves until advanced.
+    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it."""
     engine = Engine(clock or ManualClock(), config.scenarios, seed=seed)
     app = web.Application()
     app[ENGINE] = engine
@@ -44,6 +47,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
+    install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
