@@ -17,8 +17,9 @@ from aiohttp.web_urldispatcher import PrefixedSubAppResource
 from simulator import create_app
 from simulator.clock import ManualClock
 from simulator.testing import AsyncSimClient, SimClient, SimError, ThreadedSimulator
-from tests.conftest import ROOT, START, Sim, default_config
+from tests.conftest import DEMO_CAMPAIGN, ROOT, START, Sim, default_config
 from tests.processes import free_port, start, wait_for_banner
+from tests.v2_helpers import auth, send, send_ok
 
 TOKEN = "s3cret-admin-token_0123456789"
 WRONG = "s3cret-admin-token_0123456780"  # same length, last character differs
@@ -219,3 +220,20 @@ def test_the_standalone_sink_guards_reading_with_the_token() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
+
+
+async def test_open_mode_the_campaign_id_is_the_only_secret_strict_mode_is_not_so(make_sim) -> None:
+    """What the README's Security section says: in open mode a fresh key joins any open campaign whose id it
+    knows and reads its messages; in strict mode only configured keys work."""
+    campaign = "campaign_0b5e7a1c-1111-4222-8333-444455556666"
+    sim = await make_sim()
+    sent = await send_ok(sim, campaign=campaign, key="key_test_owner_0001")
+    stranger = await sim.client.get(f"/api/v2/campaigns/{campaign}/messages/{sent['id']}",
+                                    headers=auth("key_test_stranger_0002"))
+    assert stranger.status == 200 and (await stranger.json())["id"] == sent["id"]
+    configured = await sim.client.get(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages",
+                                      headers=auth("key_test_stranger_0003"))
+    assert configured.status == 401  # configured campaigns take only their own keys, even in open mode
+    strict = await make_sim(yaml_text=(ROOT / "scenarios.yaml").read_text().replace("mode: open", "mode: strict"))
+    refused = await send(strict, campaign=campaign, key="key_test_owner_0001")
+    assert refused.status == 401
