@@ -25,14 +25,7 @@ ALLOWED = {
     ("simulator.scenarios.reload", "simulator.runtime.faults"),      # WP-C: HTTP half -> runtime/reload.py
     ("simulator.scenarios.commands", "simulator.cli_args"),          # WP-A: -> cli/scenarios.py
     ("simulator.scenarios.commands", "simulator.app"),               # WP-A: -> cli/scenarios.py
-    ("simulator.faces.qlara.webhook_routes", "simulator.webhooks.dispatcher"),    # WP-B: SUBSCRIPTIONS
-    ("simulator.faces.qlara.webhook_routes", "simulator.webhooks.state"),         # WP-B: SUBSCRIPTIONS
-    ("simulator.faces.qlara.webhook_routes", "simulator.webhooks.subscription"),  # WP-B: SubscriptionRefused
-    ("simulator.faces.qlara.webhook_routes", "simulator.webhooks.targets"),       # WP-B: learn_local_address
-    ("simulator.faces.qlara.webhooks", "simulator.webhooks.dispatcher"),          # WP-B: inbound via SUBSCRIPTIONS
-    ("simulator.faces.qlara.webhooks", "simulator.webhooks.formats.qlara"),       # WP-B: QlaraFormat moves in
-    ("simulator.faces.qlara.webhooks", "simulator.webhooks.subscription"),        # WP-B: Registration protocol
-    ("simulator.faces.qlara.sim", "simulator.admin.bodies"),         # WP-B/WP-C: faces/bodies.read_fields
+    ("simulator.faces.qlara.face", "simulator.admin.bodies"),        # WP-A: faces/bodies.read_fields
     ("simulator.webhooks.routes", "simulator.admin.bodies"),         # WP-C: -> admin/webhooks.py
     ("simulator.webhooks.routes", "simulator.admin.errors"),         # WP-C: -> admin/webhooks.py
     ("simulator.webhooks.cli", "simulator.cli_args"),                # WP-A: -> cli/webhooks.py

@@ -22,7 +22,7 @@ from simulator.faces.base import Face
 from simulator.scenarios.loader import BUNDLED_SCENARIOS, SCENARIO_KEYS
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.vocabulary import FLOWS
-from simulator.webhooks.formats import FORMATS
+from simulator.webhooks.formats import BUILT_IN
 from tests.conftest import default_config
 
 FACES = faces.faces()
@@ -120,7 +120,7 @@ def test_banner_and_formats(face: Face) -> None:
     config: SimConfig = default_config()
     assert all(line.startswith("  ") for line in face.banner(config, "http://127.0.0.1:8080"))
     for fmt in face.formats:
-        assert fmt.name not in FORMATS
+        assert fmt.name not in BUILT_IN
         assert fmt.channels <= set(face.flows)
 
 

@@ -17,7 +17,6 @@ IDS = {face.id for face in faces.faces()}
 ALLOWED = {
     "testing/handle.py",          # lasting: the plugin's documented v2 tenant (sim.v2_url, api_key, campaign_id)
     "scenarios/vocabulary.py",    # WP-C: deleted at the end
-    "webhooks/formats/qlara.py",  # WP-B: moves into faces/qlara
 }
 
 
