@@ -138,7 +138,7 @@ async def list_messages(request: web.Request) -> web.Response:
     query = request.query
     for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
         query_choice(request, name, allowed)
-    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if k in query}
+    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
     try:
         limit = int(query.get("limit", "100"))
         offset = int(query.get("offset", "0"))
