@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -13,9 +14,9 @@ from simulator.admin.auth import install as install_admin_auth
 from simulator.admin.routes import create_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
-from simulator.faces import v1, v2
+from simulator.faces import faces
+from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
 from simulator.faces.qlara import QLARA_FACE
-from simulator.faces.qlara import create_face as create_qlara
 from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
@@ -24,11 +25,6 @@ from simulator.telemetry import METRICS, install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
-# Each face: its id (the journal's `face`, the metrics label, the plugin's `urls[...]`), the name the
-# banner shows, and where it is mounted.
-FACES = (("v2", "Postman v2", "/api/v2"), ("v1", "Postman v1", "/v1"),
-         ("qlara", "Qlara", "/api"))  # Qlara: /api/message-server and /api/partner-gateway/v1
-FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
@@ -41,22 +37,32 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app = web.Application()
     app[ENGINE] = engine
     app[CONFIG] = config
-    app.add_subapp("/api/v2", v2.create_face(engine, config))
-    app.add_subapp("/v1", v1.create_face(engine, config))
-    qlara_app = create_qlara(engine, config)
-    app[QLARA_FACE] = qlara_app[QLARA_FACE]  # read by /_sim/qlara/inbound and webhook wiring
-    app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)
-    app.add_subapp("/_sim", create_admin())
+    admin = create_admin()
+    runtimes: dict[str, FaceApp[Any, Any]] = {}
+    # In registry order: a longer mount (/api/v2) before a shorter one it starts with (/api), as aiohttp
+    # tries sub-apps in the order they were added.
+    for face in faces():
+        sub = face.create_app(engine, config)
+        if FACE_APP in sub:
+            runtimes[face.id] = sub[FACE_APP]
+        admin.router.add_routes(face.admin_routes(sub))
+        app.add_subapp(face.mount, sub)
+        if QLARA_FACE in sub:  # read by /_sim/qlara/inbound and webhook wiring (goes with the Qlara FaceApp)
+            app[QLARA_FACE] = sub[QLARA_FACE]
+    app[FACE_APPS] = runtimes
+    app.add_subapp("/_sim", admin)
     app.cleanup_ctx.append(_scheduler_loop)
-    install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
+    install_telemetry(app, engine)  # first: its middleware sees faulted answers too
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
     dispatcher.on_outcome = app[METRICS].webhook_delivery
-    app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
+    if QLARA_FACE in app:
+        app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
     app[webhooks.DISPATCHER] = dispatcher
+    app[SUBSCRIPTIONS] = dispatcher
     app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
     app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))
     app.cleanup_ctx.append(webhooks.dispatcher_lifecycle)

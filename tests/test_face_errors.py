@@ -14,7 +14,7 @@ def broken(*_: object) -> None:
 
 
 async def test_qlara_answers_its_spring_shaped_500(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("simulator.faces.qlara.status.status_view", broken)
+    monkeypatch.setattr("simulator.faces.qlara.routes.status_view", broken)
     response = await sim.client.get(f"{GATEWAY}/messages/history", headers=KEY,
                                     params={"channel": "SMS", "from": "2025-01-01T00:00:00Z",
                                             "to": "2027-01-01T00:00:00Z"})

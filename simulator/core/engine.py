@@ -13,7 +13,7 @@ from typing import Any
 from simulator.clock import Clock
 from simulator.core.events import EventBus, StatusEvent
 from simulator.core.ids import IdFactory
-from simulator.core.models import Attempt, ErrorInfo, Message, Plan, StatusChange
+from simulator.core.models import Attempt, ErrorInfo, Facts, Message, Plan, StatusChange, facts_from_payload
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
@@ -44,8 +44,9 @@ class Engine:
 
     def accept(self, *, face: str, channel: str, tenant: str, recipient: str, payload: dict[str, Any],
                content: str = "", message_id: str | None = None, batch_id: str | None = None,
-               plan: Plan | None = None) -> Message:
-        """Store a new message, record its initial status(es) and start its plan."""
+               plan: Plan | None = None, facts: Facts | None = None) -> Message:
+        """Store a new message, record its initial status(es) and start its plan. `facts` is what webhooks and
+        the journal may read about it (None: taken from the payload's keys, until every face passes them)."""
         now = self.clock.now()
         if plan is None:
             plan = self.plan(face, channel, tenant, recipient, content)
@@ -53,6 +54,7 @@ class Engine:
         message = Message(
             id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
             recipient=recipient, created_at=now, payload=payload, attempts=[attempt], batch_id=batch_id,
+            facts=facts_from_payload(payload) if facts is None else facts,
         )
         self.store.add(message)
         self._begin(message, attempt, now)

@@ -6,6 +6,7 @@ the plan it follows and every timestamped status change, grouped by attempt.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,39 @@ class Attempt:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the rest of the simulator (webhooks, the journal) may know about a message, typed, so no one reads
+    a face's payload by string key. Its face fills it at acceptance. Never a secret."""
+
+    api_id: str | None = None               # the id its API answered with (v1 serial "42"); None: message.id
+    customer_message_id: str | None = None  # Qlara: the caller's own id
+    wamid: str | None = None                # Meta-style WhatsApp id
+    notify: bool | None = None              # False: no provider pushes statuses; None: not stated (= True)
+    account: str | None = None              # account name for webhooks (v1: the key's name part)
+    uid: str | None = None                  # chuanglan `uid` (else the batch id)
+    opaque: str | None = None               # Meta biz_opaque_callback_data
+    pricing_category: str | None = None     # Meta pricing category (else "utility")
+
+
+NO_FACTS = Facts()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def facts_from_payload(payload: Mapping[str, Any]) -> Facts:
+    """Compatibility shim (issue 11): the facts of a face that still writes them as payload keys. It goes once
+    every face passes `facts=` to Engine.accept."""
+    notify = payload.get("notify")
+    return Facts(api_id=_text(payload.get("id")), customer_message_id=_text(payload.get("customerMessageId")),
+                 wamid=_text(payload.get("wamid")), notify=notify if isinstance(notify, bool) else None,
+                 account=_text(payload.get("account")), uid=_text(payload.get("uid")),
+                 opaque=_text(payload.get("biz_opaque_callback_data")),
+                 pricing_category=_text(payload.get("pricing_category")))
+
+
 @dataclass(slots=True)
 class Message:
     id: str
@@ -97,6 +131,7 @@ class Message:
     batch_id: str | None = None
     seq: int = 0
     removed: bool = False
+    facts: Facts = NO_FACTS
 
     @property
     def flow(self) -> str:

@@ -1,1 +1,83 @@
-"""The emulated APIs. Each face parses, validates and serialises its own wire shapes, nothing more."""
+"""The emulated APIs, and the registry that lists them: everything outside `faces/<id>/` iterates it.
+
+Each face parses, validates and serialises its own wire shapes and declares the rest (flows, mount,
+error shape, banner, admin routes) in one `Face` (see faces/base.py). The built-in faces are loaded on
+first use, so importing a shared module (faces.base, faces.common) never pulls every face in.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from simulator.core.flows import Flow
+from simulator.faces.base import Face
+
+# Module and attribute of each built-in declaration, in mount order (v2's seeded campaign ids come first,
+# and /api/v2 is mounted before Qlara's /api).
+BUILT_IN = (("simulator.faces.v2", "V2"), ("simulator.faces.v1", "V1"), ("simulator.faces.qlara", "QLARA"))
+
+_FACES: list[Face] = []
+
+
+def _registry() -> list[Face]:
+    if not _FACES:
+        _FACES.extend(getattr(importlib.import_module(module), name) for module, name in BUILT_IN)
+    return _FACES
+
+
+def faces() -> tuple[Face, ...]:
+    """Every registered face, in mount order."""
+    return tuple(_registry())
+
+
+def get(face_id: str) -> Face:
+    """The face with this id (KeyError when there is none)."""
+    for face in _registry():
+        if face.id == face_id:
+            return face
+    raise KeyError(face_id)
+
+
+def flows() -> dict[str, Flow]:
+    """{"v2.sms": Flow, ...}: every face's channels, in registry order."""
+    return {f"{face.id}.{channel}": flow for face in _registry() for channel, flow in face.flows.items()}
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def by_prefix(path: str) -> Face | None:
+    """The face whose API `path` is on (its longest matching prefix), for faults' `face:` and error shape."""
+    found = [(len(p), face) for face in _registry() for p in face.prefixes if _under(path, p)]
+    return max(found, key=lambda item: item[0])[1] if found else None
+
+
+def by_mount(path: str) -> Face | None:
+    """The face whose sub-app serves `path` (the longest mount), for metrics and logs."""
+    found = [face for face in _registry() if _under(path, face.mount)]
+    return max(found, key=lambda face: len(face.mount)) if found else None
+
+
+def register(face: Face) -> Callable[[], None]:
+    """Add a face (before any face whose mount is a prefix of its own, so aiohttp tries it first); returns
+    the undo. ValueError when its id, section, mount or a format name is taken."""
+    registry = _registry()
+    for other in registry:
+        clashes = [what for what, mine, theirs in (("id", face.id, other.id), ("section", face.section, other.section),
+                                                   ("mount", face.mount, other.mount)) if mine == theirs]
+        clashes += [f"format {f.name!r}" for f in face.formats if f.name in {g.name for g in other.formats}]
+        if clashes:
+            raise ValueError(f"face {face.id!r} clashes with {other.id!r}: {', '.join(clashes)}")
+    at = next((i for i, other in enumerate(registry) if _under(face.mount, other.mount)), len(registry))
+    registry.insert(at, face)
+
+    def undo() -> None:
+        if face in registry:
+            registry.remove(face)
+
+    return undo
+
+
+__all__ = ["BUILT_IN", "Face", "by_mount", "by_prefix", "faces", "flows", "get", "register"]

@@ -20,7 +20,8 @@ from aiohttp import web
 
 from simulator.core.engine import Engine
 from simulator.core.timefmt import iso_utc
-from simulator.scenarios.faults import FaultState, make_middleware
+from simulator.runtime.faults import make_middleware
+from simulator.scenarios.faults import FaultState
 from simulator.scenarios.files import limit_text, read_text
 from simulator.scenarios.loader import ScenarioError, parse_config
 from simulator.scenarios.model import FaultSpec, SimConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -11,6 +11,7 @@ from simulator.clock import monotonic
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
 from simulator.core.timefmt import iso_utc
+from simulator.faces import by_mount
 from simulator.telemetry.metrics import METRICS, Metrics
 from simulator.telemetry.secrets import credential, masked_query
 
@@ -21,19 +22,18 @@ status_log = logging.getLogger("postman_sim.status")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def install_telemetry(app: web.Application, engine: Engine, face_prefixes: Mapping[str, str]) -> Metrics:
+def face_of(path: str) -> str:
+    """The metrics label of a path: the face whose mount serves it (the longest), "admin", or "other"."""
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        return "admin"
+    face = by_mount(path)
+    return "other" if face is None else face.id
+
+
+def install_telemetry(app: web.Application, engine: Engine) -> Metrics:
     """Attach metrics (app[METRICS]), the request middleware and the status-change log to `app`."""
     metrics = Metrics(engine)
     app[METRICS] = metrics
-    # The longest prefix wins (/api/v2 before /api); requests outside every face count as "other".
-    by_prefix = sorted([*face_prefixes.items(), ("admin", ADMIN_PREFIX)], key=lambda item: len(item[1]), reverse=True)
-    labels = [(prefix, prefix + "/", face) for face, prefix in by_prefix]
-
-    def face_of(path: str) -> str:
-        for prefix, with_slash, label in labels:
-            if path == prefix or path.startswith(with_slash):
-                return label
-        return "other"
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:

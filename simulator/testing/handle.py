@@ -7,22 +7,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.app import FACE_PREFIXES
+from simulator.faces import faces
+from simulator.faces.v2 import V2
 from simulator.scenarios.model import SimConfig
 from simulator.testing.client import AsyncSimClient, ClockState, JournalMessage, SimClient
 
 
 def face_urls(base: str) -> dict[str, str]:
     """{'v2': base + '/api/v2', ...}: one entry per mounted face, named as in the metrics."""
-    return {face: base + prefix for face, prefix in FACE_PREFIXES.items()}
+    return {face.id: base + face.mount for face in faces()}
 
 
 def configured_v2(config: SimConfig) -> tuple[str, str] | None:
     """The first configured v2 campaign that has a key: (campaign id, key)."""
-    for campaign in config.section("v2").get("campaigns") or []:
-        if campaign.get("keys"):
-            return str(campaign["id"]), str(campaign["keys"][0])
-    return None
+    return V2.credentials(config)
 
 
 def fresh_v2() -> tuple[str, str]:

@@ -1,29 +1,14 @@
-"""One neutral status vocabulary between the faces' statuses and the webhook formats.
+"""One neutral status vocabulary (core.flows.NEUTRAL) between the faces' statuses and the webhook formats.
 
-Each face spells statuses its own way (GovSG `DELIVERED`, Qlara `RECEIVED`, v2 `success`); each format
-maps the neutral names below to its own wire values, so a format never needs to know every face.
-A status with no entry (e.g. GovSG `UNSENT`, Qlara `UNKNOWN`, the initial states) is not pushed.
+Each face spells statuses its own way (GovSG `DELIVERED`, Qlara `RECEIVED`, v2 `success`) and maps them to
+the neutral names in its flows' `canonical`; each format maps the neutral names to its own wire values, so
+a format never needs to know every face. A status with no entry (the initial states) is not pushed.
 """
 
 from __future__ import annotations
 
 from simulator.core.models import ErrorInfo
-
-# accepted: taken by the provider; sent: handed to WhatsApp / the carrier; received: reached the
-# downstream system; delivered; read; failed; expired (TTL); complained (email only).
-CANONICAL: dict[str, dict[str, str]] = {
-    "v1.whatsapp": {"ACCEPTED": "accepted", "SENT": "sent", "DELIVERED": "delivered", "READ": "read",
-                    "ERROR": "failed", "INVALID_RECIPIENT": "failed"},
-    "qlara.whatsapp": {"SENT": "sent", "RECEIVED": "received", "DELIVERED": "delivered", "READ": "read",
-                       "ERROR": "failed", "EXPIRED": "expired"},
-    "qlara.sms": {"SENT": "sent", "RECEIVED": "received", "DELIVERED": "delivered", "ERROR": "failed",
-                  "EXPIRED": "expired"},
-    "v1.sms": {"ACCEPTED": "accepted", "SENT": "sent", "DELIVERED": "delivered", "ERROR": "failed"},
-    "v1.email": {"ACCEPTED": "accepted", "SENT": "sent", "DELIVERED": "delivered", "OPENED": "read",
-                 "BOUNCED": "failed", "COMPLAINT": "complained"},
-    "v2.sms": {"enqueued": "accepted", "sending": "accepted", "sent": "sent", "sent_to_telco": "received",
-               "success": "delivered", "failure": "failed"},
-}
+from simulator.faces import get
 
 # Meta error used when a failure carries no Meta code of its own.
 _DEFAULT_ERRORS: dict[str, ErrorInfo] = {
@@ -34,8 +19,13 @@ _GENERIC_ERROR = ErrorInfo(code="131000", description="Something went wrong")
 
 
 def canonical_status(flow: str, status: str) -> str | None:
-    """The neutral name of a face status, or None when no webhook reports it."""
-    return CANONICAL.get(flow, {}).get(status)
+    """The neutral name of a face status (its face's `Flow.canonical`), or None when no webhook reports it."""
+    face, _, channel = flow.partition(".")
+    try:
+        declared = get(face).flows.get(channel)
+    except KeyError:
+        return None
+    return None if declared is None else declared.canonical.get(status)
 
 
 def meta_error(status: str, error: ErrorInfo | None) -> tuple[int, str | None]:

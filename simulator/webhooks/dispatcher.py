@@ -27,8 +27,8 @@ from yarl import URL
 
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
+from simulator.faces import faces
 from simulator.scenarios.model import SimConfig
-from simulator.scenarios.vocabulary import FACES
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
 from simulator.webhooks.formats import FORMATS, Rendering
@@ -37,7 +37,7 @@ from simulator.webhooks.records import AttemptRecord, WebhookEvent
 from simulator.webhooks.retry import parse_duration, parse_retry_after
 from simulator.webhooks.signing import meta_signature, standard_headers
 from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
-from simulator.webhooks.targets import SelfAddress, host_allowed, resolves_to_self
+from simulator.webhooks.targets import SelfAddress, host_allowed, local_address, resolves_to_self
 
 log = logging.getLogger("postman_sim.webhooks")
 
@@ -177,7 +177,7 @@ class Dispatcher:
         problem = self.self_address.problem(sub.url)
         if problem is not None:
             raise SubscriptionError([f"url: {problem}"])
-        if sub.source in FACES and not host_allowed(sub.url, self.allow_hosts):
+        if _from_a_face(sub) and not host_allowed(sub.url, self.allow_hosts):
             raise SubscriptionError([f"url: the host of {sub.url!r} is not allowed here (webhooks.allow_hosts: "
                                      f"{', '.join(self.allow_hosts or [])})"])
         return sub
@@ -263,7 +263,7 @@ class Dispatcher:
     def on_status(self, change: StatusEvent) -> None:
         """Event-bus subscriber: one webhook event per matching subscription (fast, never blocks)."""
         message = change.message
-        if message.payload.get("notify") is False:
+        if message.facts.notify is False:
             return
         canonical = canonical_status(message.flow, change.status)
         for sub in list(self._subs.values()):
@@ -278,6 +278,10 @@ class Dispatcher:
             self._enqueue(sub, WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id,
                                             face=message.face, channel=message.channel, tenant=message.tenant,
                                             status=change.status, at=change.at, body=_encode(payload)))
+
+    def learn_local_address(self, transport: object) -> None:
+        """Note the address a request came to, so no subscription may target this simulator's own /_sim."""
+        self.self_address.learn(local_address(transport))
 
     def deliver(self, sub_id: str, payload: Mapping[str, Any], *, face: str, channel: str, tenant: str,
                 kind: str) -> WebhookEvent | None:
@@ -609,7 +613,7 @@ class Dispatcher:
         through a face's own API (e.g. Qlara's registration) are that face's state and go too; the
         ones from the CLI, the scenarios file and /_sim/webhooks stay."""
         for sub_id in [s.id for s in self._subs.values()
-                       if s.source in FACES and (tenant is None or s.tenant == tenant)]:
+                       if _from_a_face(s) and (tenant is None or s.tenant == tenant)]:
             self.remove_subscription(sub_id)
         for event in [e for e in self._events.values() if tenant is None or e.tenant == tenant]:
             self._forget(event)
@@ -654,3 +658,8 @@ class Dispatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+
+def _from_a_face(sub: Subscription) -> bool:
+    """A registration a face's own API made (e.g. a Qlara callback URL), not one of the simulator's."""
+    return sub.source in {face.id for face in faces()}

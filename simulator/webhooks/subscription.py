@@ -13,9 +13,11 @@ from typing import Any
 
 from yarl import URL
 
+from simulator.core.flows import channels_of, faces_of
 from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
-from simulator.scenarios.vocabulary import CHANNELS, FACES
+from simulator.faces import flows
+from simulator.faces.base import SubscriptionRefused
 from simulator.webhooks.formats import FORMATS
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, RetryPolicy, parse_duration
@@ -30,7 +32,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_REORDER_DELAY = 60.0
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(SubscriptionRefused):
     """A subscription spec that cannot be used; `problems` lists every mistake."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -116,12 +118,14 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     verify_token = _optional_str(spec, "verify_token", problems)
     if verify_token is not None and fmt != "meta":
         problems.append("verify_token: only the meta format has the hub.verify_token handshake")
-    channels = _names(spec.get("channels", ["whatsapp"]), "channels", CHANNELS, problems) or frozenset({"whatsapp"})
+    known = flows()
+    channels = (_names(spec.get("channels", ["whatsapp"]), "channels", channels_of(known), problems)
+                or frozenset({"whatsapp"}))
     cannot = sorted(channels - FORMATS[fmt].channels)
     if cannot:
         problems.append(f"channels: format {fmt!r} cannot carry {cannot}; it carries "
                         f"{sorted(FORMATS[fmt].channels)} (use format 'standard' for every channel)")
-    faces = None if spec.get("faces") is None else _names(spec["faces"], "faces", FACES, problems)
+    faces = None if spec.get("faces") is None else _names(spec["faces"], "faces", faces_of(known), problems)
     tenant = _optional_str(spec, "tenant", problems)
     signing = _signing(spec.get("signing"), fmt, secret, problems)
     timeout = _number(spec, "timeout", DEFAULT_TIMEOUT, problems, low=0.001, high=300)

@@ -7,17 +7,34 @@ from http import HTTPStatus
 from aiohttp import web
 
 from simulator.core.timefmt import iso_utc
+from simulator.faces.base import FaceError
 
 UNAUTHORIZED = "Missing or invalid credentials"
+# The answers `faults:` give on Qlara's paths (its 429 is the documented rate-limit body).
+FAULT_MESSAGES = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
+                  504: "Gateway timeout"}
 
 
-class QlaraError(Exception):
-    """Raised by handlers; the face turns it into the Spring-style body."""
+class QlaraError(FaceError):
+    """Raised by handlers; the face turns it into the Spring-style body (Qlara's errors have no code)."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(status, None, message)
+
+
+class QlaraRateLimited(QlaraError):
+    """The documented 429, with its own body; `Retry-After` says when to try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(429, f"Rate limit exceeded. Please retry after {retry_after} seconds.")
+        self.retry_after = retry_after
+        self.headers["Retry-After"] = str(retry_after)
+
+
+def fault(status: int, message: str | None = None, retry_after: int = 1) -> QlaraError:
+    if status == 429:
+        return QlaraRateLimited(retry_after)
+    return QlaraError(status, message or FAULT_MESSAGES[status])
 
 
 def bad_request(message: str) -> QlaraError:

@@ -1,132 +1,99 @@
-"""The Qlara face's state and plumbing: auth, per-key rate limits, error bodies, reset, lookups."""
+"""Agile Telecom Qlara partner gateway (/api): WhatsApp and SMS send, delivery status, history, webhooks.
+
+The declaration the registry lists, and QlaraApp, the runtime: the API's routes and its webhook
+registration routes, plus its one /_sim route, POST /_sim/qlara/inbound (a recipient writes to a company,
+which opens the 24-hour window), answered in the /_sim surface's {"error": {code, message}} shape.
+"""
 
 from __future__ import annotations
 
-import logging
-import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import re
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from simulator.core.engine import Engine
-from simulator.core.models import Message
-from simulator.core.ratelimit import Verdict
-from simulator.faces.common import BadBody, error_middleware, read_json_object
-from simulator.faces.qlara import errors
-from simulator.faces.qlara.auth import Companies, Company, credential
-from simulator.faces.qlara.config import QlaraConfig
-from simulator.faces.qlara.index import CustomerIds
-from simulator.faces.qlara.plans import FACE
-from simulator.faces.qlara.windows import ConversationWindows
+from simulator.admin.bodies import read_fields
+from simulator.core.timefmt import iso_utc
+from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, admin_route, section_mapping
+from simulator.faces.qlara.config import QlaraConfig, parse_qlara_config
+from simulator.faces.qlara.plans import FLOWS
+from simulator.faces.qlara.routes import QlaraRoutes
+from simulator.faces.qlara.state import Companies, Company
+from simulator.faces.qlara.validation import DESTINATION
+from simulator.faces.qlara.webhooks import QlaraFormat, WebhookRoutes, push_inbound
+from simulator.scenarios.model import SimConfig
 
-log = logging.getLogger("postman_sim.qlara")
-
-Handler = Callable[[web.Request, Company], Awaitable[web.StreamResponse]]
+INBOUND_FIELDS = {"company": "string", "apiKey": "string", "from": "string", "to": "string|integer", "text": "string"}
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """A message a recipient sent to a company (simulated): it opens the 24-hour window."""
-
-    company: str
-    source: str           # the recipient's number
-    destination: str      # the company's WhatsApp number
-    text: str
-    at: float
-    window_closes_at: float
+def _problem(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-InboundHook = Callable[[Inbound], None]
+def _company(companies: Companies, body: dict[str, Any]) -> Company | None:
+    if isinstance(body.get("company"), str):
+        return companies.find(body["company"])
+    if isinstance(body.get("apiKey"), str):
+        return companies.find_by_key(body["apiKey"])
+    return None
 
 
-class QlaraFace:
-    def __init__(self, engine: Engine, config: QlaraConfig, open_mode: bool) -> None:
-        self.engine = engine
-        self.config = config
-        self.companies = Companies(config, open_mode)
-        self.companies.load()
-        self.windows = ConversationWindows(config.window_hours)
-        self.customer_ids = CustomerIds()
-        self._inbound_hooks: list[InboundHook] = []
-        self.middleware = error_middleware(errors.QlaraError, self.error_response, errors.http_error,
-                                           lambda: errors.QlaraError(500, "Internal server error"), log)
-        engine.on_reset(self._reset)
+class QlaraApp(QlaraRoutes, WebhookRoutes):
+    """Every Qlara endpoint (send, status, catalog, then the webhook registration) and its /_sim route."""
 
-    def _reset(self, company: str | None) -> None:
-        self.windows.forget(company)
-        self.customer_ids.forget(company)
+    @admin_route("POST", "/qlara/inbound")
+    async def inbound(self, request: web.Request) -> web.Response:
+        body = await read_fields(request, INBOUND_FIELDS, max_bytes=64 * 1024)
+        company = _company(self.state.companies, body)
         if company is None:
-            self.companies.load()
-
-    # -- hooks for other parts of the simulator --------------------------------------------------
-
-    def on_inbound(self, hook: InboundHook) -> None:
-        """Call `hook(inbound)` for every simulated inbound message (app.py wires the INBOUND webhook here)."""
-        self._inbound_hooks.append(hook)
-
-    def record_inbound(self, company: Company, source: str, destination: str, text: str) -> Inbound:
-        now = self.engine.clock.now()
-        closes = self.windows.record(company.id, source, now)
-        inbound = Inbound(company.id, source, destination, text, now, closes)
-        for hook in self._inbound_hooks:
-            hook(inbound)
-        return inbound
-
-    # -- plumbing -------------------------------------------------------------------------------
-
-    def error_response(self, request: web.Request, exc: errors.QlaraError) -> web.Response:
-        body = errors.error_body(exc.status, exc.message, request.path, self.engine.clock.now())
-        return web.json_response(body, status=exc.status)
-
-    def authed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """Resolve the company (401), count the call against the key's limits (429), add X-RateLimit-*."""
-
-        async def wrapped(request: web.Request) -> web.StreamResponse:
-            cred = credential(request)
-            company = self.companies.resolve(cred)
-            if cred is None or company is None:
-                raise errors.QlaraError(401, errors.UNAUTHORIZED)
-            verdict = self.engine.limiter.hit(cred.limiter_key, company.limits)
-            headers = rate_headers(verdict)
-            if verdict is not None and not verdict.allowed:
-                headers["Retry-After"] = str(verdict.retry_after)
-                return web.json_response(errors.rate_limited_body(verdict.retry_after), status=429, headers=headers)
-            self.engine.catch_up()
-            try:
-                response = await handler(request, company)
-            except errors.QlaraError as exc:
-                response = self.error_response(request, exc)
-            response.headers.update(headers)
-            return response
-
-        return wrapped
-
-    async def json_body(self, request: web.Request) -> dict[str, Any]:
-        try:
-            return await read_json_object(request, self.config.max_body_bytes)
-        except BadBody as exc:
-            if str(exc) == "too large":
-                raise errors.QlaraError(413, f"Request body exceeds {self.config.max_body_bytes} bytes") from exc
-            if str(exc) == "lone surrogate":
-                raise errors.bad_request("Request body has a string with an unpaired UTF-16 surrogate") from exc
-            raise errors.bad_request("Request body must be a JSON object") from exc
-
-    def lookup(self, company: Company, channel: str, customer_id: str) -> Message | None:
-        return self.customer_ids.get(company.id, channel, customer_id)
-
-    def messages(self, company: Company) -> list[Message]:
-        """The company's messages, oldest first."""
-        return self.engine.store.tenant_messages(FACE, company.id)
+            return _problem(400, "bad_request",
+                            "Name the company: 'company' (its id) or 'apiKey' (one of its keys).")
+        source = body.get("from")
+        if isinstance(source, str):
+            source = re.sub(r"[\s\-().]", "", source)  # this is our own surface: spaces and dashes are fine
+        if not isinstance(source, str) or not DESTINATION.match(source):
+            return _problem(400, "bad_request", "'from' must be the recipient's number in international format.")
+        to = body.get("to")
+        numbers = company.catalog.phone_numbers
+        number = next((n for n in numbers if to in (n.id, n.phone_number)), None) if to is not None else (
+            numbers[0] if numbers else None)
+        if number is None:
+            return _problem(400, "bad_request",
+                            "'to' must be the id or number of one of the company's WhatsApp numbers.")
+        text = body.get("text", "Hello")
+        if not isinstance(text, str):
+            return _problem(400, "bad_request", "'text' must be a string.")
+        inbound = self.record_inbound(company, source, number.phone_number, text)
+        push_inbound(request.config_dict[SUBSCRIPTIONS], inbound)
+        return web.json_response({
+            "company": inbound.company, "from": inbound.source, "to": inbound.destination, "text": inbound.text,
+            "receivedAt": iso_utc(inbound.at), "windowClosesAt": iso_utc(inbound.window_closes_at),
+        }, status=201)
 
 
-def rate_headers(verdict: Verdict | None) -> dict[str, str]:
-    """X-RateLimit-Limit/Remaining/Reset for the tightest window (Reset: seconds until it restarts)."""
-    if verdict is None:
-        return {}
-    return {"X-RateLimit-Limit": str(verdict.limit.count), "X-RateLimit-Remaining": str(verdict.remaining),
-            "X-RateLimit-Reset": str(max(1, math.ceil(verdict.reset_in)))}
+class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
+    """Qlara: WhatsApp and SMS; a company is the tenant."""
+
+    id = "qlara"
+    title = "Qlara"
+    mount = "/api"
+    prefixes = ("/api/message-server", "/api/partner-gateway")
+    flows = FLOWS
+    section = "qlara"
+    section_schema: dict[str, Any] = {"type": "object"}
+    openapi = Path(__file__).resolve().parents[2] / "openapi" / "qlara.yaml"
+    formats = (QlaraFormat(),)
+    runtime = QlaraApp
+
+    def parse_section(self, section: object) -> QlaraConfig:
+        return parse_qlara_config(section_mapping(self.section, section))
+
+    def banner(self, config: SimConfig, base_url: str) -> list[str]:
+        companies = config.section(self.section).get("companies") or []
+        if companies and companies[0].get("api_keys"):
+            return [f"  Qlara key:   X-Api-Key: {companies[0]['api_keys'][0]}  (company {companies[0].get('id')})"]
+        return []
 
 
-QLARA_FACE = web.AppKey("qlara_face", QlaraFace)
+QLARA = QlaraDeclaration()

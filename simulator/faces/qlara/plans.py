@@ -9,10 +9,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from simulator.core.flows import Flow
 from simulator.core.models import ErrorInfo, Plan, Step
 from simulator.scenarios.model import ScenarioSet
 
 FACE = "qlara"
+FLOWS = {
+    "whatsapp": Flow(
+        statuses=("UNKNOWN", "SENT", "RECEIVED", "DELIVERED", "READ", "ERROR", "EXPIRED"),
+        initial=("UNKNOWN",), terminal=frozenset({"READ", "ERROR", "EXPIRED"}),
+        canonical={"SENT": "sent", "RECEIVED": "received", "DELIVERED": "delivered", "READ": "read",
+                   "ERROR": "failed", "EXPIRED": "expired"},
+        forced_errors={"ERROR": ErrorInfo(code="131000",
+                                          description="Something went wrong: message failed to send")},
+    ),
+    "sms": Flow(
+        statuses=("UNKNOWN", "SENT", "RECEIVED", "DELIVERED", "ERROR", "EXPIRED"),
+        initial=("UNKNOWN",), terminal=frozenset({"DELIVERED", "ERROR", "EXPIRED"}),
+        canonical={"SENT": "sent", "RECEIVED": "received", "DELIVERED": "delivered", "ERROR": "failed",
+                   "EXPIRED": "expired"},
+        forced_errors={"ERROR": ErrorInfo(code="carrier_rejection", description="Carrier rejection")},
+    ),
+}
 
 WINDOW_CLOSED = ErrorInfo(
     code="131047", type="whatsapp",

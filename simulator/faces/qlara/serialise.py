@@ -1,4 +1,4 @@
-"""Qlara wire shapes: DeliveryStatusResponse and the send responses."""
+"""Qlara wire shapes: DeliveryStatusResponse, the send responses and the webhook registration."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
+from simulator.faces.base import Registration
 
 # Channel keys as the partner gateway spells them, and the core's channel names.
 CHANNEL_KEYS = {"sms": "SMS", "whatsapp": "WHATSAPP"}
@@ -61,3 +62,8 @@ def status_view(message: Message) -> dict[str, Any]:
 
 def send_view(message_id: str, simulation: bool, channel: str, result: dict[str, Any]) -> dict[str, Any]:
     return {"messageId": message_id, "simulation": simulation, "results": {channel: result}}
+
+
+def registration_view(sub: Registration) -> dict[str, Any]:
+    """The body the webhook registration endpoints (POST/PUT/GET) answer with."""
+    return {"callbackUrl": sub.url, "createdAt": iso_utc(sub.created_at), "updatedAt": iso_utc(sub.updated_at)}

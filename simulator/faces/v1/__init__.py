@@ -1,5 +1,7 @@
-"""Postman v1 (/v1): the legacy transactional API for email, SMS and GovSG WhatsApp."""
+"""Postman v1 (/v1): its declaration, V1 (face.py), is what the registry lists."""
 
-from simulator.faces.v1.routes import create_face
+from __future__ import annotations
 
-__all__ = ["create_face"]
+from simulator.faces.v1.face import V1, V1Face
+
+__all__ = ["V1", "V1Face"]

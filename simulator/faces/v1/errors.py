@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
+
+from simulator.faces.base import FaceError
 
 UNAUTHENTICATED = "Unauthenticated request. Please try again with correct authentication"
 MALFORMED = "Malformed request body"
@@ -26,14 +30,28 @@ BAD_TWILIO = "Invalid Twilio credentials"
 PAYLOAD_TOO_LARGE = "request entity too large"  # body-parser's text for its 413 (the code is ours)
 
 
-class V1Error(Exception):
-    """Raised by handlers; the face's middleware turns it into {"code", "message"}."""
+# The answers `faults:` give on /v1, with the codes of postmangovsg's rest-api errors.
+FAULTS = {
+    429: ("rate_limit", RATE_LIMITED),
+    500: ("internal_server", INTERNAL),
+    502: ("bad_gateway", "Bad Gateway"),
+    503: ("service_unavailable", "Service Unavailable"),
+    504: ("gateway_timeout", "Gateway Timeout"),
+}
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+
+class V1Error(FaceError):
+    """Raised by handlers; the face turns it into {"code", "message"}."""
+
+    code: str
+
+    def __init__(self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, code, message, headers=headers)
+
+
+def fault(status: int, code: str | None = None, message: str | None = None) -> V1Error:
+    default_code, default_message = FAULTS[status]
+    return V1Error(status, code or default_code, message or default_message)
 
 
 def validation(message: str) -> V1Error:
@@ -56,8 +74,8 @@ def unauthenticated() -> V1Error:
     return V1Error(401, "unauthenticated", UNAUTHENTICATED)
 
 
-def rate_limited() -> V1Error:
-    return V1Error(429, "rate_limit", RATE_LIMITED)
+def rate_limited(retry_after: int) -> V1Error:
+    return V1Error(429, "rate_limit", RATE_LIMITED, headers={"Retry-After": str(retry_after)})
 
 
 def http_error(exc: web.HTTPException) -> V1Error:

@@ -14,10 +14,10 @@ from multidict import MultiMapping
 from simulator.core.models import Message
 from simulator.core.timefmt import parse_iso
 from simulator.faces.v1 import errors
+from simulator.faces.v1.validation import BOOLEAN
 
 CREATED_AT = re.compile(r"^created_at\[(gt|gte|lt|lte)\]$")
 SORT_BY = re.compile(r"^([+-]?)(created_at|updated_at)$")
-BOOLEAN = {"true": True, "false": False}
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
 }

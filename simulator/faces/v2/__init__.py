@@ -1,5 +1,7 @@
-"""Postman v2 (/api/v2): SMS campaigns, single and batch send, retries, cursor-paginated lists."""
+"""Postman v2 (/api/v2): its declaration, V2 (face.py), is what the registry lists."""
 
-from simulator.faces.v2.routes import create_face
+from __future__ import annotations
 
-__all__ = ["create_face"]
+from simulator.faces.v2.face import V2, V2Face
+
+__all__ = ["V2", "V2Face"]

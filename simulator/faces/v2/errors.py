@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
+
+from simulator.faces.base import FaceError
 
 # Messages the docs give verbatim.
 INVALID_RECIPIENT = "Invalid recipient, ensure it is a valid normalized phone number, eg 6591112222."
@@ -20,15 +24,25 @@ BATCH_NOTHING_TO_RETRY = ("Batch cannot be retried as either all messages are su
                           "messages have exceeded the maximum number of attempts.")
 
 
-class V2Error(Exception):
-    """Raised by handlers; the face's middleware turns it into the v2 error body."""
+# The answers `faults:` give on /api/v2 (the 429 and 500 match what the face itself answers).
+FAULTS = {
+    429: ("too_many_requests", "Too many requests, please try again later.", "rate_limit_error"),
+    500: ("internal_server_error", "Internal server error", "server_error"),
+    502: ("bad_gateway", "Bad gateway", "server_error"),
+    503: ("service_unavailable", "Service unavailable", "server_error"),
+    504: ("gateway_timeout", "Gateway timeout", "server_error"),
+}
+
+
+class V2Error(FaceError):
+    """Raised by handlers; the face turns it into the v2 error body."""
+
+    code: str
 
     def __init__(self, status: int, code: str, message: str, type_: str,
-                 details: list[dict[str, object]] | None = None, omitted: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+                 details: list[dict[str, object]] | None = None, omitted: int = 0, *,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, code, message, headers=headers)
         self.type = type_
         self.details = details
         self.omitted = omitted  # problems left out of `details` (it holds at most the first 100)
@@ -44,6 +58,17 @@ def domain(code: str, message: str) -> V2Error:
 
 def unauthorized(message: str = "No valid API key provided") -> V2Error:
     return V2Error(401, "invalid_api_key_provided", message, "authentication_error")
+
+
+def too_many_requests() -> V2Error:
+    """The face's own 429 (its rate limit): the body of FAULTS[429], with `Retry-After: 1`."""
+    return fault(429, headers={"Retry-After": "1"})
+
+
+def fault(status: int, code: str | None = None, message: str | None = None, *,
+          headers: Mapping[str, str] | None = None) -> V2Error:
+    default_code, default_message, type_ = FAULTS[status]
+    return V2Error(status, code or default_code, message or default_message, type_, headers=headers)
 
 
 def not_found(message: str) -> V2Error:

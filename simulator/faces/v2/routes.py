@@ -1,86 +1,83 @@
-"""The seven v2 endpoints, mounted as a sub-application at /api/v2 with its own error shape."""
+"""V2App: the seven v2 endpoints (mounted at /api/v2), each an @route method behind the one guard."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.core.engine import Engine
-from simulator.core.models import Message
-from simulator.core.ratelimit import Limit
-from simulator.faces.common import (
-    BadBody,
-    bearer_token,
-    error_middleware,
-    no_full_collections,
-    read_json_object,
-    yield_every,
-)
+from simulator.core.models import Facts, Message
+from simulator.core.ratelimit import Limit, Verdict
+from simulator.faces.base import Caller, FaceApp, FaceError, route
+from simulator.faces.common import BadBody, bearer_token, no_full_collections, read_json_object, yield_every
 from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
-from simulator.faces.v2.config import Campaign, V2Config, parse_v2_config
+from simulator.faces.v2.config import Campaign, V2Config
 from simulator.faces.v2.pagination import Key, decode_cursor, paginate
 from simulator.faces.v2.serialise import batch_item_view, created_view, list_item_view, message_view
 from simulator.faces.v2.state import RETRYABLE_BATCH, Batch, V2State
 from simulator.faces.v2.validation import language_error, recipient_ok, values_ok
-from simulator.scenarios.model import SimConfig
-
-log = logging.getLogger("postman_sim.v2")
 
 FACE = "v2"
 CHANNEL = "sms"
 MAX_ATTEMPTS = 3
 RESOLVED = ("success", "failure")
+BASE = "/campaigns/{campaignId}"
 
-Handler = Callable[[web.Request, Campaign], Awaitable[web.StreamResponse]]
 
+class V2App(FaceApp[Campaign, V2Config]):
+    """The seven v2 endpoints over one engine; a campaign (from its key) is the tenant."""
 
-class V2Face:
+    log = logging.getLogger("postman_sim.v2")
+
     def __init__(self, engine: Engine, config: V2Config, open_mode: bool) -> None:
-        self.engine = engine
-        self.config = config
+        super().__init__(engine, config, open_mode)
         self.state = V2State(config=config, open_mode=open_mode)
         self.state.load(engine.ids, engine.clock.now())
         self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
-        self.middleware = error_middleware(
-            errors.V2Error, lambda _request, exc: self._error_response(exc), errors.http_error,
-            lambda: errors.V2Error(500, "internal_server_error", "Internal server error", "server_error"), log)
-        engine.on_reset(self._reset)
 
-    def _reset(self, tenant: str | None) -> None:
+    def reset(self, tenant: str | None) -> None:
         if tenant is None:
             self.state.load(self.engine.ids, self.engine.clock.now())
         else:
             self.state.forget_tenant(tenant)
 
-    # -- plumbing -------------------------------------------------------------------------------
+    # -- the guard's hooks ----------------------------------------------------------------------
 
-    def _error_response(self, exc: errors.V2Error) -> web.Response:
-        body = errors.error_body(exc, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")
-        headers = {"Retry-After": "1"} if exc.status == 429 else None
-        return web.json_response(body, status=exc.status, headers=headers)
+    def authenticate(self, request: web.Request) -> Caller[Campaign] | None:
+        """The campaign the key may use (open mode binds a new key to its first campaign)."""
+        campaign = self.state.authorise(bearer_token(request), request.match_info["campaignId"],
+                                        self.engine.ids, self.engine.clock.now())
+        return None if campaign is None else Caller(campaign, f"v2:{campaign.id}", self.limits)
 
-    def authed(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """Resolve the campaign from the key (401), then count the call against its rate limit (429)."""
+    def unauthorized(self) -> FaceError:
+        return errors.unauthorized()
 
-        async def wrapped(request: web.Request) -> web.StreamResponse:
-            engine = self.engine
-            campaign = self.state.authorise(bearer_token(request), request.match_info["campaignId"],
-                                            engine.ids, engine.clock.now())
-            if campaign is None:
-                raise errors.unauthorized()
-            verdict = engine.limiter.hit(f"v2:{campaign.id}", self.limits)
-            if verdict is not None and not verdict.allowed:
-                raise errors.V2Error(429, "too_many_requests", "Too many requests, please try again later.",
-                                     "rate_limit_error")
-            engine.catch_up()
-            return await handler(request, campaign)
+    def too_many(self, verdict: Verdict) -> FaceError:
+        return errors.too_many_requests()
 
-        return wrapped
+    def error_response(self, request: web.Request, error: FaceError) -> web.Response:
+        v2 = error if isinstance(error, errors.V2Error) else errors.V2Error(
+            error.status, error.code or "http_error", error.message, "invalid_request_error")
+        body = errors.error_body(v2, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")
+        return web.json_response(body, status=error.status)
+
+    def http_error(self, exc: web.HTTPException) -> FaceError:
+        return errors.http_error(exc)
+
+    def internal_error(self) -> FaceError:
+        return errors.fault(500)
+
+    def fault_error(self, status: int, code: str | None = None, message: str | None = None,
+                    retry_after: int = 1) -> FaceError:
+        return errors.fault(status, code, message)
+
+    def max_body(self) -> int:
+        return self.config.batch_max_bytes + 1024 * 1024
 
     def _message(self, campaign: Campaign, message_id: str) -> Message | None:
         message = self.engine.store.get(message_id)
@@ -100,10 +97,11 @@ class V2Face:
         payload = {"values": values, "language": language, "fullMessage": campaign.full_message(body)}
         return self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
                                   payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
-                                  batch_id=batch_id)
+                                  batch_id=batch_id, facts=Facts())
 
     # -- endpoints ------------------------------------------------------------------------------
 
+    @route("POST", f"{BASE}/messages")
     async def send(self, request: web.Request, campaign: Campaign) -> web.Response:
         if not _is_json(request.content_type):
             raise errors.invalid(errors.NOT_JSON)
@@ -130,12 +128,20 @@ class V2Face:
         message = self._accept(campaign, recipient, language, values)
         return web.json_response(created_view(message, campaign), status=201)
 
+    @route("GET", f"{BASE}/messages")
+    async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
+        store = self.engine.store
+        return self._page(request, store.tenant_messages(FACE, campaign.id), store.tenant_keys(FACE, campaign.id),
+                          lambda m: list_item_view(m, campaign, self._batch_of(m)))
+
+    @route("GET", f"{BASE}/messages/{{messageId}}")
     async def get_message(self, request: web.Request, campaign: Campaign) -> web.Response:
         message = self._message(campaign, request.match_info["messageId"])
         if message is None:
             raise errors.not_found(f"Message {request.match_info['messageId']} not found.")
         return web.json_response(message_view(message, campaign, self._batch_of(message)))
 
+    @route("POST", f"{BASE}/messages/{{messageId}}/retry")
     async def retry(self, request: web.Request, campaign: Campaign) -> web.Response:
         message = self._message(campaign, request.match_info["messageId"])
         if message is None or message.status != "failure":
@@ -150,6 +156,7 @@ class V2Face:
         self.engine.retry(message, content=message.payload["fullMessage"])
         return web.json_response(created_view(message, campaign), status=201)
 
+    @route("POST", f"{BASE}/batch/messages")
     async def batch_send(self, request: web.Request, campaign: Campaign) -> web.Response:
         raw = await self._read_csv(request)
         with no_full_collections():
@@ -233,11 +240,7 @@ class V2Face:
         page = paginate(keys, messages, limit, after=after, before=before)
         return web.json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
 
-    async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
-        store = self.engine.store
-        return self._page(request, store.tenant_messages(FACE, campaign.id), store.tenant_keys(FACE, campaign.id),
-                          lambda m: list_item_view(m, campaign, self._batch_of(m)))
-
+    @route("GET", f"{BASE}/batch/{{batchId}}/messages")
     async def list_batch(self, request: web.Request, campaign: Campaign) -> web.Response:
         batch = self.state.batches.get(request.match_info["batchId"])
         if batch is None or batch.campaign_id != campaign.id:
@@ -249,6 +252,7 @@ class V2Face:
         return self._page(request, [m for _, m in pairs], [k for k, _ in pairs],
                           lambda m: batch_item_view(m, campaign))
 
+    @route("POST", f"{BASE}/batch/{{batchId}}/retry")
     async def batch_retry(self, request: web.Request, campaign: Campaign) -> web.Response:
         batch = self.state.batches.get(request.match_info["batchId"])
         if batch is None or batch.campaign_id != campaign.id or batch.status not in RETRYABLE_BATCH:
@@ -278,18 +282,3 @@ def _is_json(content_type: str) -> bool:
     """application/json or a +json type: the documented body. text/plain, XML or a form is not read as JSON."""
     return content_type == "application/json" or (content_type.startswith("application/")
                                                    and content_type.endswith("+json"))
-
-
-def create_face(engine: Engine, config: SimConfig) -> web.Application:
-    """The /api/v2 sub-application."""
-    face = V2Face(engine, parse_v2_config(config.section("v2")), open_mode=config.mode == "open")
-    app = web.Application(middlewares=[face.middleware], client_max_size=face.config.batch_max_bytes + 1024 * 1024)
-    base = "/campaigns/{campaignId}"
-    app.router.add_post(f"{base}/messages", face.authed(face.send))
-    app.router.add_get(f"{base}/messages", face.authed(face.list_messages))
-    app.router.add_get(f"{base}/messages/{{messageId}}", face.authed(face.get_message))
-    app.router.add_post(f"{base}/messages/{{messageId}}/retry", face.authed(face.retry))
-    app.router.add_post(f"{base}/batch/messages", face.authed(face.batch_send))
-    app.router.add_get(f"{base}/batch/{{batchId}}/messages", face.authed(face.list_batch))
-    app.router.add_post(f"{base}/batch/{{batchId}}/retry", face.authed(face.batch_retry))
-    return app

@@ -38,7 +38,7 @@ class ChuanglanFormat:
             "wamid": item.wamid,
             "status": status,
         }
-        uid = message.payload.get("uid") or message.batch_id
+        uid = message.facts.uid or message.batch_id
         if uid:
             body["uid"] = str(uid)
         body["sendPhone"] = item.phone_digits

@@ -42,10 +42,10 @@ class MetaFormat:
             user_id = business_scoped_user_id(item.phone_digits, item.identity["waba_id"])
             entry["recipient_user_id"] = user_id
             contacts.append({"wa_id": item.phone_digits, "user_id": user_id})
-        opaque = item.message.payload.get("biz_opaque_callback_data")
+        opaque = item.message.facts.opaque
         if opaque:
             entry["biz_opaque_callback_data"] = str(opaque)
-        category = str(item.message.payload.get("pricing_category") or "utility")
+        category = item.message.facts.pricing_category or "utility"
         model = item.identity.get("pricing_model", "PMP")
         if status in ("sent", "delivered"):
             if model == "CBP":

@@ -27,6 +27,6 @@ class StandardFormat:
             "previous_status": item.previous, "canonical_status": item.canonical,
             "error": None if item.error is None else item.error.as_dict(),
         }
-        if "wamid" in message.payload:
+        if message.facts.wamid is not None:
             data["wamid"] = item.wamid
         return {"type": "message.status.updated", "timestamp": iso_utc(item.at), "data": data}

@@ -1,16 +1,15 @@
-"""Who is calling: `X-Api-Key` (any header case) or `Authorization: Basic`, resolved to a company."""
+"""What the Qlara face remembers besides messages: companies and their credentials, customerMessageId
+lookups, the 24-hour conversation windows and the simulated inbound messages that open them."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
+from simulator.core.models import Message
 from simulator.core.ratelimit import Limit
 from simulator.faces.credentials import SecretMap, secret_equals
 from simulator.faces.qlara.config import KEY_FORMAT, Catalog, CompanySpec, QlaraConfig
+from simulator.scenarios.model import normalise_recipient
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +34,6 @@ class Company:
     limits: tuple[Limit, ...]
     restricted: bool = False
     configured: bool = True
-
-
-def credential(request: web.Request) -> Credential | None:
-    """The credential the request carries; headers are case-insensitive. The API key wins over Basic."""
-    key = request.headers.get("X-Api-Key")
-    if key is not None:
-        key = key.strip()
-        return Credential("key", key) if key else None
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, sep, password = decoded.partition(":")
-    if not sep or not username or not password:
-        return None
-    return Credential("basic", username, password)
 
 
 @dataclass(slots=True)
@@ -119,3 +99,87 @@ class Companies:
 
     def find_by_key(self, key: str) -> Company | None:
         return self.resolve(Credential("key", key))
+
+
+@dataclass(slots=True)
+class CustomerIds:
+    """(company, channel, customerMessageId) -> message. A reused id points at the newest message."""
+
+    _by_id: dict[tuple[str, str, str], Message] = field(default_factory=dict)
+
+    def add(self, company: str, channel: str, customer_id: str, message: Message) -> None:
+        self._by_id[(company, channel, customer_id)] = message
+
+    def get(self, company: str, channel: str, customer_id: str) -> Message | None:
+        message = self._by_id.get((company, channel, customer_id))
+        return None if message is None or message.removed else message
+
+    def forget(self, company: str | None) -> None:
+        if company is None:
+            self._by_id.clear()
+        else:
+            for key in [k for k in self._by_id if k[0] == company]:
+                del self._by_id[key]
+
+
+@dataclass(slots=True)
+class ConversationWindows:
+    """WhatsApp's 24-hour customer-service window, on the simulated clock: a recipient opens it by writing
+    to the company (POST /_sim/qlara/inbound); free-form messages are allowed until `hours` after their
+    latest message. Templates always are."""
+
+    hours: float
+    _last: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def record(self, company: str, recipient: str, at: float) -> float:
+        """Note an inbound message; returns when the window it opens closes."""
+        key = (company, normalise_recipient(recipient))
+        self._last[key] = max(at, self._last.get(key, at))
+        return self._last[key] + self.hours * 3600
+
+    def last_inbound(self, company: str, recipient: str) -> float | None:
+        return self._last.get((company, normalise_recipient(recipient)))
+
+    def is_open(self, company: str, recipient: str, now: float) -> bool:
+        last = self.last_inbound(company, recipient)
+        return last is not None and now - last < self.hours * 3600
+
+    def forget(self, company: str | None) -> None:
+        if company is None:
+            self._last.clear()
+        else:
+            for key in [k for k in self._last if k[0] == company]:
+                del self._last[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message a recipient sent to a company (simulated): it opens the 24-hour window."""
+
+    company: str
+    source: str           # the recipient's number
+    destination: str      # the company's WhatsApp number
+    text: str
+    at: float
+    window_closes_at: float
+
+
+@dataclass(slots=True)
+class QlaraState:
+    """Everything above, forgotten together on a reset (all of it, or one company's)."""
+
+    companies: Companies
+    windows: ConversationWindows
+    customer_ids: CustomerIds = field(default_factory=CustomerIds)
+
+    @classmethod
+    def create(cls, config: QlaraConfig, open_mode: bool) -> QlaraState:
+        state = cls(Companies(config, open_mode), ConversationWindows(config.window_hours))
+        state.companies.load()
+        return state
+
+    def forget(self, company: str | None) -> None:
+        self.windows.forget(company)
+        self.customer_ids.forget(company)
+        if company is None:
+            self.companies.load()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from simulator.app import FACES, create_app
+from simulator.app import create_app
+from simulator.cli import banner
 from simulator.cli_args import Parser, admin_token, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
-from simulator.faces.v2.config import VARIABLE
-from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
+from simulator.scenarios import ScenarioError, default_scenarios_path, load_config
 from simulator.scenarios.commands import add_max_bytes_flag
 from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
@@ -105,35 +104,6 @@ def _admin_lines(host: str, token: str | None) -> list[str]:
             "POSTMAN_SIM_ADMIN_TOKEN"]
 
 
-def _banner(config: SimConfig, base: str, admin: Sequence[str] = ()) -> str:
-    lines = [f"postman-sim listening on {base}", *admin]
-    lines += [f"  {name:<12} {base}{prefix}" for _, name, prefix in FACES]
-    lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
-    lines.append(f"  {'Dashboard':<12} {base}/_sim/dashboard")
-    lines.append(f"  {'Webhooks':<12} {base}/_sim/webhooks  (sink for QA: {base}/_sim/sink)")
-    lines.append(f"  {'API docs':<12} {base}/_sim/docs  (OpenAPI: {base}/_sim/openapi.json)")
-    lines.append(f"  {'Metrics':<12} {base}/_sim/metrics")
-    campaigns = config.section("v2").get("campaigns") or []
-    values: dict[str, str] = {"body": "Hello from postman-sim"}  # an open-mode campaign's {{body}} template
-    language = "english"
-    if campaigns and campaigns[0].get("keys"):
-        campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
-        language, body = next(iter((campaigns[0].get("templates") or {"english": "{{body}}"}).items()))
-        values = {name: "Tan" for name in VARIABLE.findall(body)}
-    else:
-        campaign, key = "campaign_00000000-0000-4000-8000-000000000001", "key_test_postman_sim_demo"
-    lines.append(f"  v2 API key:  {key}")
-    lines.append(f"  campaign id: {campaign}")
-    example = json.dumps({"recipient": "6591234567", "language": language, "values": values}, ensure_ascii=False)
-    lines.append(f"  try: curl -s -X POST {base}/api/v2/campaigns/{campaign}/messages "
-                 f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{example}'")
-    lines.append("  v1 API key:  any <name>_v1_<secret> in open mode, e.g. demo_v1_c2VjcmV0 (each key is a tenant)")
-    companies = config.section("qlara").get("companies") or []
-    if companies and companies[0].get("api_keys"):
-        lines.append(f"  Qlara key:   X-Api-Key: {companies[0]['api_keys'][0]}  (company {companies[0].get('id')})")
-    return "\n".join(lines)
-
-
 def serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.scenarios, args.scenarios_max_bytes)
@@ -157,11 +127,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-    banner = _banner(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
+    text = banner.render(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
     configure_logging(args.log_format, args.log_level)
     try:
         web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
-                    print=lambda _: print(banner, flush=True))
+                    print=lambda _: print(text, flush=True))
     except OSError as exc:
         print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

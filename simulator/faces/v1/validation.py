@@ -1,8 +1,10 @@
-"""The email send body, checked field by field in the order and wording of the real Joi schema
-(first error only), then the cc/bcc count."""
+"""The send bodies of the three channels, checked field by field in the order and wording of the real Joi
+schemas (first error only): email (then its cc/bcc count), SMS, and GovSG (with its phone normalisation)."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from typing import Any
 
 from simulator.faces.common import parse_json
 from simulator.faces.v1 import errors
+from simulator.faces.v1.config import LANGUAGES, GovsgTemplate
 
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
@@ -18,7 +21,14 @@ CLASSIFICATIONS = ("URGENT", "FOR_ACTION", "FOR_INFO")
 KNOWN = ("recipient", "subject", "body", "from", "reply_to", "attachments", "classification", "tag", "cc", "bcc",
          "disable_tracking")
 MAX_CC_BCC = 49
-BOOLEAN = {"true": True, "false": False}
+BOOLEAN = {"true": True, "false": False}  # query and form booleans, as Joi converts them
+SMS_FIELDS = ("body", "recipient", "label")
+PHONE = re.compile(r"^\+?\d{8,15}$")
+_NOISE = re.compile(r"[\s\-().]")
+MAX_SAFE_INTEGER = 2 ** 53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
+GOVSG_FIELDS = ("recipient", "template_id", "language_code", "params")
+SG_MOBILE = re.compile(r"^(?:\+?65)?([89]\d{7})$")
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # What the real XSS filter drops whole: script and style blocks, and comments. Other tags keep their text.
 _DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -159,3 +169,95 @@ def parse_email(fields: dict[str, Any], body_max_bytes: int) -> EmailRequest:
     return EmailRequest(recipient=recipient, subject=subject, body=body, from_=from_, from_address=from_address,
                         reply_to=reply_to, classification=classification, tag=tag, cc=cc, bcc=bcc,
                         disable_tracking=tracking)
+
+
+# -- SMS ------------------------------------------------------------------------------------------
+
+
+def _required_string(fields: dict[str, object], name: str) -> str:
+    if name not in fields:
+        raise errors.validation(f'"{name}" is required')
+    value = fields[name]
+    if not isinstance(value, str):
+        raise errors.validation(f'"{name}" must be a string')
+    value = value.strip() if name == "recipient" else value
+    if value == "":
+        raise errors.validation(f'"{name}" is not allowed to be empty')
+    return value
+
+
+def parse_sms(fields: dict[str, object]) -> tuple[str, str, str]:
+    """(body, recipient, label)."""
+    body, recipient, label = (_required_string(fields, name) for name in SMS_FIELDS)
+    for name in fields:
+        if name not in SMS_FIELDS:
+            raise errors.validation(f'"{name}" is not allowed')
+    return body, recipient, label
+
+
+def sms_phone_ok(recipient: str) -> bool:
+    return PHONE.match(_NOISE.sub("", recipient)) is not None
+
+
+# -- GovSG ----------------------------------------------------------------------------------------
+
+
+def normalise_phone(recipient: str) -> str | None:
+    """E.164 with '+'; a bare number is read as Singaporean, as the real service's default country."""
+    text = _NOISE.sub("", recipient)
+    sg = SG_MOBILE.match(text)
+    if sg:
+        return "+65" + sg.group(1)
+    return text if E164.match(text) else None
+
+
+def _template_id(fields: dict[str, Any]) -> int | float:
+    if "template_id" not in fields:
+        raise errors.validation('"template_id" is required')
+    value = fields["template_id"]
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value.strip()) if value.strip() else value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise errors.validation('"template_id" must be a number')
+    if abs(value) > MAX_SAFE_INTEGER:  # Joi refuses numbers JavaScript cannot hold exactly
+        raise errors.validation('"template_id" must be a safe number')
+    return int(value) if float(value).is_integer() else value
+
+
+def parse_govsg(fields: dict[str, Any]) -> tuple[str, int | float, str, dict[str, str]]:
+    """(recipient, template_id, language_code, params)."""
+    recipient = fields.get("recipient")
+    if "recipient" not in fields:
+        raise errors.validation('"recipient" is required')
+    if not isinstance(recipient, str):
+        raise errors.validation('"recipient" must be a string')
+    if recipient == "":
+        raise errors.validation('"recipient" is not allowed to be empty')
+    template_id = _template_id(fields)
+    language = fields.get("language_code", "en_GB")
+    if language not in LANGUAGES:
+        raise errors.validation(f'"language_code" must be one of [{", ".join(LANGUAGES)}]')
+    params = fields.get("params", {})
+    if not isinstance(params, dict):
+        raise errors.validation('"params" must be of type object')
+    for key, value in params.items():
+        if not isinstance(value, str):
+            raise errors.validation(f'"params.{key}" must be a string')
+    for name in fields:
+        if name not in GOVSG_FIELDS:
+            raise errors.validation(f'"{name}" is not allowed')
+    return recipient, template_id, language, params
+
+
+def check_params(template: GovsgTemplate, params: dict[str, str]) -> None:
+    """The template's own params are all given, and no others when it takes none."""
+    if not template.params and not params:
+        return
+    if not params:
+        raise errors.validation(f"No params provided; params needed for template {template.id}")
+    if not template.params:
+        raise errors.validation(f"Template {template.id} does not accept any params")
+    missing = [p for p in template.params if not params.get(p)]
+    if missing:
+        raise errors.validation(f"Missing values for params {', '.join(missing)}")

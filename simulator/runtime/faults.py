@@ -1,0 +1,101 @@
+"""API-level faults from the `faults:` block, over HTTP: latency, errors, 429 bursts, dropped connections, timeouts.
+
+A root-app middleware decides per request, before the face sees it, which faults hit (scenarios.faults
+counts and draws; this module only applies the decision). Error bodies are in the shape of the face whose
+prefix the path is on, built by that face's declaration (`error_body`); outside every face, a generic body.
+Latency and timeouts are real time: they model the network, which the simulated clock does not govern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from simulator.core.engine import Engine
+from simulator.faces import by_prefix
+from simulator.faces.common import bearer_token
+from simulator.scenarios.faults import FaultState
+from simulator.scenarios.model import FaultSpec
+
+log = logging.getLogger("postman_sim.faults")
+
+FAULT_HEADER = "X-Postman-Sim-Fault"
+REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+           504: "Gateway Timeout"}
+
+
+def face_of(path: str) -> str | None:
+    """The id of the face whose API `path` is on, for matching a fault's `face:`."""
+    face = by_prefix(path)
+    return None if face is None else face.id
+
+
+def tenant_of(request: web.Request) -> str:
+    """v2: the campaign in the path; other faces: the API key (Bearer, X-API-Key or api-key header)."""
+    campaign = request.match_info.get("campaignId")
+    if campaign:
+        return campaign
+    return bearer_token(request) or request.headers.get("X-API-Key") or request.headers.get("api-key") or ""
+
+
+def error_response(fault: FaultSpec, status: int, request: web.Request, names: tuple[str, ...] = ()) -> web.Response:
+    """The HTTP error in the shape of the face the path belongs to."""
+    retry_after = fault.retry_after or 1
+    face = by_prefix(request.path)  # a fault's `face:` only matched if it is this one
+    if face is None:
+        response = web.json_response({"error": {"code": REASONS[status].lower().replace(" ", "_"),
+                                                "message": REASONS[status]}}, status=status)
+    else:
+        response = face.error_body(request, status, retry_after=retry_after)
+    response.headers[FAULT_HEADER] = ", ".join(names or (fault.name,))
+    if status in (429, 503):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def drop_connection(request: web.Request) -> web.StreamResponse:
+    """Close the socket without an answer: the client sees the server disconnect."""
+    if request.transport is not None:
+        request.transport.close()
+    raise asyncio.CancelledError
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...], FaultState, Engine]]
+                    ) -> Middleware:
+    """The root middleware; `current` returns the faults in force (they change on reload)."""
+
+    @web.middleware
+    async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        specs, state, engine = current(request)
+        if not specs or request.path.startswith("/_sim"):
+            return await handler(request)
+        decision = state.decide(specs, engine, request.method, face_of(request.path), request.path,
+                                tenant_of(request))
+        if not decision.names:
+            return await handler(request)
+        log.debug("fault(s) %s on %s %s", ", ".join(decision.names), request.method, request.path)
+        if decision.latency > 0:
+            await asyncio.sleep(decision.latency)
+        fault = decision.fault
+        if fault is None or fault.processed:
+            response = await handler(request)
+            if fault is None:
+                if not response.prepared:
+                    response.headers[FAULT_HEADER] = ", ".join(decision.names)
+                return response
+        if fault.timeout is not None:
+            await asyncio.sleep(fault.timeout)
+            return await drop_connection(request)
+        if fault.drop:
+            return await drop_connection(request)
+        assert fault.status is not None
+        return error_response(fault, fault.status, request, decision.names)
+
+    return faults
