@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from simulator import webhooks
-from simulator.admin.routes import create_admin
+from simulator.admin.surface import mount_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import v1, v2
 from simulator.faces.qlara import QLARA_FACE
 from simulator.faces.qlara import create_face as create_qlara
 from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
+from simulator.runtime.reload import install as install_scenarios
 from simulator.scenarios.model import SimConfig
-from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
 from simulator.telemetry import METRICS, install_telemetry
 
@@ -43,7 +43,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     qlara_app = create_qlara(engine, config)
     app[QLARA_FACE] = qlara_app[QLARA_FACE]  # read by /_sim/qlara/inbound and webhook wiring
     app.add_subapp("/api", qlara_app)  # after /api/v2 (aiohttp picks the longest prefix; older ones, the first)
-    app.add_subapp("/_sim", create_admin())
+    mount_admin(app)  # /_sim, /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
@@ -53,8 +53,6 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     dispatcher.on_outcome = app[METRICS].webhook_delivery
     app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
     app[webhooks.DISPATCHER] = dispatcher
-    app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
-    app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))
     app.cleanup_ctx.append(webhooks.dispatcher_lifecycle)
     return app
 

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from simulator.admin.sink import create_sink_app
 from simulator.clock import ManualClock
-from simulator.webhooks.sink import create_sink_app
 from tests.conftest import DEMO_CAMPAIGN, DEMO_KEY, ROOT, START, Sim, SimFactory
 from tests.qlara_helpers import KEY as QLARA_KEY
 from tests.qlara_helpers import SEND_WA, template_body

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.scenarios import load_config
-from simulator.scenarios.reload import SCENARIO_RUNTIME
 from tests.conftest import Sim, SimFactory
 from tests.scenarios_helpers import with_campaign
 from tests.v2_helpers import get_message, send, send_ok

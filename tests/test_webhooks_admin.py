@@ -11,9 +11,10 @@ import pytest
 from aiohttp import ClientSession
 
 from simulator import create_app, parse_config
+from simulator.admin.sink import create_sink_app
 from simulator.cli import build_parser
 from simulator.clock import ManualClock
-from simulator.webhooks import DISPATCHER, create_sink_app
+from simulator.webhooks import DISPATCHER
 from simulator.webhooks.cli import apply_serve_flags
 from simulator.webhooks.signing import meta_signature, standard_signature
 from tests.conftest import START, SimFactory

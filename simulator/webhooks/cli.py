@@ -10,11 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.admin.sink import create_sink_app
 from simulator.cli_args import env, port, positive_int
 from simulator.clock import SystemClock
 from simulator.scenarios.model import SimConfig
 from simulator.webhooks.formats import FORMATS
-from simulator.webhooks.sink import create_sink_app
 
 
 def add_serve_flags(serve: argparse.ArgumentParser) -> None:

@@ -1,27 +1,24 @@
-"""The scenarios in force at run time: hot reload (file poll and POST), faults, and /_sim/scenarios.
+"""The scenarios in force at run time: reloading them (from the file or given text) and the fault state.
 
 A reload swaps the engine's ScenarioSet and the faults. Messages already accepted keep the plan
 they captured at acceptance. A broken file is rejected: the previous scenarios stay in force and
 the error is logged and shown by GET /_sim/scenarios. Face sections (campaigns, keys, webhooks)
-are read by the faces at start only.
+are read by the faces at start only. Plain methods only: the HTTP side is simulator.runtime.reload
+(install, file poller, fault middleware) and simulator.admin.scenarios (/_sim/scenarios).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from simulator.core.engine import Engine
 from simulator.core.timefmt import iso_utc
-from simulator.scenarios.faults import FaultState, make_middleware
-from simulator.scenarios.files import limit_text, read_text
+from simulator.scenarios.faults import FaultState
+from simulator.scenarios.files import read_text
 from simulator.scenarios.loader import ScenarioError, parse_config
 from simulator.scenarios.model import FaultSpec, SimConfig
 from simulator.scenarios.summary import describe_plan
@@ -145,76 +142,3 @@ class ScenarioRuntime:
             "defaults": {flow: describe_plan(plan) for flow, plan in scenarios.defaults.items()},
             "faults": [{"name": f.name, "kind": f.kind} for f in self.config.faults],
         }
-
-
-SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
-
-
-def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
-    runtime = request.config_dict[SCENARIO_RUNTIME]
-    return runtime.config.faults, runtime.fault_state, runtime.engine
-
-
-async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
-    runtime = app[SCENARIO_RUNTIME]
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(runtime.poll_interval)
-            await runtime.poll_async()
-
-    task = asyncio.create_task(loop()) if runtime.path is not None else None
-    yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def install(app: web.Application, engine: Engine, config: SimConfig) -> ScenarioRuntime:
-    """Wire the runtime into the root app: the fault middleware and the file poller."""
-    runtime = ScenarioRuntime(engine, config)
-    app[SCENARIO_RUNTIME] = runtime
-    app.middlewares.append(make_middleware(_current))
-    app.cleanup_ctx.append(_poll_loop)
-    return runtime
-
-
-# -- /_sim/scenarios (mounted on the admin sub-app) -----------------------------------------------
-
-async def get_scenarios(request: web.Request) -> web.Response:
-    return web.json_response(request.config_dict[SCENARIO_RUNTIME].view())
-
-
-async def _read_at_most(request: web.Request, limit: int) -> bytes:
-    """Up to `limit` bytes of the body (a chunked one too): enough to tell it is over the cap."""
-    data = bytearray()
-    while len(data) < limit:
-        chunk = await request.content.read(limit - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
-
-
-async def post_reload(request: web.Request) -> web.Response:
-    """Re-read the file, or load the YAML sent as the body; 422 with the problems if it is broken."""
-    runtime = request.config_dict[SCENARIO_RUNTIME]
-    text = None
-    if request.can_read_body:
-        cap = runtime.config.max_bytes
-        raw = b"" if (request.content_length or 0) > cap else await _read_at_most(request, cap + 1)
-        if (request.content_length or 0) > cap or len(raw) > cap:
-            return web.json_response({"error": {"code": "too_large",
-                                                "message": f"The body is over {limit_text(cap)}."}}, status=413)
-        text = raw.decode("utf-8", errors="replace") if raw.strip() else None
-    if await runtime.reload_async(text, origin="POST /_sim/scenarios/reload"):
-        return web.json_response(runtime.view())
-    error = runtime.last_error or {}
-    return web.json_response({"error": {"code": "invalid_scenarios", "message": "; ".join(error.get("problems", [])),
-                                        "problems": error.get("details") or error.get("problems")}}, status=422)
-
-
-def add_routes(admin: web.Application) -> None:
-    admin.router.add_get("/scenarios", get_scenarios)
-    admin.router.add_post("/scenarios/reload", post_reload)

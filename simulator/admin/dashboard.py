@@ -1,4 +1,4 @@
-"""A live web dashboard at /_sim/dashboard: one static page that polls the public /_sim API."""
+"""GET /_sim/dashboard: one static page (dashboard.html) that polls the public /_sim API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from aiohttp import web
 
-_PAGE = files(__package__).joinpath("index.html").read_text(encoding="utf-8")
+_PAGE = files(__package__).joinpath("dashboard.html").read_text(encoding="utf-8")
 
 
 async def dashboard(request: web.Request) -> web.Response:

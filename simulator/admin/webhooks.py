@@ -1,16 +1,16 @@
 """/_sim/webhooks: subscriptions (CRUD), events, the delivery log, redelivery and dead-letter replay.
 
-Errors use the control surface's own {"error": {"code", "message"}} shape (see simulator.admin).
+Errors use the control surface's own {"error": {"code", "message"}} shape (simulator.admin.errors); the
+dispatcher (simulator.webhooks) knows no HTTP.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiohttp import web
 
 from simulator.admin.bodies import query_choice, read_fields, read_object
 from simulator.admin.errors import AdminError, admin_errors
+from simulator.admin.paging import page
 from simulator.scenarios.vocabulary import FLOWS
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
@@ -28,23 +28,6 @@ def _dispatcher(request: web.Request) -> Dispatcher:
     dispatcher = request.config_dict[DISPATCHER]
     dispatcher.self_address.learn(local_address(request.transport))  # the address we were reached on is ours
     return dispatcher
-
-
-def _limit(request: web.Request, default: int = 100) -> tuple[int, int]:
-    try:
-        limit = int(request.query.get("limit", str(default)))
-        offset = int(request.query.get("offset", "0"))
-    except ValueError as exc:
-        raise AdminError(400, "bad_request", "limit and offset must be integers.") from exc
-    if not 1 <= limit <= 10000 or offset < 0:
-        raise AdminError(400, "bad_request", "limit must be 1..10000 and offset >= 0.")
-    return limit, offset
-
-
-def _page(items: list[Any], request: web.Request) -> dict[str, Any]:
-    limit, offset = _limit(request)
-    items = list(reversed(items))  # newest first
-    return {"data": items[offset:offset + limit], "total": len(items), "hasMore": offset + limit < len(items)}
 
 
 def _invalid(exc: SubscriptionError) -> AdminError:
@@ -104,7 +87,7 @@ async def list_events(request: web.Request) -> web.Response:
     events = [e for e in _dispatcher(request).events()
               if all(getattr(e, key) == query[key] for key in ("state", "subscription_id", "message_id", "status")
                      if key in query)]
-    return web.json_response(_page([e.view() for e in events], request))
+    return web.json_response(page([e.view() for e in events], request))
 
 
 def _event_id(request: web.Request) -> str:
@@ -136,14 +119,14 @@ async def list_deliveries(request: web.Request) -> web.Response:
     rows = [r for r in _dispatcher(request).attempts()
             if all(getattr(r, key) == query[key] for key in ("event_id", "subscription_id", "outcome",
                                                             "error_class", "trigger") if key in query)]
-    return web.json_response(_page([r.view() for r in rows], request))
+    return web.json_response(page([r.view() for r in rows], request))
 
 
 async def list_dead_letters(request: web.Request) -> web.Response:
     query = request.query
     events = [e for e in _dispatcher(request).dead_letters()
               if "subscription_id" not in query or e.subscription_id == query["subscription_id"]]
-    return web.json_response(_page([e.view() for e in events], request))
+    return web.json_response(page([e.view() for e in events], request))
 
 
 async def replay_dead_letters(request: web.Request) -> web.Response:
@@ -181,17 +164,15 @@ async def stats(request: web.Request) -> web.Response:
 def create_webhook_admin() -> web.Application:
     """The /_sim/webhooks sub-application (static paths first: they win over /{id})."""
     app = web.Application(middlewares=[admin_errors])
-    app.router.add_get("", list_subscriptions)
-    app.router.add_post("", create_subscription)
-    app.router.add_get("/stats", stats)
-    app.router.add_get("/events", list_events)
-    app.router.add_get("/events/{id}", get_event)
-    app.router.add_post("/events/{id}/redeliver", redeliver)
-    app.router.add_get("/deliveries", list_deliveries)
-    app.router.add_get("/dead-letters", list_dead_letters)
-    app.router.add_post("/dead-letters/replay", replay_dead_letters)
-    app.router.add_post("/dead-letters/{id}/replay", replay_one)
-    app.router.add_get("/{id}", get_subscription)
-    app.router.add_patch("/{id}", update_subscription)
-    app.router.add_delete("/{id}", delete_subscription)
+    app.add_routes([
+        web.get("", list_subscriptions), web.post("", create_subscription),
+        web.get("/stats", stats),
+        web.get("/events", list_events), web.get("/events/{id}", get_event),
+        web.post("/events/{id}/redeliver", redeliver),
+        web.get("/deliveries", list_deliveries),
+        web.get("/dead-letters", list_dead_letters), web.post("/dead-letters/replay", replay_dead_letters),
+        web.post("/dead-letters/{id}/replay", replay_one),
+        web.get("/{id}", get_subscription), web.patch("/{id}", update_subscription),
+        web.delete("/{id}", delete_subscription),
+    ])
     return app
