@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SCENARIOS ?= ./scenarios.yaml
 
-.PHONY: run test lint bench bench-peers clean
+.PHONY: run test test-fast lint bench bench-peers clean
 
 $(BIN)/postman-sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: $(VENV)/.test-deps
 	$(BIN)/ruff check simulator tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# the same without tests/process/ (real processes, Docker, pytester, the real clock): for the edit-test loop
+test-fast: $(VENV)/.test-deps
+	$(BIN)/ruff check simulator tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not process"
 
 bench: $(BIN)/postman-sim
 	$(BIN)/python bench/send_rate.py
