@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from simulator import webhooks
+from simulator.admin.auth import install as install_admin_auth
 from simulator.admin.surface import mount_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
@@ -31,9 +32,11 @@ FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
-               bound: tuple[str | None, int | None] | None = None) -> web.Application:
+               bound: tuple[str | None, int | None] | None = None,
+               admin_token: str | None = None) -> web.Application:
     """Build the simulator. The clock defaults to a manual one: nothing moves until advanced. `bound` is
-    the (host, port) it will listen on, when known: webhooks may never target its own /_sim there."""
+    the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
+    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it."""
     engine = Engine(clock or ManualClock(), config.scenarios, seed=seed)
     app = web.Application()
     app[ENGINE] = engine
@@ -46,6 +49,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     mount_admin(app)  # /_sim, /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
+    install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from simulator.app import FACES, create_app
-from simulator.cli_args import Parser, env, port
+from simulator.cli_args import Parser, admin_token, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.faces.v2.config import VARIABLE
 from simulator.scenarios import ScenarioError, SimConfig, default_scenarios_path, load_config
@@ -51,6 +52,16 @@ def _one_of(name: str, choices: Sequence[str]) -> Callable[[str], str]:
     return check
 
 
+def loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` ('' and 0.0.0.0 mean every interface)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or an interface name: assume others can reach it
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="postman-sim", description=(
         "Simulator of the Postman (postman.gov.sg) test environment and its WhatsApp providers."))
@@ -68,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="real clock speed factor, e.g. 60 = a minute per second (POSTMAN_SIM_SPEED)")
     serve.add_argument("--seed", type=_seed, default=env("SEED", ""),
                        help="seed for ids and random outcomes (POSTMAN_SIM_SEED)")
+    serve.add_argument("--admin-token", type=admin_token, default=env("ADMIN_TOKEN", ""), metavar="TOKEN",
+                       help="require Authorization: Bearer TOKEN on /_sim (all but /_sim/health, the dashboard "
+                            "page and the sink's receiving side) (POSTMAN_SIM_ADMIN_TOKEN)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
@@ -80,8 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _banner(config: SimConfig, base: str) -> str:
-    lines = [f"postman-sim listening on {base}"]
+def _admin_lines(host: str, token: str | None) -> list[str]:
+    if token:
+        return ["  /_sim needs the admin token: -H 'Authorization: Bearer <token>' (health and the sink's POSTs "
+                "are open)"]
+    if loopback(host):
+        return []
+    return [f"  WARNING: bound to {host or 'every interface'} without an admin token: anyone who can reach this "
+            "port can reset, reload and read every tenant's messages via /_sim; set --admin-token or "
+            "POSTMAN_SIM_ADMIN_TOKEN"]
+
+
+def _banner(config: SimConfig, base: str, admin: Sequence[str] = ()) -> str:
+    lines = [f"postman-sim listening on {base}", *admin]
     lines += [f"  {name:<12} {base}{prefix}" for _, name, prefix in FACES]
     lines.append(f"  {'Control':<12} {base}/_sim  (health, reset, clock, messages)")
     lines.append(f"  {'Dashboard':<12} {base}/_sim/dashboard")
@@ -126,12 +151,13 @@ def serve(args: argparse.Namespace) -> int:
     config = webhooks_cli.apply_serve_flags(config, args)
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
     try:
-        app = create_app(config, clock=clock, seed=args.seed, bound=(args.host, args.port))
+        app = create_app(config, clock=clock, seed=args.seed, bound=(args.host, args.port),
+                         admin_token=args.admin_token)
     except ValueError as exc:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-    banner = _banner(config, f"http://{shown_host}:{args.port}")
+    banner = _banner(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
     configure_logging(args.log_format, args.log_level)
     try:
         web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,

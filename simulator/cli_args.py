@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable
 from typing import NoReturn
 
+from simulator.admin.auth import check_token
+
 
 def env(name: str, default: str) -> str:
     """A flag's default: POSTMAN_SIM_<name> when set."""
@@ -38,3 +40,11 @@ def positive_int(env_name: str) -> Callable[[str], int]:
         return int(text)
 
     return check
+
+
+def admin_token(text: str) -> str | None:
+    """--admin-token: empty means none (the control surface stays open)."""
+    try:
+        return check_token(text) if text else None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid admin token: {exc} (flag or POSTMAN_SIM_ADMIN_TOKEN)") from None

@@ -94,6 +94,7 @@ def test_the_image_command_serves_passes_its_healthcheck_and_stops_on_sigterm() 
     process = start(image.cmd, env)
     banner = wait_for_banner(process)
     assert f"http://127.0.0.1:{port}" in banner  # bound on 0.0.0.0, shown as loopback
+    assert "WARNING: bound to 0.0.0.0 without an admin token" in banner  # docker run -e POSTMAN_SIM_ADMIN_TOKEN=...
     health = subprocess.run([str(BIN / "python") if image.healthcheck[0] == "python" else image.healthcheck[0],
                              *image.healthcheck[1:]], env={**env, "PATH": str(BIN)}, capture_output=True, timeout=10)
     assert health.returncode == 0, health.stderr

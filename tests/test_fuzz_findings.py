@@ -63,3 +63,9 @@ async def test_qlara_rate_limit_zero_is_off(make_sim: SimFactory) -> None:
                                          headers={"X-Api-Key": "qlara_demo_api_key_0000000001"},
                                          json={"destination": "+393401234567", "sender": "Shop", "body": "hi"})
         assert response.status == 200
+
+
+async def test_the_sink_takes_any_sub_path_even_with_a_newline_in_it(sim: Sim) -> None:
+    for method in ("POST", "GET", "DELETE"):
+        response = await sim.client.request(method, "/_sim/sink/a%0Ab")
+        assert response.status in (200, 204), (method, response.status)

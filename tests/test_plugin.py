@@ -143,3 +143,54 @@ def test_against_remote(postman_sim_tenant):
     result = suite.runpytest("--postman-sim-url=http://127.0.0.1:9")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*no postman-sim answers at http://127.0.0.1:9/_sim/health*"])
+
+
+ADMIN_TOKEN = "plugin-admin-token-0123"
+
+
+def test_fixtures_require_and_send_the_admin_token(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_token='''
+import asyncio
+import urllib.error, urllib.request
+import pytest
+from helpers import send
+
+def _status(url, headers):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return exc.code
+
+def test_function_fixture(postman_sim, postman_sim_admin_token):
+    assert postman_sim.admin_token == postman_sim_admin_token == "plugin-admin-token-0123"
+    assert _status(postman_sim.url + "/_sim/clock", {}) == 401
+    assert _status(postman_sim.url + "/_sim/clock", postman_sim.admin_headers) == 200
+    sent = send(postman_sim, "6522222222", {"name": "A", "date": "B"})
+    assert postman_sim.wait_for(sent["id"], "failure").error["code"] == "server_unknown_error"
+
+def test_shared_fixture(postman_sim_tenant):
+    sent = send(postman_sim_tenant, "6591234567", {"body": "x"})
+    listed = asyncio.run(postman_sim_tenant.aio.messages(tenant=postman_sim_tenant.tenant))
+    assert [m.id for m in listed] == [sent["id"]]
+    assert postman_sim_tenant.wait_for(sent["id"], "success").tenant == postman_sim_tenant.campaign_id
+''')
+    suite.runpytest(f"--postman-sim-admin-token={ADMIN_TOKEN}").assert_outcomes(passed=2)
+
+
+def test_a_remote_simulator_gets_the_admin_token_and_a_wrong_one_fails_clearly(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_remote='''
+from helpers import send
+
+def test_against_remote(postman_sim_tenant):
+    sent = send(postman_sim_tenant, "6511112222", {"body": "x"})
+    assert postman_sim_tenant.wait_for(sent["id"], "failure").error["code"] == "recipient_unavailable"
+''')
+    with ThreadedSimulator(load_config(ROOT / "scenarios.yaml"), admin_token=ADMIN_TOKEN) as remote:
+        suite.runpytest(f"--postman-sim-url={remote.url}", f"--postman-sim-admin-token={ADMIN_TOKEN}",
+                        "-p", "no:cacheprovider").assert_outcomes(passed=1)
+        assert SimClient(remote.url, admin_token=ADMIN_TOKEN).messages() == []  # the tenant cleaned up
+        refused = suite.runpytest(f"--postman-sim-url={remote.url}", "--postman-sim-admin-token=wrong-token")
+        refused.assert_outcomes(errors=1)
+        refused.stdout.fnmatch_lines([f"*postman-sim at {remote.url} refused the admin token*401 unauthorized*"])

@@ -111,8 +111,9 @@ def create_sink_app(clock: Clock, secret: str | None = None, verify_token: str |
                     limit: int = 1000) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SINK] = SinkState(clock=clock, secret=secret, verify_token=verify_token, limit=limit)
-    # Every path below the root is the same sink: `{tail}` may be empty (a trailing slash) or hold slashes.
-    for path in ("", "/{tail:.*}"):
+    # Every path below the root is the same sink: `{tail}` may be empty (a trailing slash) or hold slashes,
+    # and any character at all (a decoded %0A too, which `.` would not match).
+    for path in ("", "/{tail:[\\s\\S]*}"):
         app.router.add_post(path, receive)
         app.router.add_put(path, receive)
         app.router.add_get(path, show)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -21,6 +22,7 @@ import aiohttp
 from simulator.core.timefmt import parse_iso
 
 T = TypeVar("T")
+ADMIN_TOKEN_ENV = "POSTMAN_SIM_ADMIN_TOKEN"
 POLL_SECONDS = 0.05  # real-clock instances are polled; manual ones are advanced instead
 MAX_STEPS = 100_000
 
@@ -135,6 +137,12 @@ def _error(status: int, raw: bytes) -> SimError:
         return SimError(status, "http_error", raw[:200].decode("utf-8", "replace"))
 
 
+def _auth_headers(admin_token: str | None) -> dict[str, str]:
+    """The Authorization header for a simulator run with --admin-token (the argument, else the env var)."""
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV, "")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def _wanted(status: str | Iterable[str]) -> frozenset[str]:
     return frozenset([status]) if isinstance(status, str) else frozenset(status)
 
@@ -145,16 +153,19 @@ def _timeout_text(message_id: str, wanted: frozenset[str], last: JournalMessage 
 
 
 class SimClient:
-    """Synchronous client: `SimClient("http://127.0.0.1:8080").advance(6)`."""
+    """Synchronous client: `SimClient("http://127.0.0.1:8080").advance(6)`.
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    `admin_token` (default: POSTMAN_SIM_ADMIN_TOKEN) is sent to a simulator started with --admin-token."""
+
+    def __init__(self, url: str, timeout: float = 30.0, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.headers = _auth_headers(admin_token)
 
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"} if data else {})
+        headers = {**self.headers, **({"Content-Type": "application/json"} if data else {})}
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
@@ -257,10 +268,12 @@ class AsyncSimClient:
     """The same API as coroutines. Pass `session` to reuse one; else each call opens a short one, so
     the client is safe to use from any event loop (pytest-asyncio's loop scopes never bite)."""
 
-    def __init__(self, url: str, timeout: float = 30.0, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, session: aiohttp.ClientSession | None = None,
+                 admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.session = session
+        self.headers = _auth_headers(admin_token)
 
     async def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         if self.session is not None:
@@ -270,7 +283,7 @@ class AsyncSimClient:
 
     async def _send(self, session: aiohttp.ClientSession, method: str, path: str,
                     body: Mapping[str, Any] | None) -> Any:
-        async with session.request(method, self.url + path, json=body) as response:
+        async with session.request(method, self.url + path, json=body, headers=self.headers) as response:
             raw = await response.read()
             if response.status >= 400:
                 raise _error(response.status, raw)

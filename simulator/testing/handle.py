@@ -36,20 +36,22 @@ class PostmanSim:
 
     `url` and `urls[face]` are base URLs; `api_key`/`campaign_id` are v2 credentials. With `tenant`
     set (the session-scoped variant), messages() and reset() only touch that tenant; a fresh
-    open-mode campaign's template is `{{body}}` in every language.
+    open-mode campaign's template is `{{body}}` in every language. `admin_token` is what /_sim needs
+    (None: it needs none); `admin_headers` carries it for your own /_sim requests.
     """
 
     url: str
     api_key: str
     campaign_id: str
     tenant: str | None = None
+    admin_token: str | None = None
     client: SimClient = field(init=False)
     aio: AsyncSimClient = field(init=False)
     urls: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = SimClient(self.url)
-        self.aio = AsyncSimClient(self.url)
+        self.client = SimClient(self.url, admin_token=self.admin_token or "")
+        self.aio = AsyncSimClient(self.url, admin_token=self.admin_token or "")
         self.urls = face_urls(self.url)
 
     @property
@@ -64,6 +66,11 @@ class PostmanSim:
     @property
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for your own requests to /_sim: the admin token when the simulator needs one."""
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
 
     def advance(self, seconds: float) -> ClockState:
         return self.client.advance(seconds)

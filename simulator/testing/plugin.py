@@ -8,6 +8,8 @@ Fixtures:
   this test, so tests (and xdist workers) never see each other's messages.
 - `webhook_sink`: a real receiver on loopback that records what it is sent.
 - `postman_sim_scenarios_path`: the base scenarios file (override it in a conftest to change it).
+- `postman_sim_admin_token`: `--postman-sim-admin-token` / POSTMAN_SIM_ADMIN_TOKEN, or None: the
+  simulators started here require it and every fixture's client sends it (for a remote one: its token).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from simulator.clock import ManualClock
 from simulator.core.timefmt import parse_iso
 from simulator.scenarios import BUNDLED_SCENARIOS, ScenarioError
-from simulator.testing.client import SimClient
+from simulator.testing.client import SimClient, SimError
 from simulator.testing.handle import PostmanSim, configured_v2, fresh_v2
 from simulator.testing.overrides import build_config
 from simulator.testing.server import ThreadedSimulator
@@ -43,6 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--postman-sim-url", default=os.environ.get("POSTMAN_SIM_URL"), metavar="URL",
                     help="run postman_sim_server/postman_sim_tenant against this running simulator (e.g. Docker) "
                          "instead of starting one (env POSTMAN_SIM_URL)")
+    group.addoption("--postman-sim-admin-token", default=os.environ.get("POSTMAN_SIM_ADMIN_TOKEN"), metavar="TOKEN",
+                    help="admin token for /_sim: started simulators require it, the fixtures send it "
+                         "(env POSTMAN_SIM_ADMIN_TOKEN)")
     parser.addini("postman_sim_scenarios", "base scenarios file for the postman_sim fixtures", default="")
 
 
@@ -59,6 +64,13 @@ def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
         return path if path.is_absolute() else pytestconfig.rootpath / path
     default = pytestconfig.rootpath / "scenarios.yaml"
     return default if default.is_file() else BUNDLED_SCENARIOS
+
+
+@pytest.fixture(scope="session")
+def postman_sim_admin_token(pytestconfig: pytest.Config) -> str | None:
+    """The admin token the fixtures' simulators require and their clients send (None: none)."""
+    token: str | None = pytestconfig.getoption("--postman-sim-admin-token") or None
+    return token
 
 
 def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -85,7 +97,8 @@ def _start_epoch(start: Any) -> float | None:
 
 
 @pytest.fixture
-def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path | None) -> Iterator[PostmanSim]:
+def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path | None,
+                postman_sim_admin_token: str | None) -> Iterator[PostmanSim]:
     """A fresh simulator with a manual clock, for this test only."""
     options = _marker_options(request)
     problem = None
@@ -93,17 +106,18 @@ def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path
         config = build_config(postman_sim_scenarios_path, options.get("scenarios"),
                               replace=bool(options.get("replace", False)))
         server = ThreadedSimulator(config, seed=options.get("seed", 0),
-                                   clock=ManualClock(start=_start_epoch(options.get("start"))))
+                                   clock=ManualClock(start=_start_epoch(options.get("start"))),
+                                   admin_token=postman_sim_admin_token)
         server.start()
     except (ScenarioError, OSError) as exc:
         problem = f"postman_sim scenarios are not usable: {exc}"
-    except RuntimeError as exc:  # e.g. a face rejected its section of the scenarios
+    except (RuntimeError, ValueError) as exc:  # e.g. a face rejected its section, or an unusable token
         problem = f"postman_sim could not start: {exc}"
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     campaign, key = configured_v2(config) or fresh_v2()
     try:
-        yield PostmanSim(url=server.url, api_key=key, campaign_id=campaign)
+        yield PostmanSim(url=server.url, api_key=key, campaign_id=campaign, admin_token=postman_sim_admin_token)
     finally:
         server.stop()
 
@@ -111,22 +125,27 @@ def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path
 class SharedServer:
     """The session's simulator: started here, or one already running at `url`."""
 
-    def __init__(self, url: str, owned: ThreadedSimulator | None) -> None:
+    def __init__(self, url: str, owned: ThreadedSimulator | None, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.owned = owned
-        self.client = SimClient(self.url)
+        self.admin_token = admin_token
+        self.client = SimClient(self.url, admin_token=admin_token or "")
 
 
 @pytest.fixture(scope="session")
-def postman_sim_server(pytestconfig: pytest.Config,
-                       postman_sim_scenarios_path: Path | None) -> Iterator[SharedServer]:
+def postman_sim_server(pytestconfig: pytest.Config, postman_sim_scenarios_path: Path | None,
+                       postman_sim_admin_token: str | None) -> Iterator[SharedServer]:
     """One simulator for the whole session (per xdist worker), or the one at --postman-sim-url."""
     remote = pytestconfig.getoption("--postman-sim-url")
     if remote:
-        shared = SharedServer(remote, None)
+        shared = SharedServer(remote, None, postman_sim_admin_token)
         problem = None
         try:
             shared.client.health()
+            shared.client.clock()  # open without --admin-token; with one, a check of ours
+        except SimError as exc:
+            problem = (f"postman-sim at {remote} refused the admin token (--postman-sim-admin-token / "
+                       f"POSTMAN_SIM_ADMIN_TOKEN): {exc}")
         except OSError as exc:
             problem = f"no postman-sim answers at {remote}/_sim/health: {exc}"
         if problem is not None:
@@ -140,10 +159,10 @@ def postman_sim_server(pytestconfig: pytest.Config,
         problem = f"postman_sim scenarios are not usable: {exc}"
     if problem is not None:
         pytest.fail(problem, pytrace=False)
-    server = ThreadedSimulator(config, seed=None, clock=ManualClock())
+    server = ThreadedSimulator(config, seed=None, clock=ManualClock(), admin_token=postman_sim_admin_token)
     server.start()
     try:
-        yield SharedServer(server.url, server)
+        yield SharedServer(server.url, server, postman_sim_admin_token)
     finally:
         server.stop()
 
@@ -155,7 +174,8 @@ def postman_sim_tenant(request: pytest.FixtureRequest, postman_sim_server: Share
         pytest.fail(f"@pytest.mark.{MARKER} configures the per-test `postman_sim` fixture; the shared server "
                     "behind `postman_sim_tenant` runs one scenario set for the whole session", pytrace=False)
     campaign, key = fresh_v2()
-    handle = PostmanSim(url=postman_sim_server.url, api_key=key, campaign_id=campaign, tenant=campaign)
+    handle = PostmanSim(url=postman_sim_server.url, api_key=key, campaign_id=campaign, tenant=campaign,
+                        admin_token=postman_sim_server.admin_token)
     yield handle
     handle.reset()
 

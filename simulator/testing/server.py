@@ -104,11 +104,14 @@ class BackgroundServer:
 class ThreadedSimulator(BackgroundServer):
     """A whole simulator in a thread: `with ThreadedSimulator(config) as sim: SimClient(sim.url)...`.
 
-    The clock defaults to a manual one, so nothing happens until the test advances it.
+    The clock defaults to a manual one, so nothing happens until the test advances it. With
+    `admin_token`, its /_sim needs that token (as `postman-sim serve --admin-token`).
     """
 
     def __init__(self, config: SimConfig, *, seed: int | None = 0, clock: Clock | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None) -> None:
         self.config = config
         self.clock = clock or ManualClock()
-        super().__init__(lambda: create_app(config, clock=self.clock, seed=seed), host=host, port=port)
+        self.admin_token = admin_token
+        super().__init__(lambda: create_app(config, clock=self.clock, seed=seed, admin_token=admin_token),
+                         host=host, port=port)

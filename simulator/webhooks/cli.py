@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.admin import auth
 from simulator.admin.sink import create_sink_app
-from simulator.cli_args import env, port, positive_int
+from simulator.cli_args import admin_token, env, port, positive_int
 from simulator.clock import SystemClock
 from simulator.scenarios.model import SimConfig
 from simulator.webhooks.formats import FORMATS
@@ -57,13 +58,18 @@ def add_sink_command(commands: Any) -> None:
                       help="answer Meta's hub.challenge only for this token (POSTMAN_SIM_SINK_VERIFY_TOKEN)")
     sink.add_argument("--keep", type=positive_int("SINK_KEEP"), default=env("SINK_KEEP", "1000"),
                       help="how many requests to keep (POSTMAN_SIM_SINK_KEEP)")
+    sink.add_argument("--admin-token", type=admin_token, default=env("ADMIN_TOKEN", ""), metavar="TOKEN",
+                      help="reading (GET) and clearing (DELETE) need Authorization: Bearer TOKEN; receiving "
+                           "stays open (POSTMAN_SIM_ADMIN_TOKEN)")
 
 
 def run_sink(args: argparse.Namespace) -> int:
     app = create_sink_app(SystemClock(), secret=args.secret, verify_token=args.verify_token, limit=args.keep)
+    auth.install(app, args.admin_token, auth.sink_reads)
     base = f"http://{args.host}:{args.port}"
+    bearer = " -H 'Authorization: Bearer <token>'" if args.admin_token else ""
     banner = (f"postman-sim webhook sink on {base}\n  POST anything to {base}/ (add ?status=503 to fail)\n"
-              f"  see it:  curl -s {base}/\n  clear:   curl -s -X DELETE {base}/")
+              f"  see it:  curl -s{bearer} {base}/\n  clear:   curl -s{bearer} -X DELETE {base}/")
     try:
         web.run_app(app, host=args.host, port=args.port, print=lambda _: print(banner, flush=True))
     except OSError as exc:
