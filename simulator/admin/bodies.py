@@ -73,8 +73,9 @@ async def read_fields(request: web.Request, fields: Mapping[str, str], *, option
 
 
 def query_choice(request: web.Request, name: str, allowed: Iterable[str]) -> str | None:
-    """The query parameter `name` if given: one of `allowed`, else a 400 that lists them."""
-    value = request.query.get(name)
+    """The query parameter `name` if given: one of `allowed`, else a 400 that lists them. An empty value
+    (`?status=`, what an HTML form sends for "any") means no filter."""
+    value = request.query.get(name) or None
     choices = sorted(set(allowed))
     if value is not None and value not in choices:
         close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)

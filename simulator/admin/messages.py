@@ -52,7 +52,7 @@ async def list_messages(request: web.Request) -> web.Response:
     query = request.query
     for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
         query_choice(request, name, allowed)
-    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if k in query}
+    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
     matched = [m for m in engine.store.all() if all(getattr(m, key) == value for key, value in filters.items())]
     found = page(matched, request)
     found["data"] = [journal_view(m) for m in found["data"]]

@@ -22,6 +22,8 @@ EVENT_STATES = ("pending", "delivered", "dead", "dropped")
 MESSAGE_STATUSES = sorted({status for flow in FLOWS.values() for status in flow.statuses})
 OUTCOMES = ("delivered", "failed", "gone", "skipped")
 TRIGGERS = ("auto", "manual", "chaos_duplicate")
+ERROR_CLASSES = ("timeout", "connection_refused", "connection_error", "payload_error", "refused_target", "http_3xx",
+                 "http_4xx", "http_5xx", "http_not_200", "gone", "verification_failed")
 
 
 def _dispatcher(request: web.Request) -> Dispatcher:
@@ -86,7 +88,7 @@ async def list_events(request: web.Request) -> web.Response:
     query_choice(request, "status", MESSAGE_STATUSES)
     events = [e for e in _dispatcher(request).events()
               if all(getattr(e, key) == query[key] for key in ("state", "subscription_id", "message_id", "status")
-                     if key in query)]
+                     if query.get(key))]
     return web.json_response(page([e.view() for e in events], request))
 
 
@@ -116,16 +118,17 @@ async def list_deliveries(request: web.Request) -> web.Response:
     query = request.query
     query_choice(request, "outcome", OUTCOMES)
     query_choice(request, "trigger", TRIGGERS)
+    query_choice(request, "error_class", ERROR_CLASSES)
     rows = [r for r in _dispatcher(request).attempts()
             if all(getattr(r, key) == query[key] for key in ("event_id", "subscription_id", "outcome",
-                                                            "error_class", "trigger") if key in query)]
+                                                            "error_class", "trigger") if query.get(key))]
     return web.json_response(page([r.view() for r in rows], request))
 
 
 async def list_dead_letters(request: web.Request) -> web.Response:
     query = request.query
     events = [e for e in _dispatcher(request).dead_letters()
-              if "subscription_id" not in query or e.subscription_id == query["subscription_id"]]
+              if not query.get("subscription_id") or e.subscription_id == query["subscription_id"]]
     return web.json_response(page([e.view() for e in events], request))
 
 
