@@ -23,7 +23,7 @@ def problems(text: str, source: str | None = None) -> list[str]:
                    "['qlara', 'v1', 'v2']"),
     ("{face: v2, channel: emial}", "line 4, column 32: rules[0].match.channel: 'emial' is not a channel; "
                                    "expected one of ['email', 'sms', 'whatsapp']"),
-])
+], ids=["face", "channel"])
 def test_an_unknown_face_or_channel_is_named_with_its_line_and_column(match: str, problem: str) -> None:
     assert problems(f"version: 1\nrules:\n  - name: a\n    match: {match}\n{SEND}") == [problem]
 
