@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SCENARIOS ?= ./scenarios.yaml
 
-.PHONY: run test lint bench bench-peers fuzz clean
+.PHONY: run test test-fast lint bench bench-peers fuzz clean
 
 $(BIN)/postman-sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ test: $(VENV)/.test-deps
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
+# the same without tests/process/ (real processes, Docker, pytester, the real clock): for the edit-test loop
+test-fast: $(VENV)/.test-deps
+	$(BIN)/ruff check simulator tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not process"
+
 # The schemathesis run of `make test`, longer: more examples per operation and a 10-minute budget.
 fuzz: $(VENV)/.test-deps
 	POSTMAN_SIM_FUZZ_EXAMPLES=$${POSTMAN_SIM_FUZZ_EXAMPLES:-100} POSTMAN_SIM_FUZZ_SECONDS=600 \
-		$(BIN)/pytest -q tests/test_fuzz.py
+		$(BIN)/pytest -q tests/process/test_fuzz.py
 
 bench: $(BIN)/postman-sim
 	$(BIN)/python bench/send_rate.py

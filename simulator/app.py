@@ -11,20 +11,17 @@ from aiohttp import web
 
 from simulator import webhooks
 from simulator.admin.auth import install as install_admin_auth
-from simulator.admin.routes import create_admin
+from simulator.admin.surface import mount_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import faces
 from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
-from simulator.faces.qlara import QLARA_FACE
-from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
+from simulator.runtime.reload import install as install_scenarios
 from simulator.scenarios.model import SimConfig
-from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
 from simulator.telemetry import METRICS, install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
-
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
@@ -37,20 +34,18 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app = web.Application()
     app[ENGINE] = engine
     app[CONFIG] = config
-    admin = create_admin()
     runtimes: dict[str, FaceApp[Any, Any]] = {}
+    admin_routes: list[web.RouteDef] = []
     # In registry order: a longer mount (/api/v2) before a shorter one it starts with (/api), as aiohttp
     # tries sub-apps in the order they were added.
     for face in faces():
         sub = face.create_app(engine, config)
         if FACE_APP in sub:
             runtimes[face.id] = sub[FACE_APP]
-        admin.router.add_routes(face.admin_routes(sub))
+        admin_routes += face.admin_routes(sub)
         app.add_subapp(face.mount, sub)
-        if QLARA_FACE in sub:  # read by /_sim/qlara/inbound and webhook wiring (goes with the Qlara FaceApp)
-            app[QLARA_FACE] = sub[QLARA_FACE]
     app[FACE_APPS] = runtimes
-    app.add_subapp("/_sim", admin)
+    mount_admin(app, admin_routes)  # /_sim (with each face's own /_sim/<face> routes), /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine)  # first: its middleware sees faulted answers too
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
@@ -59,12 +54,8 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
     dispatcher.on_outcome = app[METRICS].webhook_delivery
-    if QLARA_FACE in app:
-        app[QLARA_FACE].on_inbound(qlara_inbound_pusher(dispatcher))  # INBOUND to the company's registered webhook
     app[webhooks.DISPATCHER] = dispatcher
     app[SUBSCRIPTIONS] = dispatcher
-    app.add_subapp("/_sim/webhooks", webhooks.create_webhook_admin())
-    app.add_subapp("/_sim/sink", webhooks.create_sink_app(engine.clock))
     app.cleanup_ctx.append(webhooks.dispatcher_lifecycle)
     return app
 

@@ -1,8 +1,12 @@
-"""Shared fixtures: a real simulator server on loopback with a manual clock, and a client for it."""
+"""Shared fixtures: a real simulator server on loopback with a manual clock, and a client for it.
+
+Everything under tests/process/ (a real process, Docker, pytester, the real clock) is marked `process`:
+`make test-fast` runs the rest (-m "not process")."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +49,28 @@ class Sim:
 SimFactory = Callable[..., Awaitable[Sim]]
 
 
+@functools.cache
 def default_config() -> SimConfig:
+    """The bundled scenarios.yaml, parsed once per session (48 ms a parse, once per server before). SimConfig
+    is frozen and the faces only read its sections; `_default_config_unchanged` checks nothing changed it."""
     return load_config(ROOT / "scenarios.yaml")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _default_config_unchanged() -> Iterator[None]:
+    yield
+    if default_config.cache_info().currsize:
+        assert default_config() == load_config(ROOT / "scenarios.yaml"), "a test changed the shared default config"
+
+
+PROCESS_TESTS = Path(__file__).resolve().parent / "process"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/process/ `process` (they start processes or run on the real clock)."""
+    for item in items:
+        if item.path.is_relative_to(PROCESS_TESTS):
+            item.add_marker(pytest.mark.process)
 
 
 @pytest.fixture

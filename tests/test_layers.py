@@ -14,7 +14,7 @@ LAYERS = {"simulator.core": 0, "simulator.clock": 0, "simulator.scenarios": 1,
           "simulator.faces": 2, "simulator.openapi": 2, "simulator.state": 2,
           "simulator.webhooks": 3, "simulator.telemetry": 3, "simulator.runtime": 3,
           "simulator.admin": 4, "simulator.dashboard": 4, "simulator.app": 5,
-          "simulator.cli": 6, "simulator.cli_args": 6, "simulator.testing": 6, "simulator.__main__": 6,
+          "simulator.cli": 6, "simulator.testing": 6, "simulator.__main__": 6,
           "simulator": 6}
 SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simulator.faces.credentials",
                        "simulator.faces.formats", "simulator.faces.bodies"}
@@ -22,14 +22,7 @@ SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simula
 ALLOWED = {
     ("simulator.core.engine", "simulator.scenarios.model"),          # WP-A: Engine takes a Planner
     ("simulator.core.engine", "simulator.scenarios.vocabulary"),     # WP-A: Engine takes flows
-    ("simulator.scenarios.reload", "simulator.runtime.faults"),      # WP-C: HTTP half -> runtime/reload.py
-    ("simulator.scenarios.commands", "simulator.cli_args"),          # WP-A: -> cli/scenarios.py
-    ("simulator.scenarios.commands", "simulator.app"),               # WP-A: -> cli/scenarios.py
     ("simulator.faces.qlara.face", "simulator.admin.bodies"),        # WP-A: faces/bodies.read_fields
-    ("simulator.webhooks.routes", "simulator.admin.bodies"),         # WP-C: -> admin/webhooks.py
-    ("simulator.webhooks.routes", "simulator.admin.errors"),         # WP-C: -> admin/webhooks.py
-    ("simulator.webhooks.cli", "simulator.cli_args"),                # WP-A: -> cli/webhooks.py
-    ("simulator.webhooks.cli", "simulator.admin.auth"),              # WP-A: -> cli/webhooks.py
 }
 
 

@@ -1,4 +1,12 @@
-"""The /_sim control surface: routes (create_admin), its error shape and its body reader.
+"""The /_sim control surface, all of it: surface.mount_admin mounts every route below.
 
-Nothing is imported here, so the faces and the scenarios runtime can use `simulator.admin.bodies`
-without importing the routes (which import them)."""
+  system    health, reset               clock     read, advance, set, speed
+  messages  the journal, forced status  scenarios what is in force, reload
+  webhooks  /_sim/webhooks              sink      /_sim/sink (and `postman-sim sink`)
+  metrics   Prometheus                  docs      openapi.json and the docs page
+  dashboard the live page               errors    AdminError, the one error shape
+  bodies    the one body reader         paging    limit/offset for every list
+
+The domain objects behind it (engine, dispatcher, scenario runtime) have plain methods and know no HTTP.
+Nothing is imported here, so a face can still use `simulator.admin.bodies` without importing the routes.
+"""

@@ -1,8 +1,10 @@
-"""The control surface's one error shape, {"error": {"code", "message"}}, for /_sim and its sub-apps."""
+"""The control surface's one error shape, {"error": {"code", "message", ...details}}, for /_sim and its sub-apps."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -12,15 +14,18 @@ log = logging.getLogger("postman_sim.admin")
 
 
 class AdminError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """Any 4xx/5xx of /_sim; `details` are extra keys beside code and message (a reload's "problems")."""
+
+    def __init__(self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
 
 
 def _respond(request: web.Request, exc: AdminError) -> web.Response:
-    return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+    return web.json_response({"error": {"code": exc.code, "message": exc.message, **exc.details}}, status=exc.status)
 
 
 admin_errors = error_middleware(AdminError, _respond, lambda exc: AdminError(exc.status, "http_error", exc.reason),

@@ -12,13 +12,13 @@ from aiohttp import web
 
 from simulator.app import create_app
 from simulator.cli import banner
-from simulator.cli_args import Parser, admin_token, env, port
+from simulator.cli import sink as webhooks_cli
+from simulator.cli.args import Parser, admin_token, env, port
+from simulator.cli.scenarios import add_max_bytes_flag
+from simulator.cli.scenarios import register as register_scenario_commands
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.scenarios import ScenarioError, default_scenarios_path, load_config
-from simulator.scenarios.commands import add_max_bytes_flag
-from simulator.scenarios.commands import register as register_scenario_commands
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
-from simulator.webhooks import cli as webhooks_cli
 
 
 def _speed(text: str) -> float:

@@ -1,1 +1,1 @@
-"""The HTTP runtime of what scenarios decide: the faults middleware (and, later, hot reload's poller)."""
+"""The HTTP runtime of the scenarios: what wires faults and hot reload into the running app."""

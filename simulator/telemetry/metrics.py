@@ -6,7 +6,7 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -74,9 +74,3 @@ class Metrics:
 
 METRICS = web.AppKey("metrics", Metrics)
 
-
-async def metrics_view(request: web.Request) -> web.Response:
-    """GET /_sim/metrics: the Prometheus text exposition format."""
-    body = request.config_dict[METRICS].render()
-    content_type, _, charset = CONTENT_TYPE_LATEST.partition("; charset=")
-    return web.Response(body=body, content_type=content_type, charset=charset or "utf-8")

@@ -1,4 +1,6 @@
-"""Status webhooks: subscriptions, formats, signing, retried delivery, the delivery log and a sink.
+"""Status webhooks: subscriptions, formats, signing, retried delivery and the delivery log.
+
+Their /_sim routes (simulator.admin.webhooks) and the sink (simulator.admin.sink) are in simulator.admin.
 
 How a face adds its own subscription (e.g. Qlara's per-company registration):
     dispatcher = request.config_dict[DISPATCHER]
@@ -11,10 +13,8 @@ A subscription whose source is a face's name is that face's state: an engine res
 
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.lifecycle import dispatcher_lifecycle
-from simulator.webhooks.routes import create_webhook_admin
-from simulator.webhooks.sink import create_sink_app
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import Subscription, SubscriptionError
 
 __all__ = ["DISPATCHER", "Conflict", "Dispatcher", "NotFound", "Subscription", "SubscriptionError",
-           "create_sink_app", "create_webhook_admin", "dispatcher_lifecycle"]
+           "dispatcher_lifecycle"]

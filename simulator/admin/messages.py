@@ -1,0 +1,92 @@
+"""/_sim/messages: the journal of every face's messages, one message, and forcing a status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from simulator.admin.bodies import query_choice, read_fields
+from simulator.admin.errors import AdminError
+from simulator.admin.paging import page
+from simulator.admin.system import engine_of
+from simulator.core.models import ErrorInfo, Message
+from simulator.core.timefmt import iso_utc
+from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS
+
+STATUSES = frozenset(status for flow in FLOWS.values() for status in flow.statuses)  # every flow's
+
+
+def journal_view(message: Message) -> dict[str, Any]:
+    """A face-neutral view of a message with every attempt, its plan and its history."""
+    return {
+        "id": message.id,
+        "face": message.face,
+        "channel": message.channel,
+        "tenant": message.tenant,
+        "recipient": message.recipient,
+        "status": message.status,
+        "createdAt": iso_utc(message.created_at),
+        "updatedAt": iso_utc(message.updated_at),
+        "batchId": message.batch_id,
+        "rule": message.attempt.plan.rule,
+        "payload": message.payload,
+        "attempts": [
+            {
+                "number": attempt.number,
+                "createdAt": iso_utc(attempt.created_at),
+                "rule": attempt.plan.rule,
+                "plan": [{"after": s.after, "status": s.status,
+                          "error": None if s.error is None else s.error.as_dict()} for s in attempt.plan.steps],
+                "history": [{"status": c.status, "at": iso_utc(c.at), "forced": c.forced,
+                             "error": None if c.error is None else c.error.as_dict()} for c in attempt.history],
+            }
+            for attempt in message.attempts
+        ],
+    }
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    engine = engine_of(request)
+    engine.catch_up()
+    query = request.query
+    for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
+        query_choice(request, name, allowed)
+    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
+    matched = [m for m in engine.store.all() if all(getattr(m, key) == value for key, value in filters.items())]
+    found = page(matched, request)
+    found["data"] = [journal_view(m) for m in found["data"]]
+    return web.json_response(found)
+
+
+def _find(request: web.Request) -> Message:
+    message = engine_of(request).store.get(request.match_info["id"])
+    if message is None:
+        raise AdminError(404, "not_found", f"No message with id {request.match_info['id']}.")
+    return message
+
+
+async def get_message(request: web.Request) -> web.Response:
+    engine_of(request).catch_up()
+    return web.json_response(journal_view(_find(request)))
+
+
+async def force_status(request: web.Request) -> web.Response:
+    message = _find(request)
+    body = await read_fields(request, {"status": "any", "error": "object|null"})  # a bad status: bad_status
+    status = body.get("status")
+    vocabulary = FLOWS[message.flow]
+    if not isinstance(status, str) or status not in vocabulary.statuses:
+        raise AdminError(400, "bad_status", f"{status!r} is not a {message.flow} status; "
+                         f"expected one of {sorted(vocabulary.statuses)}.")
+    error = vocabulary.forced_errors.get(str(status))  # a failure always carries an error, as real ones do
+    raw_error = body.get("error")
+    if raw_error is not None:
+        fields = ("code", "type", "description", "sub_type")
+        if (not isinstance(raw_error, dict) or not isinstance(raw_error.get("code"), str)
+                or any(raw_error.get(k) is not None and not isinstance(raw_error[k], str) for k in fields)):
+            raise AdminError(400, "bad_request", "'error' must be an object of strings with at least a 'code'.")
+        error = ErrorInfo(code=raw_error["code"], type=raw_error.get("type"),
+                          description=raw_error.get("description"), sub_type=raw_error.get("sub_type"))
+    engine_of(request).force(message, str(status), error)
+    return web.json_response(journal_view(message))

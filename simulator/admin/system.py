@@ -1,0 +1,24 @@
+"""GET /_sim/health and POST /_sim/reset."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from simulator.admin.bodies import read_fields
+from simulator.core.engine import Engine
+from simulator.state import ENGINE
+
+
+def engine_of(request: web.Request) -> Engine:
+    return request.config_dict[ENGINE]
+
+
+async def health(request: web.Request) -> web.Response:
+    engine = engine_of(request)
+    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store)})
+
+
+async def reset(request: web.Request) -> web.Response:
+    tenant = (await read_fields(request, {"tenant": "string"}, optional=True)).get("tenant")
+    removed = engine_of(request).reset(tenant)
+    return web.json_response({"removed": removed, "tenant": tenant})

@@ -1,0 +1,48 @@
+"""Hot reload and faults in the running app: the ScenarioRuntime on the root app, its fault middleware
+and the file poller (the /_sim/scenarios handlers are simulator.admin.scenarios)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from simulator.core.engine import Engine
+from simulator.runtime.faults import make_middleware
+from simulator.scenarios.faults import FaultState
+from simulator.scenarios.model import FaultSpec, SimConfig
+from simulator.scenarios.runtime import ScenarioRuntime
+
+SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
+
+
+def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
+    runtime = request.config_dict[SCENARIO_RUNTIME]
+    return runtime.config.faults, runtime.fault_state, runtime.engine
+
+
+async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[SCENARIO_RUNTIME]
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(runtime.poll_interval)
+            await runtime.poll_async()
+
+    task = asyncio.create_task(loop()) if runtime.path is not None else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def install(app: web.Application, engine: Engine, config: SimConfig) -> ScenarioRuntime:
+    """Wire the runtime into the root app: the fault middleware and the file poller."""
+    runtime = ScenarioRuntime(engine, config)
+    app[SCENARIO_RUNTIME] = runtime
+    app.middlewares.append(make_middleware(_current))
+    app.cleanup_ctx.append(_poll_loop)
+    return runtime

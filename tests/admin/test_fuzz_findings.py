@@ -1,0 +1,71 @@
+"""Inputs a schemathesis run against /_sim/openapi.json found: each is a clear 4xx, never a 500 or bad JSON."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import DEMO_CAMPAIGN, ROOT, Sim, SimFactory
+from tests.faces.v2.helpers import auth, send_ok
+
+
+async def test_force_status_with_a_non_string_status_is_a_400(sim: Sim) -> None:
+    message_id = (await send_ok(sim))["id"]
+    statuses: list[object] = [{}, [], ["sent"]]
+    for status in statuses:
+        response = await sim.client.post(f"/_sim/messages/{message_id}/status", json={"status": status})
+        assert response.status == 400 and (await response.json())["error"]["code"] == "bad_status"
+
+
+async def test_webhook_subscriptions_with_odd_format_signing_or_schedule_are_400s(sim: Sim) -> None:
+    url = "http://127.0.0.1:1/x"
+    bodies: list[dict[str, object]] = [{"format": {}}, {"format": []}, {"signing": [{}]}, {"signing": [[]]},
+                                       {"enabled": False, "retry": {"schedule": [1e308 * 10]}}]
+    for body in bodies:
+        response = await sim.client.post("/_sim/webhooks", data=json.dumps({"url": url, **body}),
+                                         headers={"Content-Type": "application/json"})
+        assert response.status == 400, (body, await response.text())
+    listing = await sim.client.get("/_sim/webhooks")
+    json.loads(await listing.text())  # still strict JSON: no Infinity slipped in
+
+
+async def test_nan_and_infinity_are_not_json(sim: Sim) -> None:
+    response = await sim.client.post("/_sim/clock/advance", data=b'{"seconds": NaN}',
+                                     headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    response = await sim.client.post(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages", data=b'{"recipient": Infinity}',
+                                     headers={**auth(), "Content-Type": "application/json"})
+    assert response.status == 400
+
+
+async def test_sink_ignores_a_retry_after_with_control_characters(sim: Sim) -> None:
+    response = await sim.client.post("/_sim/sink?status=503&retry_after=%0A")
+    assert response.status == 503 and "Retry-After" not in response.headers
+
+
+async def test_405_says_which_methods_are_allowed(sim: Sim) -> None:
+    response = await sim.client.delete("/_sim/clock")
+    assert response.status == 405 and "GET" in response.headers["Allow"]
+    response = await sim.client.delete(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages", headers=auth())
+    assert response.status == 405 and "POST" in response.headers["Allow"]
+
+
+async def test_empty_cursors_count_as_absent(sim: Sim) -> None:
+    response = await sim.client.get(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages?after=&before=", headers=auth())
+    assert response.status == 200
+
+
+async def test_qlara_rate_limit_zero_is_off(make_sim: SimFactory) -> None:
+    text = (ROOT / "scenarios.yaml").read_text(encoding="utf-8")
+    text = text.replace("rate_limit: {per_minute: 1000, per_second: 50}", "rate_limit: 0")
+    sim = await make_sim(text)
+    for _ in range(60):
+        response = await sim.client.post("/api/message-server/sms/send",
+                                         headers={"X-Api-Key": "qlara_demo_api_key_0000000001"},
+                                         json={"destination": "+393401234567", "sender": "Shop", "body": "hi"})
+        assert response.status == 200
+
+
+async def test_the_sink_takes_any_sub_path_even_with_a_newline_in_it(sim: Sim) -> None:
+    for method in ("POST", "GET", "DELETE"):
+        response = await sim.client.request(method, "/_sim/sink/a%0Ab")
+        assert response.status in (200, 204), (method, response.status)

@@ -1,0 +1,82 @@
+"""Scheduler without a server: order, ties, the clock each job sees, catch-up and clear."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from simulator.clock import ManualClock
+from simulator.core.scheduler import Scheduler
+from tests.core.conftest import START
+
+
+def scheduler() -> tuple[Scheduler, ManualClock, list[tuple[str, float]]]:
+    clock = ManualClock(start=START)
+    return Scheduler(clock), clock, []
+
+
+async def test_jobs_run_in_time_order_ties_in_the_order_added_each_at_its_time() -> None:
+    jobs, clock, ran = scheduler()
+    def job(name: str) -> Callable[[float], None]:
+        return lambda at: ran.append((name, clock.now() - START))
+
+    for name, when in (("c", 3), ("a", 1), ("b1", 2), ("b2", 2)):
+        jobs.call_at(START + when, job(name))
+    assert jobs.next_due() == START + 1
+    assert await jobs.advance(2) == 3
+    assert ran == [("a", 1.0), ("b1", 2.0), ("b2", 2.0)]
+    assert clock.now() == START + 2 and len(jobs) == 1
+
+
+async def test_async_jobs_due_at_one_instant_run_together() -> None:
+    jobs, clock, ran = scheduler()
+    both_started = asyncio.Event()
+    started = 0
+
+    async def job(at: float) -> None:
+        nonlocal started
+        started += 1
+        if started == 2:
+            both_started.set()
+        await asyncio.wait_for(both_started.wait(), timeout=1)  # one alone would time out
+        ran.append(("job", at - START))
+
+    jobs.call_at(START + 5, job)
+    jobs.call_at(START + 5, job)
+    assert await jobs.advance(5) == 2
+    assert ran == [("job", 5.0), ("job", 5.0)]
+
+
+async def test_a_job_scheduled_by_a_job_runs_in_the_same_advance_when_due() -> None:
+    jobs, clock, ran = scheduler()
+    jobs.call_at(START + 1, lambda at: jobs.call_at(at + 1, lambda at2: ran.append(("second", at2 - START))))
+    assert await jobs.advance(10) == 2
+    assert ran == [("second", 2.0)] and clock.now() == START + 10
+
+
+async def test_time_only_moves_forward() -> None:
+    jobs, _, _ = scheduler()
+    with pytest.raises(ValueError, match="seconds must be >= 0"):
+        await jobs.advance(-1)
+
+
+async def test_run_due_nowait_is_skipped_while_an_advance_steps_through_time() -> None:
+    jobs, clock, ran = scheduler()
+    nested: list[int] = []
+    jobs.call_at(START + 1, lambda at: nested.append(jobs.run_due_nowait()))
+    jobs.call_at(START + 1, lambda at: ran.append(("tie", at - START)))
+    await jobs.advance(1)
+    assert nested == [0] and ran == [("tie", 1.0)]
+    jobs.call_at(START, lambda at: ran.append(("late", clock.now() - START)))  # already due
+    assert jobs.run_due_nowait() == 1 and ran[-1] == ("late", 1.0)
+    assert jobs.lag_seconds == 1.0
+
+
+async def test_clear_drops_every_job() -> None:
+    jobs, _, ran = scheduler()
+    jobs.call_at(START + 1, lambda at: ran.append(("x", at)))
+    jobs.clear()
+    assert len(jobs) == 0 and jobs.next_due() is None
+    assert await jobs.advance(5) == 0 and ran == []
