@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.admin.billing import add_routes as add_billing_routes
+from simulator.admin.billing import billing_view
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError, admin_errors
 from simulator.clock import LAST_EPOCH, SystemClock
@@ -70,6 +72,7 @@ def journal_view(message: Message) -> dict[str, Any]:
         "batchId": message.batch_id,
         "rule": message.attempt.plan.rule,
         "payload": message.payload,
+        "billing": billing_view(message),
         "attempts": [
             {
                 "number": attempt.number,
@@ -200,6 +203,7 @@ def create_admin() -> web.Application:
     app.router.add_post("/messages/{id}/status", force_status)
     app.router.add_get("/dashboard", dashboard)
     add_scenario_routes(app)
+    add_billing_routes(app)
     app.router.add_post("/qlara/inbound", simulate_inbound)
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/openapi.json", openapi_view)
