@@ -8,6 +8,7 @@ send to the network, billed by its own outcome, so one message can be charged mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from simulator.state import ENGINE
 
 RULES: Mapping[str, BillingRule] = {v2_billing.FLOW: v2_billing.RULE}  # flow -> its provider's rule
 FILTERS = ("tenant", "face", "since", "until")
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
 
 
 def message_bill(message: Message) -> MessageBill | None:
@@ -44,13 +46,16 @@ def billing_view(message: Message) -> dict[str, Any] | None:
 
 
 def _instant(request: web.Request, name: str) -> float | None:
-    value = request.query.get(name) or None
+    """An RFC 3339 date-time with its offset, as the document says (a bare date would be a guess)."""
+    value = request.query.get(name) or None  # empty: no bound, as every /_sim filter
     if value is None:
         return None
     try:
-        return parse_iso(value)
+        if not RFC3339.fullmatch(value):
+            raise ValueError(value)
+        return parse_iso(value.upper())
     except ValueError as exc:
-        raise AdminError(400, "bad_request", f"{name} must be an ISO 8601 timestamp, "
+        raise AdminError(400, "bad_request", f"{name} must be an ISO 8601 date-time with its offset, "
                                              f"e.g. 2026-01-01T00:00:00Z.") from exc
 
 
