@@ -80,15 +80,17 @@ async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     if req.disable_tracking:
         plan = Plan(rule=plan.rule, steps=tuple(s for s in plan.steps if s.status != "OPENED"))
     message = face.store(CHANNEL, tenant, req.recipient, payload, req.body, plan)
-    return web.json_response(email_view(message), status=201)
+    return web.json_response(email_view(message, error_fields=config.email_error_fields), status=201)
 
 
 async def get_one(face: V1Face, request: web.Request, tenant: str) -> web.Response:
-    return web.json_response(email_view(face.find(request, CHANNEL, tenant, "emailId", MISSING)))
+    message = face.find(request, CHANNEL, tenant, "emailId", MISSING)
+    return web.json_response(email_view(message, error_fields=face.config.email_error_fields))
 
 
 async def list_all(face: V1Face, request: web.Request, tenant: str) -> web.Response:
     query = parse_list_query(request.query, STATUSES, MAX_LIMIT, email=True)
     has_more, page = select(face.messages(CHANNEL, tenant), query, lambda m: m.payload["tag"])
     return web.json_response({"has_more": has_more,
-                              "data": [email_view(m, query.exclude_params) for m in page]})
+                              "data": [email_view(m, query.exclude_params, face.config.email_error_fields)
+                                       for m in page]})

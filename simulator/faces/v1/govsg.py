@@ -100,7 +100,8 @@ async def send(face: V1Face, request: web.Request, tenant: str) -> web.Response:
         raise errors.validation(f"Language Code {language} not available on the template")
     phone = normalise_phone(recipient)
     if phone is None:
-        raise errors.validation(f"recipient {recipient} is not a valid phone number")
+        code = face.config.govsg_invalid_number_code  # api_validation (source) or invalid_recipient (seed 000)
+        raise errors.V1Error(400, code, f"recipient {recipient} is not a valid phone number")
     if template is not None:
         _check_params(template, params)
     payload: dict[str, Any] = {"template_id": template_id, "params": params, "language_code": language,
