@@ -17,6 +17,7 @@ from simulator.faces import v1, v2
 from simulator.faces.qlara import QLARA_FACE
 from simulator.faces.qlara import create_face as create_qlara
 from simulator.faces.qlara import inbound_pusher as qlara_inbound_pusher
+from simulator.journal import DEFAULT_SIZE, install_journal
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.reload import install as install_scenarios
 from simulator.state import CONFIG, ENGINE
@@ -33,10 +34,11 @@ FACE_PREFIXES = {face: prefix for face, _, prefix in FACES}
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
                bound: tuple[str | None, int | None] | None = None,
-               admin_token: str | None = None) -> web.Application:
+               admin_token: str | None = None, journal_size: int = DEFAULT_SIZE) -> web.Application:
     """Build the simulator. The clock defaults to a manual one: nothing moves until advanced. `bound` is
     the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
-    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it."""
+    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it. `journal_size`:
+    the request journal's ring (0: no journal)."""
     engine = Engine(clock or ManualClock(), config.scenarios, seed=seed)
     app = web.Application()
     app[ENGINE] = engine
@@ -49,6 +51,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     app.add_subapp("/_sim", create_admin())
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine, FACE_PREFIXES)  # first: its middleware sees faulted answers too
+    install_journal(app, engine, FACE_PREFIXES, journal_size, config.section("report"))  # so does the journal's
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError, admin_errors
+from simulator.admin.requests import add_routes as add_request_routes
 from simulator.clock import LAST_EPOCH, SystemClock
 from simulator.core.engine import Engine
 from simulator.core.models import ErrorInfo, Message
@@ -200,6 +201,7 @@ def create_admin() -> web.Application:
     app.router.add_post("/messages/{id}/status", force_status)
     app.router.add_get("/dashboard", dashboard)
     add_scenario_routes(app)
+    add_request_routes(app)  # /_sim/requests and /_sim/report
     app.router.add_post("/qlara/inbound", simulate_inbound)
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/openapi.json", openapi_view)

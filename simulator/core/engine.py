@@ -17,6 +17,7 @@ from simulator.core.models import Attempt, ErrorInfo, Message, Plan, StatusChang
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
+from simulator.core.trace import note_created, note_read
 from simulator.scenarios.model import PlanState, ScenarioSet
 from simulator.scenarios.vocabulary import FLOWS
 
@@ -55,6 +56,7 @@ class Engine:
             recipient=recipient, created_at=now, payload=payload, attempts=[attempt], batch_id=batch_id,
         )
         self.store.add(message)
+        note_created(message.id, tenant, recipient, content)
         self._begin(message, attempt, now)
         return message
 
@@ -66,6 +68,7 @@ class Engine:
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
         message.attempts.append(attempt)
+        note_read(message.id)
         self._begin(message, attempt, now)
         return attempt
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Verdict
+from simulator.core.trace import note_read, note_tenant
 from simulator.faces.common import BadBody, error_middleware, read_json_object
 from simulator.faces.qlara import errors
 from simulator.faces.qlara.auth import Companies, Company, credential
@@ -88,6 +89,7 @@ class QlaraFace:
             company = self.companies.resolve(cred)
             if cred is None or company is None:
                 raise errors.QlaraError(401, errors.UNAUTHORIZED)
+            note_tenant(company.id)
             verdict = self.engine.limiter.hit(cred.limiter_key, company.limits)
             headers = rate_headers(verdict)
             if verdict is not None and not verdict.allowed:
@@ -114,7 +116,10 @@ class QlaraFace:
             raise errors.bad_request("Request body must be a JSON object") from exc
 
     def lookup(self, company: Company, channel: str, customer_id: str) -> Message | None:
-        return self.customer_ids.get(company.id, channel, customer_id)
+        message = self.customer_ids.get(company.id, channel, customer_id)
+        if message is not None:
+            note_read(message.id)
+        return message
 
     def messages(self, company: Company) -> list[Message]:
         """The company's messages, oldest first."""

@@ -11,6 +11,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Message, Plan, Step
 from simulator.core.ratelimit import Limit, Verdict
+from simulator.core.trace import note_tenant
 from simulator.faces.common import error_middleware
 from simulator.faces.credentials import SecretMap
 from simulator.faces.v1 import errors
@@ -45,6 +46,7 @@ class V1Face:
             tenant = api_key(request, self.keys, self.open_mode)
             if tenant is None:
                 raise errors.unauthenticated()
+            note_tenant(tenant)
             verdict = self.engine.limiter.hit(f"v1:{tenant}", self.limits) if send else None
             headers = _limit_headers(verdict)
             if verdict is not None and not verdict.allowed:

@@ -12,6 +12,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.core.ratelimit import Limit
+from simulator.core.trace import note_tenant
 from simulator.faces.common import (
     BadBody,
     bearer_token,
@@ -73,6 +74,7 @@ class V2Face:
                                             engine.ids, engine.clock.now())
             if campaign is None:
                 raise errors.unauthorized()
+            note_tenant(campaign.id)
             verdict = engine.limiter.hit(f"v2:{campaign.id}", self.limits)
             if verdict is not None and not verdict.allowed:
                 raise errors.V2Error(429, "too_many_requests", "Too many requests, please try again later.",

@@ -1,0 +1,118 @@
+"""The recording middleware: one journal entry per request to an emulated API (not /_sim).
+
+It runs outermost next to telemetry, so it sees faulted answers and unknown paths too. A RequestTrace in
+a context variable collects, while the request runs, the tenant the face resolved, the messages the engine
+created or the store handed out, and the body the face read (core/trace.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from simulator.clock import monotonic
+from simulator.core.engine import Engine
+from simulator.core.trace import CURRENT_TRACE, RequestTrace
+from simulator.journal.entries import EXCERPT, Entry, Journal
+from simulator.journal.settings import ReportSettings, parse_report_settings
+from simulator.scenarios.faults import FAULT_HEADER
+from simulator.telemetry.install import ADMIN_PREFIX
+from simulator.telemetry.secrets import credential, mask, masked_headers, masked_json, masked_query, scrub
+
+JOURNAL = web.AppKey("journal", Journal)
+REPORT_SETTINGS = web.AppKey("report_settings", ReportSettings)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def excerpt(raw: bytes | None) -> str | None:
+    """The first 16 KiB as text, secrets masked (JSON keys named like secrets, key-like strings anywhere)."""
+    if raw is None:
+        return None
+    text = raw[:EXCERPT].decode("utf-8", "replace")
+    if len(raw) <= EXCERPT:
+        try:
+            return json.dumps(masked_json(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    return scrub(text)
+
+
+def install_journal(app: web.Application, engine: Engine, face_prefixes: Mapping[str, str], size: int,
+                    report_section: Mapping[str, Any]) -> Journal:
+    """Attach the journal (app[JOURNAL]), the report's thresholds (ValueError on a bad `report:` section)
+    and, unless the journal's size is 0, the middleware that fills it."""
+    journal = Journal(size)
+    app[JOURNAL] = journal
+    app[REPORT_SETTINGS] = parse_report_settings(report_section)
+    engine.on_reset(journal.on_reset)
+    if size == 0:
+        return journal
+    by_length = sorted(face_prefixes.items(), key=lambda item: len(item[1]), reverse=True)
+
+    def face_of(path: str) -> str | None:
+        return next((face for face, prefix in by_length if path == prefix or path.startswith(prefix + "/")), None)
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
+            return await handler(request)
+        trace = RequestTrace()
+        token = CURRENT_TRACE.set(trace)
+        at, wall, started = engine.clock.now(), time.time(), monotonic()
+        response: web.StreamResponse | None = None
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            response, status = exc, exc.status
+            raise
+        finally:
+            CURRENT_TRACE.reset(token)
+            journal.add(_entry(journal, request, response, status, trace, at, wall, monotonic() - started,
+                               None if request.match_info.http_exception is not None else face_of(request.path)))
+
+    app.middlewares.append(record)
+    return journal
+
+
+def _entry(journal: Journal, request: web.Request, response: web.StreamResponse | None, status: int,
+           trace: RequestTrace, at: float, wall: float, elapsed: float, face: str | None) -> Entry:
+    raw_body = trace.body
+    if raw_body is None and request.body_exists and not request.content.at_eof():
+        raw_body = request.content.read_nowait(EXCERPT) or None  # what arrived and no handler read (a 401...)
+    answer = response.body if isinstance(response, web.Response) else None
+    headers = response.headers if response is not None else {}
+    retry_after = headers.get("Retry-After")
+    cred = credential(request.headers)
+    tenant = trace.tenant
+    label = tenant
+    if tenant is not None and any(tenant in value for value in request.headers.values()):
+        label = mask(tenant)  # the tenant is the API key itself (v1): show it as the logs do
+    return Entry(
+        seq=journal.next_seq(), at=at, wall=wall, face=face, method=request.method, path=request.path,
+        query=masked_query(request.query), headers=masked_headers(request.headers), body=excerpt(raw_body),
+        status=status, response_body=excerpt(answer if isinstance(answer, bytes) else None),
+        latency_ms=round(elapsed * 1000, 3), fault=headers.get(FAULT_HEADER), tenant=tenant, tenant_label=label,
+        created=tuple(trace.created), read=tuple(trace.read), credential=cred,
+        retry_after=_seconds(retry_after), rate=_rate(headers))
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
+def _rate(headers: Mapping[str, str]) -> tuple[int, int] | None:
+    limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
+    if limit is None or remaining is None or not (limit.isdigit() and remaining.isdigit()):
+        return None
+    return int(limit), int(remaining)
