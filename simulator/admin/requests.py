@@ -118,6 +118,6 @@ def add_routes(admin: web.Application) -> None:
     router.add_delete("/requests", clear_requests)
     router.add_post("/requests/count", count_requests)
     router.add_get("/requests/unmatched", unmatched_requests)
-    router.add_get("/requests/{id}", get_request)
+    router.add_get("/requests/{id:(?!count$|unmatched$)[^/]+}", get_request)  # a 405 on /count lists POST only
     router.add_get("/report", report)
     router.add_get("/report.html", report_html)

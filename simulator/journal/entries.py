@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from simulator.core.timefmt import iso_utc
+from simulator.telemetry.secrets import mask, masked_headers, masked_json, masked_query, scrub
 
 DEFAULT_SIZE = 10_000
 EXCERPT = 16 * 1024  # bytes of a request or response body the journal keeps
@@ -15,8 +17,8 @@ EXCERPT = 16 * 1024  # bytes of a request or response body the journal keeps
 
 @dataclass(slots=True)
 class Entry:
-    """One request. `tenant` is the raw tenant (filters and resets need it); `tenant_label` is what views
-    show: the same, masked when the tenant is itself the credential (a Postman v1 API key)."""
+    """One request, kept as received (recording stays cheap); `view()` masks credentials and secrets, so
+    nothing unmasked leaves the simulator. `tenant` is the raw tenant: filters and resets need it."""
 
     seq: int
     at: float                          # simulated time the request arrived
@@ -24,15 +26,14 @@ class Entry:
     face: str | None                   # None: no route served it (an unknown path or method)
     method: str
     path: str
-    query: str
-    headers: dict[str, str]
-    body: str | None
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    raw_body: bytes | None                 # at most EXCERPT bytes, like raw_response
     status: int
-    response_body: str | None
+    raw_response: bytes | None
     latency_ms: float
     fault: str | None
     tenant: str | None
-    tenant_label: str | None
     created: tuple[tuple[str, str], ...]   # (message id, recipient + content) of messages it created
     read: tuple[str, ...]                  # ids of messages it read (or retried)
     credential: str | None                 # the masked credential header, e.g. "Authorization: Bearer key_****0001"
@@ -56,12 +57,34 @@ class Entry:
         """Who sent it, for rules that follow one client: its tenant, else its masked credential."""
         return self.tenant or self.credential or "anonymous"
 
+    @property
+    def body(self) -> str:
+        """The request body as text (unmasked: for matching only, never shown)."""
+        return "" if self.raw_body is None else self.raw_body.decode("utf-8", "replace")
+
     def view(self) -> dict[str, Any]:
+        tenant = self.tenant
+        if tenant is not None and any(tenant in value for value in self.headers.values()):
+            tenant = mask(tenant)  # the tenant is the API key itself (Postman v1): shown as the logs show it
         return {"id": self.id, "at": iso_utc(self.at), "wall": iso_utc(self.wall), "face": self.face,
-                "method": self.method, "path": self.path, "query": self.query, "headers": self.headers,
-                "body": self.body, "status": self.status, "response_body": self.response_body,
-                "latency_ms": self.latency_ms, "fault": self.fault, "tenant": self.tenant_label,
-                "message_ids": self.message_ids, "matched": self.face is not None}
+                "method": self.method, "path": self.path, "query": masked_query(self.query),
+                "headers": masked_headers(self.headers), "body": masked_text(self.raw_body), "status": self.status,
+                "response_body": masked_text(self.raw_response), "latency_ms": self.latency_ms,
+                "fault": self.fault, "tenant": tenant, "message_ids": self.message_ids,
+                "matched": self.face is not None}
+
+
+def masked_text(raw: bytes | None) -> str | None:
+    """A body excerpt as text, secrets masked (JSON keys named like secrets, key-like strings anywhere)."""
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if len(raw) < EXCERPT:
+        try:
+            return json.dumps(masked_json(json.loads(text)), ensure_ascii=False)
+        except ValueError:
+            pass
+    return scrub(text)
 
 
 def seq_of(entry_id: str) -> int | None:

@@ -39,7 +39,7 @@ class Matcher:
                 and (self.path is None or fnmatch.fnmatchcase(entry.path, self.path))
                 and (self.status is None or _status_is(entry.status, self.status))
                 and (self.tenant is None or entry.tenant == self.tenant)
-                and (self.body_contains is None or self.body_contains in (entry.body or ""))
+                and (self.body_contains is None or self.body_contains in entry.body)
                 and (self.since is None or entry.at >= self.since)
                 and (self.until is None or entry.at < self.until)
                 and (not self.unmatched or entry.face is None))

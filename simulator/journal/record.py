@@ -7,7 +7,6 @@ created or the store handed out, and the body the face read (core/trace.py).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -21,25 +20,12 @@ from simulator.journal.entries import EXCERPT, Entry, Journal
 from simulator.journal.settings import ReportSettings, parse_report_settings
 from simulator.scenarios.faults import FAULT_HEADER
 from simulator.telemetry.install import ADMIN_PREFIX
-from simulator.telemetry.secrets import credential, mask, masked_headers, masked_json, masked_query, scrub
+from simulator.telemetry.secrets import credential
 
 JOURNAL = web.AppKey("journal", Journal)
 REPORT_SETTINGS = web.AppKey("report_settings", ReportSettings)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def excerpt(raw: bytes | None) -> str | None:
-    """The first 16 KiB as text, secrets masked (JSON keys named like secrets, key-like strings anywhere)."""
-    if raw is None:
-        return None
-    text = raw[:EXCERPT].decode("utf-8", "replace")
-    if len(raw) <= EXCERPT:
-        try:
-            return json.dumps(masked_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            pass
-    return scrub(text)
 
 
 def install_journal(app: web.Application, engine: Engine, face_prefixes: Mapping[str, str], size: int,
@@ -89,19 +75,13 @@ def _entry(journal: Journal, request: web.Request, response: web.StreamResponse 
         raw_body = request.content.read_nowait(EXCERPT) or None  # what arrived and no handler read (a 401...)
     answer = response.body if isinstance(response, web.Response) else None
     headers = response.headers if response is not None else {}
-    retry_after = headers.get("Retry-After")
-    cred = credential(request.headers)
-    tenant = trace.tenant
-    label = tenant
-    if tenant is not None and any(tenant in value for value in request.headers.values()):
-        label = mask(tenant)  # the tenant is the API key itself (v1): show it as the logs do
     return Entry(
         seq=journal.next_seq(), at=at, wall=wall, face=face, method=request.method, path=request.path,
-        query=masked_query(request.query), headers=masked_headers(request.headers), body=excerpt(raw_body),
-        status=status, response_body=excerpt(answer if isinstance(answer, bytes) else None),
-        latency_ms=round(elapsed * 1000, 3), fault=headers.get(FAULT_HEADER), tenant=tenant, tenant_label=label,
-        created=tuple(trace.created), read=tuple(trace.read), credential=cred,
-        retry_after=_seconds(retry_after), rate=_rate(headers))
+        query=request.query, headers=request.headers, raw_body=None if raw_body is None else raw_body[:EXCERPT],
+        status=status, raw_response=answer[:EXCERPT] if isinstance(answer, bytes) else None,
+        latency_ms=round(elapsed * 1000, 3), fault=headers.get(FAULT_HEADER), tenant=trace.tenant,
+        created=tuple(trace.created), read=tuple(trace.read), credential=credential(request.headers),
+        retry_after=_seconds(headers.get("Retry-After")), rate=_rate(headers))
 
 
 def _seconds(value: str | None) -> float | None:

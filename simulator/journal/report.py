@@ -55,23 +55,29 @@ class Finding:
     severity: str                      # error | warning | info
     summary: str
     reference: str
-    requests: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
+    requests: Iterable[str] = ()        # lazily: only the first MAX_EVIDENCE distinct ids are ever built
+    messages: Iterable[str] = ()
+    events: Iterable[str] = ()
     count: int = 0
     details: dict[str, Any] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any]:
         evidence: dict[str, Any] = {"requests": _unique(self.requests), "messages": _unique(self.messages),
                                     "count": self.count}
-        if self.events:
-            evidence["webhook_events"] = _unique(self.events)
+        if events := _unique(self.events):
+            evidence["webhook_events"] = events
         return {"rule": self.rule, "severity": self.severity, "summary": self.summary, "evidence": evidence,
                 "reference": self.reference, "details": self.details}
 
 
 def _unique(ids: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(ids))[:MAX_EVIDENCE]
+    """The first MAX_EVIDENCE distinct ids, in order, reading no further than needed."""
+    seen: dict[str, None] = {}
+    for item in ids:
+        seen[item] = None
+        if len(seen) == MAX_EVIDENCE:
+            break
+    return list(seen)
 
 
 @dataclass(slots=True)
@@ -122,7 +128,7 @@ def ignored_retry_after(data: Inputs) -> list[Finding]:
     return [Finding("ignored-retry-after", "error",
                     f"{len(bad)} request(s) sent inside the Retry-After window of a 429 (client {client})",
                     "RFC 9110 §10.2.3 Retry-After; " + README + " (ignored-retry-after)",
-                    requests=[e.id for e in bad], count=len(bad)) for client, bad in early.items()]
+                    requests=(e.id for e in bad), count=len(bad)) for client, bad in early.items()]
 
 
 def _clients(entries: Sequence[Entry]) -> Callable[[Entry], str]:
@@ -150,7 +156,7 @@ def rate_limit_hit(data: Inputs) -> list[Finding]:
                                 f"{len(hits)} {face} request(s) refused by the rate limit; peak {peak} requests "
                                 f"in one simulated second (client {client})",
                                 f"{face} rate limit (scenarios file `{face}.rate_limit`); {README} (rate-limit-hit)",
-                                requests=[e.id for e in hits], count=len(hits), details={"peak_per_second": peak}))
+                                requests=(e.id for e in hits), count=len(hits), details={"peak_per_second": peak}))
     for (face, client), (used, entry) in closest.items():
         if (face, client) not in refused and used >= data.settings.rate_limit_near:
             assert entry.rate is not None
@@ -185,7 +191,7 @@ def retried_permanent_failure(data: Inputs) -> list[Finding]:
                     f"{len(bad)} message(s) retried after an error that fails again "
                     f"({', '.join(sorted(codes))}); each retry is charged",
                     "Postman v2 'Message Delivery Errors' and retry docs (seed); " + README,
-                    requests=retries, messages=[m.id for m in bad], count=len(bad), details=dict(codes))]
+                    requests=retries, messages=(m.id for m in bad), count=len(bad), details=dict(codes))]
 
 
 def duplicate_send(data: Inputs) -> list[Finding]:
@@ -204,8 +210,8 @@ def duplicate_send(data: Inputs) -> list[Finding]:
     return [Finding("duplicate-send", "warning",
                     f"{len(dupes)} message(s) sent again to the same recipient with the same content within "
                     f"{window:g} s (a double submit, or a retry after a timeout instead of a status read)",
-                    README + " (duplicate-send)", requests=[e.id for e, _ in dupes],
-                    messages=[m for _, m in dupes], count=len(dupes))]
+                    README + " (duplicate-send)", requests=(e.id for e, _ in dupes),
+                    messages=(m for _, m in dupes), count=len(dupes))]
 
 
 def polling_after_terminal(data: Inputs) -> list[Finding]:
@@ -223,8 +229,8 @@ def polling_after_terminal(data: Inputs) -> list[Finding]:
     return [Finding("polling-after-terminal", "warning",
                     f"{len(excess)} status read(s) of messages that could no longer change "
                     f"(more than {allowed} after the terminal status)",
-                    README + " (polling-after-terminal)", requests=[e.id for e, _ in excess],
-                    messages=[m for _, m in excess], count=len(excess))]
+                    README + " (polling-after-terminal)", requests=(e.id for e, _ in excess),
+                    messages=(m for _, m in excess), count=len(excess))]
 
 
 def tight_polling(data: Inputs) -> list[Finding]:
@@ -242,7 +248,7 @@ def tight_polling(data: Inputs) -> list[Finding]:
     return [Finding("tight-polling", "warning",
                     f"{len(messages)} message(s) read {many} or more times within {window:g} s "
                     "(a status changes no faster than its lifecycle's steps)",
-                    README + " (tight-polling)", requests=[e.id for e, _ in flagged], messages=list(messages),
+                    README + " (tight-polling)", requests=(e.id for e, _ in flagged), messages=list(messages),
                     count=len(flagged))]
 
 
@@ -270,7 +276,7 @@ def never_checked_outcome(data: Inputs) -> list[Finding]:
     return [Finding("never-checked-outcome", "warning",
                     f"{len(unseen)} message(s) reached their final status but the client never read it and no "
                     "webhook delivered it: it cannot know what happened",
-                    README + " (never-checked-outcome)", messages=[m.id for m in unseen], count=len(unseen))]
+                    README + " (never-checked-outcome)", messages=(m.id for m in unseen), count=len(unseen))]
 
 
 def unknown_path(data: Inputs) -> list[Finding]:
@@ -282,7 +288,7 @@ def unknown_path(data: Inputs) -> list[Finding]:
                     f"{len(bad)} request(s) no route serves (a wrong base URL or path?): "
                     + ", ".join(p for p, _ in paths.most_common(3)),
                     "The OpenAPI document at /_sim/openapi.json; " + README + " (unknown-path)",
-                    requests=[e.id for e in bad], count=len(bad), details=dict(paths.most_common(MAX_EVIDENCE)))]
+                    requests=(e.id for e in bad), count=len(bad), details=dict(paths.most_common(MAX_EVIDENCE)))]
 
 
 def _auth_problem(entry: Entry) -> str | None:
@@ -311,7 +317,7 @@ def wrong_auth_scheme(data: Inputs) -> list[Finding]:
                     f"{len(bad)} request(s) refused with 401 for a malformed credential: "
                     + "; ".join(f"{k} ×{n}" for k, n in kinds.most_common(3)),
                     "Each face's authentication section of the README; " + README + " (wrong-auth-scheme)",
-                    requests=[e.id for e, _ in bad], count=len(bad), details=dict(kinds))]
+                    requests=(e.id for e, _ in bad), count=len(bad), details=dict(kinds))]
 
 
 def webhook_receiver_errors(data: Inputs) -> list[Finding]:
@@ -330,15 +336,15 @@ def webhook_receiver_errors(data: Inputs) -> list[Finding]:
                                 f"webhook subscription {sub_id}: {len(failures)} delivery attempt(s) failed or were "
                                 f"slow (> {slow:g} ms): " + ", ".join(f"{k} ×{n}" for k, n in kinds.most_common()),
                                 f"README 'Webhooks' (retries, dead letters); {README} (webhook-receiver-errors)",
-                                messages=[e.message_id for e, _ in failures if e.message_id],
-                                events=[e.id for e, _ in failures], count=len(failures),
+                                messages=(e.message_id for e, _ in failures if e.message_id),
+                                events=(e.id for e, _ in failures), count=len(failures),
                                 details={"subscription": sub_id, **kinds}))
     return findings
 
 
 def _error_code(entry: Entry) -> str:
     try:
-        body = json.loads(entry.response_body or "")
+        body = json.loads(entry.raw_response or b"")
     except ValueError:
         return "unknown"
     if isinstance(body, dict):
@@ -359,7 +365,7 @@ def validation_errors(data: Inputs) -> list[Finding]:
             groups[(entry.face, _error_code(entry))].append(entry)
     return [Finding("validation-errors", "warning", f"{len(bad)} {face} request(s) refused as invalid: {code}",
                     f"The {face} request schema in /_sim/openapi.json; {README} (validation-errors)",
-                    requests=[e.id for e in bad], count=len(bad), details={"face": face, "code": code})
+                    requests=(e.id for e in bad), count=len(bad), details={"face": face, "code": code})
             for (face, code), bad in sorted(groups.items(), key=lambda item: -len(item[1]))]
 
 
