@@ -102,8 +102,9 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
         raw.extend(chunk)
         if len(raw) > max_bytes:
             raise BadBody("too large")
-    note_body(bytes(raw))
-    return bytes(raw)
+    body = bytes(raw)
+    note_body(body)
+    return body
 
 
 async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:

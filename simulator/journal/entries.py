@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
+
+from multidict import CIMultiDict, MultiDict
 
 from simulator.core.timefmt import iso_utc
-from simulator.telemetry.secrets import mask, masked_headers, masked_json, masked_query, scrub
+from simulator.telemetry.secrets import (
+    SECRET_HEADERS,
+    credential,
+    mask,
+    masked_headers,
+    masked_json,
+    masked_query,
+    scrub,
+)
 
+_SECRET_NAMES = frozenset(name.lower().encode() for name in SECRET_HEADERS)
 DEFAULT_SIZE = 10_000
 EXCERPT = 16 * 1024  # bytes of a request or response body the journal keeps
 
@@ -26,8 +38,8 @@ class Entry:
     face: str | None                   # None: no route served it (an unknown path or method)
     method: str
     path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
+    query_string: str
+    raw_headers: tuple[tuple[bytes, bytes], ...]   # as parsed: decoded only when shown or graded
     raw_body: bytes | None                 # at most EXCERPT bytes, like raw_response
     status: int
     raw_response: bytes | None
@@ -36,7 +48,6 @@ class Entry:
     tenant: str | None
     created: tuple[tuple[str, str], ...]   # (message id, recipient + content) of messages it created
     read: tuple[str, ...]                  # ids of messages it read (or retried)
-    credential: str | None                 # the masked credential header, e.g. "Authorization: Bearer key_****0001"
     retry_after: float | None              # the answer's Retry-After, in seconds
     rate: tuple[int, int] | None = None    # the answer's X-RateLimit-Limit and -Remaining, when sent
 
@@ -58,17 +69,31 @@ class Entry:
         return self.tenant or self.credential or "anonymous"
 
     @property
+    def headers(self) -> CIMultiDict[str]:
+        return CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers)
+
+    @property
+    def query(self) -> MultiDict[str]:
+        return MultiDict(parse_qsl(self.query_string, keep_blank_values=True))
+
+    @property
+    def credential(self) -> str | None:
+        """The masked credential header, e.g. "Authorization: Bearer key_****0001"."""
+        secret = {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers if k.lower() in _SECRET_NAMES}
+        return credential(CIMultiDict(secret)) if secret else None
+
+    @property
     def body(self) -> str:
         """The request body as text (unmasked: for matching only, never shown)."""
         return "" if self.raw_body is None else self.raw_body.decode("utf-8", "replace")
 
     def view(self) -> dict[str, Any]:
-        tenant = self.tenant
-        if tenant is not None and any(tenant in value for value in self.headers.values()):
+        tenant, headers = self.tenant, self.headers
+        if tenant is not None and any(tenant in value for value in headers.values()):
             tenant = mask(tenant)  # the tenant is the API key itself (Postman v1): shown as the logs show it
         return {"id": self.id, "at": iso_utc(self.at), "wall": iso_utc(self.wall), "face": self.face,
                 "method": self.method, "path": self.path, "query": masked_query(self.query),
-                "headers": masked_headers(self.headers), "body": masked_text(self.raw_body), "status": self.status,
+                "headers": masked_headers(headers), "body": masked_text(self.raw_body), "status": self.status,
                 "response_body": masked_text(self.raw_response), "latency_ms": self.latency_ms,
                 "fault": self.fault, "tenant": tenant, "message_ids": self.message_ids,
                 "matched": self.face is not None}

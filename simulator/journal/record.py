@@ -20,7 +20,6 @@ from simulator.journal.entries import EXCERPT, Entry, Journal
 from simulator.journal.settings import ReportSettings, parse_report_settings
 from simulator.scenarios.faults import FAULT_HEADER
 from simulator.telemetry.install import ADMIN_PREFIX
-from simulator.telemetry.secrets import credential
 
 JOURNAL = web.AppKey("journal", Journal)
 REPORT_SETTINGS = web.AppKey("report_settings", ReportSettings)
@@ -77,10 +76,11 @@ def _entry(journal: Journal, request: web.Request, response: web.StreamResponse 
     headers = response.headers if response is not None else {}
     return Entry(
         seq=journal.next_seq(), at=at, wall=wall, face=face, method=request.method, path=request.path,
-        query=request.query, headers=request.headers, raw_body=None if raw_body is None else raw_body[:EXCERPT],
+        query_string=request.query_string, raw_headers=request.raw_headers,
+        raw_body=None if raw_body is None else raw_body[:EXCERPT],
         status=status, raw_response=answer[:EXCERPT] if isinstance(answer, bytes) else None,
         latency_ms=round(elapsed * 1000, 3), fault=headers.get(FAULT_HEADER), tenant=trace.tenant,
-        created=tuple(trace.created), read=tuple(trace.read), credential=credential(request.headers),
+        created=tuple(trace.created), read=tuple(trace.read),
         retry_after=_seconds(headers.get("Retry-After")), rate=_rate(headers))
 
 

@@ -134,8 +134,12 @@ def ignored_retry_after(data: Inputs) -> list[Finding]:
 def _clients(entries: Sequence[Entry]) -> Callable[[Entry], str]:
     """Who sent a request: its tenant, or the tenant its credential was seen with (a faulted answer
     never reached the face, so it has none), or the masked credential itself."""
-    by_credential = {e.credential: e.tenant for e in entries if e.tenant is not None and e.credential}
-    return lambda e: e.tenant or by_credential.get(e.credential or "") or e.credential or "anonymous"
+    wanted = {e.credential for e in entries if e.tenant is None} - {None}
+    by_credential: dict[str | None, str] = {}
+    for entry in entries if wanted else ():
+        if entry.tenant is not None and (seen := entry.credential) in wanted:
+            by_credential[seen] = entry.tenant
+    return lambda e: e.tenant or by_credential.get(e.credential) or e.credential or "anonymous"
 
 
 def rate_limit_hit(data: Inputs) -> list[Finding]:
