@@ -9,6 +9,7 @@ from simulator.admin.dashboard import dashboard
 from simulator.admin.docs import docs_view, openapi_view
 from simulator.admin.errors import admin_errors
 from simulator.admin.metrics import metrics_view
+from simulator.admin.requests import add_routes as add_request_routes
 from simulator.admin.sink import create_sink_app
 from simulator.admin.webhooks import create_webhook_admin
 from simulator.state import ENGINE
@@ -30,6 +31,7 @@ def create_admin(face_routes: list[web.RouteDef] | None = None) -> web.Applicati
         web.get("/openapi.json", openapi_view), web.get("/docs", docs_view),
     ])
     app.router.add_routes(face_routes or [])
+    add_request_routes(app)  # /_sim/requests and /_sim/report
     return app
 
 

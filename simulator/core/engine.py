@@ -17,6 +17,7 @@ from simulator.core.models import Attempt, ErrorInfo, Facts, Message, Plan, Stat
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
+from simulator.core.trace import note_created, note_read
 from simulator.scenarios.model import PlanState, ScenarioSet
 from simulator.scenarios.vocabulary import FLOWS
 
@@ -57,6 +58,7 @@ class Engine:
             facts=facts_from_payload(payload) if facts is None else facts,
         )
         self.store.add(message)
+        note_created(message.id, tenant, recipient, content)
         self._begin(message, attempt, now)
         return message
 
@@ -68,6 +70,7 @@ class Engine:
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
         message.attempts.append(attempt)
+        note_read(message.id)
         self._begin(message, attempt, now)
         return attempt
 

@@ -80,6 +80,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     mount = "/api"
     prefixes = ("/api/message-server", "/api/partner-gateway")
     flows = FLOWS
+    auth_scheme = "api-key"
     section = "qlara"
     section_schema: dict[str, Any] = {"type": "object"}
     openapi = Path(__file__).resolve().parents[2] / "openapi" / "qlara.yaml"
