@@ -8,19 +8,19 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.faces.base import FaceError
 from simulator.faces.common import error_middleware
 
 log = logging.getLogger("postman_sim.admin")
 
 
-class AdminError(Exception):
+class AdminError(FaceError):
     """Any 4xx/5xx of /_sim; `details` are extra keys beside code and message (a reload's "problems")."""
 
+    code: str
+
     def __init__(self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(status, code, message)
         self.details: dict[str, Any] = dict(details or {})
 
 
