@@ -156,6 +156,10 @@ class FaceApp(ABC, Generic[T, C]):
         """Rate-limit headers a limited route carries (none by default)."""
         return {}
 
+    def simulated_windows(self) -> bool:
+        """The section's `rate_limit_clock: simulated`: windows on the simulated clock (default: wall time)."""
+        return False
+
     def max_body(self) -> int:
         """The sub-app's client_max_size."""
         return 1024 * 1024
@@ -179,7 +183,8 @@ class FaceApp(ABC, Generic[T, C]):
             if caller is None:
                 raise self.unauthorized()
             note_tenant(caller.tenant_id)  # the request journal: whose request this is
-            verdict = self.engine.limiter.hit(caller.limit_key, caller.limits) if spec.limited else None
+            verdict = (self.engine.limiter.hit(caller.limit_key, caller.limits, simulated=self.simulated_windows())
+                       if spec.limited else None)
             headers = self.rate_headers(verdict)
             if verdict is not None and not verdict.allowed:
                 error = self.too_many(verdict)

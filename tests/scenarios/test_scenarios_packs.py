@@ -9,7 +9,7 @@ import pytest
 
 from simulator.core.models import Message
 from simulator.scenarios import load_config
-from tests.conftest import Sim, SimFactory
+from tests.conftest import Sim, SimFactory, simulated_windows
 from tests.faces.v2.helpers import auth, get_message, send
 from tests.scenarios.helpers import PACKS, history, pack
 
@@ -18,7 +18,7 @@ KEY = "key_test_pack_tests_campaign_key_000001"
 
 
 async def pack_sim(make_sim: SimFactory, name: str, seed: int = 0) -> Sim:
-    return await make_sim(config=load_config(pack(name)), seed=seed)
+    return await make_sim(config=simulated_windows(load_config(pack(name))), seed=seed)
 
 
 async def v2_send(sim: Sim, recipient: str = "6591234567") -> tuple[int, dict]:

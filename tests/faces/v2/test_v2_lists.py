@@ -28,7 +28,8 @@ async def page(sim: Sim, **query: str) -> dict:
     return await response.json()
 
 
-async def test_pages_forward_then_backward_cover_every_message_exactly_once(sim: Sim) -> None:
+async def test_pages_forward_then_backward_cover_every_message_exactly_once(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     ids = await send_many(sim, 23)
     forward: list[str] = []
     first = body = await page(sim, limit="5")
