@@ -11,11 +11,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from simulator.core.models import Message
+from simulator.core.timefmt import epoch_ms
 from simulator.core.trace import note_read
 
 
 def sort_key(message: Message) -> tuple[int, str]:
-    return (round(message.created_at * 1000), message.id)
+    return (epoch_ms(message.created_at), message.id)
 
 
 @dataclass(slots=True)

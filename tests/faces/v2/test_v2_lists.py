@@ -68,6 +68,17 @@ async def test_cursor_is_base64_of_created_at_and_id(sim: Sim) -> None:
     assert body["pageData"]["hasNextPage"] is True
 
 
+async def test_cursor_carries_created_at_to_the_millisecond_it_is_printed_with(sim: Sim) -> None:
+    await sim.advance(0.5756)  # between two milliseconds: createdAt prints .575, never rounded up
+    await send_ok(sim)
+    body = await page(sim, limit="1")
+    created = body["data"][0]["createdAt"]
+    assert created.endswith(".575+08:00")
+    assert json.loads(base64.b64decode(body["pageData"]["startCursor"]))[0] == created
+    older = await page(sim, after=body["pageData"]["endCursor"])
+    assert older["data"] == []
+
+
 async def test_search_matches_a_substring_of_the_recipient(sim: Sim) -> None:
     await send_ok(sim, "6591122233")
     await send_ok(sim, "6598765432")
