@@ -14,6 +14,7 @@ from simulator.app import create_app
 from simulator.cli import banner
 from simulator.cli_args import Parser, admin_token, env, port
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
+from simulator.core import gcpolicy
 from simulator.scenarios import ScenarioError, default_scenarios_path, load_config
 from simulator.scenarios.commands import add_max_bytes_flag
 from simulator.scenarios.commands import register as register_scenario_commands
@@ -129,6 +130,7 @@ def serve(args: argparse.Namespace) -> int:
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     text = banner.render(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
     configure_logging(args.log_format, args.log_level)
+    gcpolicy.install()  # start-up objects frozen; full collections stop re-walking the store (DESIGN B5)
     try:
         web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
                     print=lambda _: print(text, flush=True))
