@@ -87,7 +87,9 @@ def journal_view(message: Message) -> dict[str, Any]:
 
 async def health(request: web.Request) -> web.Response:
     engine = _engine(request)
-    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store)})
+    engine.catch_up()  # retention is on the simulated clock: what expired by now is gone
+    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store),
+                              "evicted": engine.store.evicted})
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -146,12 +148,9 @@ async def list_messages(request: web.Request) -> web.Response:
         raise AdminError(400, "bad_request", "limit and offset must be integers.") from exc
     if not 1 <= limit <= 10000 or offset < 0:
         raise AdminError(400, "bad_request", "limit must be 1..10000 and offset >= 0.")
-    matched = [m for m in engine.store.all() if all(
-        getattr(m, key) == value for key, value in filters.items())]
-    matched.reverse()  # newest first
-    page = matched[offset:offset + limit]
-    return web.json_response({"data": [journal_view(m) for m in page], "total": len(matched),
-                              "hasMore": offset + limit < len(matched)})
+    page, total = engine.store.query(**filters, offset=offset, limit=limit)  # indexes and counts, no scan
+    return web.json_response({"data": [journal_view(m) for m in page], "total": total,
+                              "hasMore": offset + limit < total})
 
 
 def _find(request: web.Request) -> Message:

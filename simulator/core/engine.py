@@ -76,7 +76,9 @@ class Engine:
         """Set a status by hand: the rest of the plan is dropped and the change is marked forced."""
         attempt = message.attempt
         attempt.halted = True
-        self._record(message, attempt, status, self.clock.now(), forced=True, error=error)
+        now = self.clock.now()
+        self._record(message, attempt, status, now, forced=True, error=error)
+        self.store.settled(message, now)
 
     def _begin(self, message: Message, attempt: Attempt, now: float) -> None:
         for status in FLOWS[message.flow].initial:
@@ -93,6 +95,8 @@ class Engine:
                 return
             attempt.next_step += 1
             self._record(message, attempt, step.status, at, error=step.error)
+        if not message.removed:
+            self.store.settled(message, at)
 
     def _due(self, message: Message, attempt: Attempt, index: int, when: float) -> None:
         if message.removed or attempt.halted or attempt.next_step != index:
@@ -106,6 +110,7 @@ class Engine:
                 forced: bool = False, error: ErrorInfo | None = None) -> None:
         previous = attempt.changes[-1][0] if attempt.changes else None
         attempt.record(status, at, forced, error)
+        self.store.status_changed(message, previous, status)
         self.events.publish(StatusEvent(
             seq=self.events.next_seq(), message=message, attempt=attempt.number, status=status,
             previous=previous, at=at, forced=forced, error=error,
@@ -114,6 +119,7 @@ class Engine:
     def catch_up(self) -> None:
         """Apply transitions already due (real clock) before a read, so reads are never stale."""
         self.scheduler.run_due_nowait()
+        self.store.prune(self.clock.now())  # retention on the simulated clock, even when nothing settles
 
     # -- state ----------------------------------------------------------------------------------
 

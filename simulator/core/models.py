@@ -183,6 +183,12 @@ class Message:
         return f"{self.face}.{self.channel}"
 
     @property
+    def is_settled(self) -> bool:
+        """Nothing left to do: the current attempt's plan ran out or a status was forced (retention may evict)."""
+        attempt = self.attempts[-1]
+        return attempt.halted or attempt.next_step >= len(attempt.plan.steps)
+
+    @property
     def attempt(self) -> Attempt:
         """The current (newest) attempt."""
         return self.attempts[-1]
