@@ -4,6 +4,7 @@ resets; a full reset frees every message by reference counting (no cycles for th
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import subprocess
@@ -168,3 +169,23 @@ def test_bad_bounds_get_one_clear_line(flag: str, value: str, expected: str) -> 
                             timeout=30)
     assert result.returncode == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_long_advance_lets_other_requests_in_and_keeps_time_order(make_sim: Any, monkeypatch: Any) -> None:
+    from simulator.core import scheduler
+
+    monkeypatch.setattr(scheduler, "PAUSE_EVERY", 0.0)
+    monkeypatch.setattr(scheduler, "PAUSE_CHECK", 1)  # pause after every transition
+    sim = await make_sim("version: 1\nextends: default\nv2:\n  rate_limit: 0\n")
+    for n in range(40):
+        await send_ok(sim, f"65900000{n:02d}")
+    start = sim.clock.now()
+    advance = asyncio.ensure_future(sim.advance(SETTLE))
+    seen = []
+    while not advance.done():  # ask the time while the advance runs
+        seen.append((await _json(sim, "/_sim/clock"))["epoch"])
+    assert any(start < epoch < start + SETTLE for epoch in seen)  # answered part-way through its steps
+    assert (await advance)["ran"] >= 40
+    body = await _json(sim, "/_sim/messages?limit=1")
+    times = [change["at"] for change in body["data"][0]["attempts"][0]["history"]]
+    assert times == sorted(times) and body["data"][0]["status"] == "success"
