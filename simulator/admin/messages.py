@@ -9,7 +9,7 @@ from aiohttp import web
 from simulator.admin.billing import billing_view
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
-from simulator.admin.paging import page
+from simulator.admin.paging import limits
 from simulator.admin.system import engine_of
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc
@@ -55,10 +55,10 @@ async def list_messages(request: web.Request) -> web.Response:
     for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
         query_choice(request, name, allowed)
     filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
-    matched = [m for m in engine.store.all() if all(getattr(m, key) == value for key, value in filters.items())]
-    found = page(matched, request)
-    found["data"] = [journal_view(m) for m in found["data"]]
-    return web.json_response(found)
+    limit, offset = limits(request)
+    matched, total = engine.store.query(**filters, offset=offset, limit=limit)  # indexes and counts, no scan
+    return web.json_response({"data": [journal_view(m) for m in matched], "total": total,
+                              "hasMore": offset + limit < total})
 
 
 def _find(request: web.Request) -> Message:
