@@ -218,15 +218,16 @@ class FaceApp(ABC, Generic[T, C]):
                     found.append((name, spec))
         return found
 
-    def build(self) -> web.Application:
-        """The face's sub-application: its error policy, then every @route behind the guard."""
+    def build(self, under: str = "") -> web.Application:
+        """The face's sub-application: its error policy, then every @route behind the guard. With `under`
+        (an alias), only the routes below that path, relative to it: the sub-app to mount at the alias."""
         app = web.Application(middlewares=[error_middleware(FaceError, self.respond, self.http_error,
                                                             self.internal_error, self.log)],
                               client_max_size=self.max_body())
         app[FACE_APP] = self
         for name, spec in self.specs():
-            if not spec.admin:
-                app.router.add_route(spec.method, self.router.pattern(spec.path),
+            if not spec.admin and spec.path.startswith(under + "/"):
+                app.router.add_route(spec.method, self.router.pattern(spec.path[len(under):]),
                                      self.guard(getattr(self, name), spec))
         return app
 
@@ -255,6 +256,7 @@ class Face(Protocol):
     openapi: Path                   # its OpenAPI fragment (tags, paths, components)
     formats: tuple[Format, ...]     # webhook formats it adds (Qlara: "qlara")
     auth_scheme: str                # "bearer": Authorization: Bearer <key>; "api-key": X-Api-Key or Basic
+    aliases: tuple[str, ...]        # parts of its API (relative to mount) also served at that path from the root
 
     def parse_section(self, section: object) -> object:
         """The parsed section; ValueError naming the key for a malformed one."""
@@ -262,6 +264,10 @@ class Face(Protocol):
 
     def create_app(self, engine: Engine, config: SimConfig) -> web.Application:
         """The face's sub-application, to be mounted at `mount`."""
+        ...
+
+    def alias_apps(self, app: web.Application) -> list[tuple[str, web.Application]]:
+        """(path, sub-app) for each alias: the same runtime as `app` (its sub-app), to be mounted there too."""
         ...
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
@@ -291,6 +297,7 @@ class FaceDeclaration(Generic[C]):
     openapi: Path
     formats: tuple[Format, ...] = ()
     auth_scheme: str = "bearer"
+    aliases: tuple[str, ...] = ()
     runtime: ClassVar[type[FaceApp[Any, Any]]]
 
     def parse_section(self, section: object) -> C:
@@ -302,6 +309,10 @@ class FaceDeclaration(Generic[C]):
 
     def create_app(self, engine: Engine, config: SimConfig) -> web.Application:
         return self.runtime(engine, self.section_of(config), config.mode == "open").build()
+
+    def alias_apps(self, app: web.Application) -> list[tuple[str, web.Application]]:
+        face = app.get(FACE_APP)
+        return [] if face is None else [(alias, face.build(under=alias)) for alias in self.aliases]
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
                    message: str | None = None, *, retry_after: int = 1) -> web.Response:

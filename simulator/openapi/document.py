@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from simulator.faces import faces
+
 FOLDER = Path(__file__).resolve().parent
 BASE = "base.yaml"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -67,8 +69,24 @@ def _load(folder: Path) -> dict[str, Any]:
 
 
 def load_document(folder: Path = FOLDER) -> dict[str, Any]:
-    """The merged document (a fresh copy: callers may change it)."""
-    return copy.deepcopy(_load(folder))
+    """The merged document (a fresh copy: callers may change it), with each face's aliases described too."""
+    aliases = [(face.mount, alias) for face in faces() for alias in face.aliases]
+    return with_aliases(copy.deepcopy(_load(folder)), aliases)
+
+
+def with_aliases(document: dict[str, Any], aliases: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Describe each path under `mount + alias` again at `alias` (the same operations, their operationIds
+    suffixed `Unprefixed`): Qlara serves its gateway with and without /api."""
+    paths: dict[str, Any] = document.setdefault("paths", {})
+    for mount, alias in aliases:
+        for path, item in list(paths.items()):
+            if path.startswith(mount + alias + "/"):
+                copied = copy.deepcopy(item)
+                for method in METHODS:
+                    if isinstance(copied.get(method), dict) and "operationId" in copied[method]:
+                        copied[method]["operationId"] += "Unprefixed"
+                paths[path[len(mount):]] = copied
+    return document
 
 
 def operations(document: Mapping[str, Any]) -> set[tuple[str, str]]:
