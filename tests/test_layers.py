@@ -20,8 +20,6 @@ SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simula
                        "simulator.faces.formats", "simulator.faces.bodies"}
 # (importer, imported): still open. WP-A = spine, WP-B = faces, WP-C = admin + tests.
 ALLOWED = {
-    ("simulator.core.engine", "simulator.scenarios.model"),          # WP-A: Engine takes a Planner
-    ("simulator.core.engine", "simulator.scenarios.vocabulary"),     # WP-A: Engine takes flows
     ("simulator.faces.qlara.face", "simulator.admin.bodies"),        # WP-A: faces/bodies.read_fields
 }
 

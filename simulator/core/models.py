@@ -6,7 +6,6 @@ the plan it follows and every timestamped status change, grouped by attempt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,21 +100,6 @@ class Facts:
 
 
 NO_FACTS = Facts()
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def facts_from_payload(payload: Mapping[str, Any]) -> Facts:
-    """Compatibility shim (issue 11): the facts of a face that still writes them as payload keys. It goes once
-    every face passes `facts=` to Engine.accept."""
-    notify = payload.get("notify")
-    return Facts(api_id=_text(payload.get("id")), customer_message_id=_text(payload.get("customerMessageId")),
-                 wamid=_text(payload.get("wamid")), notify=notify if isinstance(notify, bool) else None,
-                 account=_text(payload.get("account")), uid=_text(payload.get("uid")),
-                 opaque=_text(payload.get("biz_opaque_callback_data")),
-                 pricing_category=_text(payload.get("pricing_category")))
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from simulator.core.flows import NEUTRAL
 from simulator.faces.base import Face
 from simulator.scenarios.loader import BUNDLED_SCENARIOS, SCENARIO_KEYS
 from simulator.scenarios.model import SimConfig
-from simulator.scenarios.vocabulary import FLOWS
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.webhooks.formats import BUILT_IN
 from tests.conftest import default_config
 
@@ -52,17 +52,6 @@ def test_flows_are_consistent(face: Face) -> None:
         assert set(flow.canonical.values()) <= set(NEUTRAL)
 
 
-def test_registry_flows_equal_the_old_tables() -> None:
-    """Temporary (issue 11, until vocabulary.py goes): the declarations hold exactly what vocabulary.py holds."""
-    flows = faces.flows()
-    assert list(flows) == list(FLOWS)
-    for name, flow in flows.items():
-        old = FLOWS[name]
-        assert frozenset(flow.statuses) == old.statuses and flow.initial == old.initial
-        assert (flow.error_types, flow.error_codes, dict(flow.forced_errors)) == (
-            old.error_types, old.error_codes, dict(old.forced_errors))
-
-
 @pytest.mark.parametrize("face", FACES, ids=IDS)
 def test_section(face: Face) -> None:
     assert face.section not in SCENARIO_KEYS | {"webhooks"}
@@ -76,7 +65,8 @@ def test_section(face: Face) -> None:
 
 
 def _engine(config: SimConfig) -> Engine:
-    return Engine(ManualClock(), config.scenarios, seed=1)
+    clock = ManualClock()
+    return Engine(clock, ScenarioPlanner(config.scenarios, 1, clock), faces.flows(), seed=1)
 
 
 def _paths(face: Face, sub: web.Application) -> set[tuple[str, str]]:
