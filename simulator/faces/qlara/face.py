@@ -78,7 +78,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     flows = FLOWS
     section = "qlara"
     section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "qlara.yaml"
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     formats = (QlaraFormat(),)
     runtime = QlaraApp
 

@@ -31,7 +31,7 @@ class V1Face(FaceDeclaration[V1Config]):
     flows = FLOWS
     section = "v1"
     section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "v1.yaml"
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V1App
 
     def parse_section(self, section: object) -> V1Config:

@@ -41,7 +41,7 @@ class V2Face(FaceDeclaration[V2Config]):
     )}
     section = "v2"
     section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "v2.yaml"
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V2App
 
     def parse_section(self, section: object) -> V2Config:
