@@ -62,6 +62,11 @@ def test_section(face: Face) -> None:
     bundled = yaml.safe_load(Path(BUNDLED_SCENARIOS).read_text(encoding="utf-8")).get(face.section, {})
     jsonschema.validate(bundled, dict(face.section_schema))
     face.parse_section(bundled)
+    wrong = {"rate_limit": "fast"}  # every face's section has a rate_limit, and it is never a word
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wrong, dict(face.section_schema))
+    with pytest.raises(ValueError, match="rate_limit"):
+        face.parse_section(wrong)
 
 
 def _engine(config: SimConfig) -> Engine:

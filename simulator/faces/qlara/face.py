@@ -16,7 +16,7 @@ from aiohttp import web
 from simulator.core.timefmt import iso_utc
 from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, FaceError, admin_route, section_mapping
 from simulator.faces.bodies import read_fields
-from simulator.faces.qlara.config import QlaraConfig, parse_qlara_config
+from simulator.faces.qlara.config import SECTION_SCHEMA, QlaraConfig, parse_qlara_config
 from simulator.faces.qlara.plans import FLOWS
 from simulator.faces.qlara.routes import QlaraRoutes
 from simulator.faces.qlara.state import Companies, Company
@@ -77,7 +77,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     prefixes = ("/api/message-server", "/api/partner-gateway")
     flows = FLOWS
     section = "qlara"
-    section_schema: dict[str, Any] = {"type": "object"}
+    section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     formats = (QlaraFormat(),)
     runtime = QlaraApp

@@ -6,10 +6,9 @@ the order their routes are registered (email, SMS, GovSG)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from simulator.faces.base import FaceDeclaration, section_mapping
-from simulator.faces.v1.config import V1Config, parse_v1_config
+from simulator.faces.v1.config import SECTION_SCHEMA, V1Config, parse_v1_config
 from simulator.faces.v1.email import EmailRoutes
 from simulator.faces.v1.govsg import GovsgRoutes
 from simulator.faces.v1.routes import FLOWS
@@ -30,7 +29,7 @@ class V1Face(FaceDeclaration[V1Config]):
     prefixes = ("/v1",)
     flows = FLOWS
     section = "v1"
-    section_schema: dict[str, Any] = {"type": "object"}
+    section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V1App
 
