@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,21 @@ from simulator.scenarios.model import SimConfig
 from simulator.scenarios.planner import ScenarioPlanner
 from simulator.webhooks.formats import BUILT_IN
 from tests.conftest import default_config
+from tests.faces.example.face import EXAMPLE
 
-FACES = faces.faces()
+# Every built-in face, and the example face of tests/faces/example (registered only while its case runs).
+FACES: tuple[Face, ...] = (*faces.faces(), EXAMPLE)
 IDS = [face.id for face in FACES]
+
+
+@pytest.fixture(autouse=True)
+def registered(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Register the example face for the cases it is the parameter of (undone after)."""
+    callspec = getattr(request.node, "callspec", None)
+    undo = faces.register(EXAMPLE) if callspec is not None and callspec.params.get("face") is EXAMPLE else None
+    yield
+    if undo is not None:
+        undo()
 
 
 @pytest.mark.parametrize("face", FACES, ids=IDS)
