@@ -16,6 +16,7 @@ from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
 from simulator.faces import faces, flows
 from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
+from simulator.journal import DEFAULT_SIZE, install_journal
 from simulator.runtime.reload import install as install_scenarios
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.planner import ScenarioPlanner
@@ -27,10 +28,11 @@ SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
                bound: tuple[str | None, int | None] | None = None,
-               admin_token: str | None = None) -> web.Application:
+               admin_token: str | None = None, journal_size: int = DEFAULT_SIZE) -> web.Application:
     """Build the simulator. The clock defaults to a manual one: nothing moves until advanced. `bound` is
     the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
-    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it."""
+    With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it. `journal_size`:
+    the request journal's ring (0: no journal)."""
     clock = clock or ManualClock()
     planner = ScenarioPlanner(config.scenarios, seed, clock)
     engine = Engine(clock, planner, flows(), seed=seed)
@@ -51,6 +53,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     mount_admin(app, admin_routes)  # /_sim (with each face's own /_sim/<face> routes), /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine)  # first: its middleware sees faulted answers too
+    install_journal(app, engine, journal_size, config.section("report"))  # so does the journal's
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, planner, config)  # API faults, hot reload, /_sim/scenarios state
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section

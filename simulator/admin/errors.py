@@ -17,6 +17,8 @@ log = logging.getLogger("postman_sim.admin")
 class AdminError(FaceError):
     """Any 4xx/5xx of /_sim; `details` are extra keys beside code and message (a reload's "problems")."""
 
+    code: str
+
     def __init__(self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(status, code, message)
         self.details: dict[str, Any] = dict(details or {})

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator.admin.billing import billing_view
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
 from simulator.admin.paging import page
@@ -41,6 +42,7 @@ def journal_view(message: Message) -> dict[str, Any]:
             }
             for attempt in message.attempts
         ],
+        "billing": billing_view(message),
     }
 
 

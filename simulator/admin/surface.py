@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.admin import clock, messages, scenarios, system
+from simulator.admin import billing, clock, messages, scenarios, system
 from simulator.admin.dashboard import dashboard
 from simulator.admin.docs import docs_view, openapi_view
 from simulator.admin.errors import admin_errors
 from simulator.admin.metrics import metrics_view
+from simulator.admin.requests import add_routes as add_request_routes
 from simulator.admin.sink import create_sink_app
 from simulator.admin.webhooks import create_webhook_admin
 from simulator.state import ENGINE
@@ -26,10 +27,11 @@ def create_admin(face_routes: list[web.RouteDef] | None = None) -> web.Applicati
         web.post("/messages/{id}/status", messages.force_status),
         web.get("/dashboard", dashboard),
         web.get("/scenarios", scenarios.get_scenarios), web.post("/scenarios/reload", scenarios.post_reload),
-        web.get("/metrics", metrics_view),
+        web.get("/metrics", metrics_view), web.get("/billing", billing.billing_summary),
         web.get("/openapi.json", openapi_view), web.get("/docs", docs_view),
     ])
     app.router.add_routes(face_routes or [])
+    add_request_routes(app)  # /_sim/requests and /_sim/report
     return app
 
 

@@ -14,7 +14,7 @@ from simulator import faces
 from simulator.app import create_app
 from simulator.cli import banner
 from simulator.cli import sink as webhooks_cli
-from simulator.cli.args import Parser, admin_token, env, port
+from simulator.cli.args import Parser, admin_token, env, port, positive_int
 from simulator.cli.scenarios import add_max_bytes_flag
 from simulator.cli.scenarios import register as register_scenario_commands
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", type=admin_token, default=env("ADMIN_TOKEN", ""), metavar="TOKEN",
                        help="require Authorization: Bearer TOKEN on /_sim (all but /_sim/health, the dashboard "
                             "page and the sink's receiving side) (POSTMAN_SIM_ADMIN_TOKEN)")
+    serve.add_argument("--journal-size", type=positive_int("JOURNAL_SIZE", 0), default=env("JOURNAL_SIZE", "10000"),
+                       help="requests the journal keeps for /_sim/requests and /_sim/report; 0 turns it off "
+                            "(POSTMAN_SIM_JOURNAL_SIZE)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
@@ -124,7 +127,7 @@ def serve(args: argparse.Namespace) -> int:
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
     try:
         app = create_app(config, clock=clock, seed=args.seed, bound=(args.host, args.port),
-                         admin_token=args.admin_token)
+                         admin_token=args.admin_token, journal_size=args.journal_size)
     except ValueError as exc:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2

@@ -32,10 +32,10 @@ def port(env_name: str = "PORT") -> Callable[[str], int]:
     return check
 
 
-def positive_int(env_name: str) -> Callable[[str], int]:
+def positive_int(env_name: str, minimum: int = 1) -> Callable[[str], int]:
     def check(text: str) -> int:
-        if not text.isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: a whole number >= 1 "
+        if not text.isdigit() or int(text) < minimum:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: a whole number >= {minimum} "
                                              f"(flag or POSTMAN_SIM_{env_name})")
         return int(text)
 

@@ -19,6 +19,7 @@ from simulator.core.planner import Planner
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
+from simulator.core.trace import note_created, note_read
 
 ResetHook = Callable[[str | None], None]
 
@@ -57,6 +58,7 @@ class Engine:
             facts=NO_FACTS if facts is None else facts,
         )
         self.store.add(message)
+        note_created(message.id, tenant, recipient, content)
         self._begin(message, attempt, now)
         return message
 
@@ -68,6 +70,7 @@ class Engine:
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
         message.attempts.append(attempt)
+        note_read(message.id)
         self._begin(message, attempt, now)
         return attempt
 

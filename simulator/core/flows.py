@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from simulator.core.billing import BillingRule
 from simulator.core.models import ErrorInfo
 
 # The neutral webhook statuses (accepted: taken by the provider; sent: handed to WhatsApp / the carrier;
@@ -29,6 +30,8 @@ class Flow:
     error_codes: frozenset[str] | None = None   # None: any code (provider passthrough)
     # The error a failure status forced through /_sim gets when none is given: every real failure has one.
     forced_errors: Mapping[str, ErrorInfo] = field(default_factory=dict)
+    # What the provider's documentation says is charged; None: it documents no billing (nothing is priced).
+    billing: BillingRule | None = None
 
 
 Flows = Mapping[str, Flow]  # "v2.sms" -> Flow, in registry order

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from simulator.core.models import Message
+from simulator.core.trace import note_read
 
 
 def sort_key(message: Message) -> tuple[int, str]:
@@ -48,7 +49,10 @@ class Store:
         index.add(message)
 
     def get(self, message_id: str) -> Message | None:
-        return self._by_id.get(message_id)
+        message = self._by_id.get(message_id)
+        if message is not None:
+            note_read(message_id)  # the request journal's "messages it read"
+        return message
 
     def tenant_messages(self, face: str, tenant: str) -> list[Message]:
         """A tenant's messages of one face, oldest first (do not mutate)."""

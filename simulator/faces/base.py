@@ -29,6 +29,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.flows import Flow
 from simulator.core.ratelimit import Limit, Verdict
+from simulator.core.trace import note_tenant
 from simulator.faces.common import error_middleware
 from simulator.faces.formats import Format
 from simulator.scenarios.model import SimConfig
@@ -59,6 +60,7 @@ class Caller(Generic[T]):
     """Who is calling, as the guard needs it."""
 
     tenant: T
+    tenant_id: str                  # the tenant as the journal and /_sim name it (campaign id, v1 key, company id)
     limit_key: str                  # "v2:<campaign>", "v1:<key>", qlara Credential.limiter_key
     limits: tuple[Limit, ...]
 
@@ -176,6 +178,7 @@ class FaceApp(ABC, Generic[T, C]):
             caller = self.authenticate(request)
             if caller is None:
                 raise self.unauthorized()
+            note_tenant(caller.tenant_id)  # the request journal: whose request this is
             verdict = self.engine.limiter.hit(caller.limit_key, caller.limits) if spec.limited else None
             headers = self.rate_headers(verdict)
             if verdict is not None and not verdict.allowed:
@@ -246,6 +249,7 @@ class Face(Protocol):
     section_schema: Mapping[str, Any]   # JSON Schema of that section (conformance test; not published)
     openapi: Path                   # its OpenAPI fragment (tags, paths, components)
     formats: tuple[Format, ...]     # webhook formats it adds (Qlara: "qlara")
+    auth_scheme: str                # "bearer": Authorization: Bearer <key>; "api-key": X-Api-Key or Basic
 
     def parse_section(self, section: object) -> object:
         """The parsed section; ValueError naming the key for a malformed one."""
@@ -281,6 +285,7 @@ class FaceDeclaration(Generic[C]):
     section_schema: Mapping[str, Any]
     openapi: Path
     formats: tuple[Format, ...] = ()
+    auth_scheme: str = "bearer"
     runtime: ClassVar[type[FaceApp[Any, Any]]]
 
     def parse_section(self, section: object) -> C:

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from simulator.core.ids import IdFactory
+from simulator.core.trace import note_body
 
 E = TypeVar("E", bound=Exception)
 
@@ -101,7 +102,9 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
         raw.extend(chunk)
         if len(raw) > max_bytes:
             raise BadBody("too large")
-    return bytes(raw)
+    body = bytes(raw)
+    note_body(body)
+    return body
 
 
 async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:

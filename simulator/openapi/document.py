@@ -70,11 +70,13 @@ ENUM = "x-sim-enum"
 
 
 def fill_enums(node: Any, enums: Mapping[str, list[str]]) -> None:
-    """Replace every `x-sim-enum: name` marker by `enum: enums[name]` (a name not given: no enum), in place."""
+    """Replace every `x-sim-enum: name` marker by `enum: enums[name]` (a name not given: no enum), in place;
+    `name+null` also allows null."""
     if isinstance(node, dict):
-        name = node.pop(ENUM, None)
+        marker = node.pop(ENUM, None)
+        name = None if marker is None else str(marker).removesuffix("+null")
         if name is not None and name in enums:
-            node["enum"] = list(enums[name])
+            node["enum"] = [*enums[name], *([None] if marker != name else [])]
         for value in node.values():
             fill_enums(value, enums)
     elif isinstance(node, list):

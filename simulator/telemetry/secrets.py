@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 # Headers that carry credentials on one face or another; their values are never logged whole.
 SECRET_HEADERS = ("Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token")
@@ -45,3 +46,20 @@ def masked_query(query: Mapping[str, str]) -> str:
 def scrub(text: str) -> str:
     """Mask anything in free text that looks like an API key."""
     return _KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
+
+
+def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Every header, credentials masked as `credential` masks them (and any header named like a secret)."""
+    secret = {name.lower() for name in SECRET_HEADERS} | {"cookie"}
+    return {name: mask_credential(value) if name.lower() in secret or _SECRET_QUERY.search(name) else scrub(value)
+            for name, value in headers.items()}
+
+
+def masked_json(value: Any) -> Any:
+    """A parsed JSON body with the values of credential-like keys masked and key-like strings scrubbed."""
+    if isinstance(value, dict):
+        return {k: (mask(str(v)) if _SECRET_QUERY.search(str(k)) and v is not None else masked_json(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_json(item) for item in value]
+    return scrub(value) if isinstance(value, str) else value

@@ -209,6 +209,22 @@ class SimClient:
     def message(self, message_id: str) -> JournalMessage:
         return JournalMessage.from_json(self._call("GET", f"/_sim/messages/{urllib.parse.quote(message_id)}"))
 
+    def requests(self, **filters: str | int | None) -> list[dict[str, Any]]:
+        """Request-journal entries (GET /_sim/requests: face, method, path glob, status, tenant, since,
+        until, limit, offset), newest first."""
+        filters.setdefault("limit", 1000)
+        data: list[dict[str, Any]] = self._call("GET", "/_sim/requests" + _query(filters))["data"]
+        return data
+
+    def count_requests(self, **match: Any) -> int:
+        """How many journaled requests match (POST /_sim/requests/count)."""
+        return int(self._call("POST", "/_sim/requests/count", match)["count"])
+
+    def report(self, tenant: str | None = None) -> dict[str, Any]:
+        """The integration report (GET /_sim/report), for one tenant or all."""
+        result: dict[str, Any] = self._call("GET", "/_sim/report" + _query({"tenant": tenant}))
+        return result
+
     def force_status(self, message_id: str, status: str, error: Mapping[str, Any] | None = None) -> JournalMessage:
         body: dict[str, Any] = {"status": status} if error is None else {"status": status, "error": dict(error)}
         return JournalMessage.from_json(

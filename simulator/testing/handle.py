@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -90,6 +91,44 @@ class PostmanSim:
 
     def force_status(self, message_id: str, status: str, error: Mapping[str, Any] | None = None) -> JournalMessage:
         return self.client.force_status(message_id, status, error)
+
+    def requests(self, **filters: str | int | None) -> list[dict[str, Any]]:
+        """Journaled requests to the emulated APIs, newest first (this test's tenant on a shared server);
+        filters: face, method, path (a glob), status (404 or 4xx), since, until, limit, offset."""
+        if self.tenant is not None:
+            filters.setdefault("tenant", self.tenant)
+        return self.client.requests(**filters)
+
+    def assert_requested(self, method: str, path: str, times: int | None = None, **match: Any) -> int:
+        """Fail unless `method path` (a glob; other matcher fields in `match`: face, status, body_contains,
+        since, tenant) was requested `times` times (None: at least once). Returns the count."""
+        wanted = {"method": method, "path": path, **match}
+        if self.tenant is not None:
+            wanted.setdefault("tenant", self.tenant)
+        count = self.client.count_requests(**wanted)
+        if (count == 0) if times is None else (count != times):
+            expected = "at least once" if times is None else f"{times} time(s)"
+            raise AssertionError(f"expected {method} {path} {expected}, saw it {count} time(s)"
+                                 + self._closest(method, path))
+        return count
+
+    def assert_not_requested(self, method: str, path: str, **match: Any) -> None:
+        """Fail if `method path` (a glob) matching `match` was requested at all."""
+        self.assert_requested(method, path, times=0, **match)
+
+    def _closest(self, method: str, path: str) -> str:
+        seen = self.requests(limit=200)
+        if not seen:
+            return "; no requests were journaled"
+        target = f"{method.upper()} {path}"
+        ranked = sorted(seen, key=lambda e: -difflib.SequenceMatcher(None, target, f"{e['method']} {e['path']}")
+                        .ratio())[:5]
+        return "; closest requests seen:\n" + "\n".join(
+            f"  {e['id']} {e['method']} {e['path']} -> {e['status']}" for e in ranked)
+
+    def report(self) -> dict[str, Any]:
+        """The integration report (this test's tenant on a shared server)."""
+        return self.client.report(self.tenant)
 
     def reset(self) -> int:
         """Forget this test's messages (the whole simulator for the function-scoped fixture)."""

@@ -14,6 +14,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--postman-sim-admin-token", default=os.environ.get("POSTMAN_SIM_ADMIN_TOKEN"), metavar="TOKEN",
                     help="admin token for /_sim: started simulators require it, the fixtures send it "
                          "(env POSTMAN_SIM_ADMIN_TOKEN)")
+    group.addoption("--postman-sim-report", default=None, metavar="PATH",
+                    help="write the integration report of every test's tenant (GET /_sim/report) as JSON to PATH")
     parser.addini("postman_sim_scenarios", "base scenarios file for the postman_sim fixtures", default="")
 
 
@@ -116,9 +119,11 @@ def postman_sim(request: pytest.FixtureRequest, postman_sim_scenarios_path: Path
     if problem is not None:
         pytest.fail(problem, pytrace=False)
     campaign, key = configured_v2(config) or fresh_v2()
+    handle = PostmanSim(url=server.url, api_key=key, campaign_id=campaign, admin_token=postman_sim_admin_token)
     try:
-        yield PostmanSim(url=server.url, api_key=key, campaign_id=campaign, admin_token=postman_sim_admin_token)
+        yield handle
     finally:
+        _collect_report(request, handle)
         server.stop()
 
 
@@ -177,7 +182,36 @@ def postman_sim_tenant(request: pytest.FixtureRequest, postman_sim_server: Share
     handle = PostmanSim(url=postman_sim_server.url, api_key=key, campaign_id=campaign, tenant=campaign,
                         admin_token=postman_sim_server.admin_token)
     yield handle
+    _collect_report(request, handle)
     handle.reset()
+
+
+REPORTS = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def _collect_report(request: pytest.FixtureRequest, handle: PostmanSim) -> None:
+    """Keep the test's report for the terminal summary (before its tenant's journal is reset)."""
+    try:
+        report = handle.report()
+    except (SimError, OSError):
+        return  # e.g. a remote simulator without /_sim/report
+    if report["findings"]:
+        request.config.stash.setdefault(REPORTS, []).append({"test": request.node.nodeid, **report})
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """A section listing the integration report's findings per test; --postman-sim-report writes them."""
+    reports = config.stash.get(REPORTS, [])
+    path = config.getoption("--postman-sim-report", None)
+    if path:
+        Path(path).write_text(json.dumps({"reports": reports}, indent=2), encoding="utf-8")
+    if not reports:
+        return
+    terminalreporter.section("postman-sim integration report")
+    for report in reports:
+        terminalreporter.write_line(f"{report['test']} (tenant {report['tenant'] or 'all'}):")
+        for finding in report["findings"]:
+            terminalreporter.write_line(f"  {finding['severity']:7} {finding['rule']}: {finding['summary']}")
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     mount = "/api"
     prefixes = ("/api/message-server", "/api/partner-gateway")
     flows = FLOWS
+    auth_scheme = "api-key"
     section = "qlara"
     section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"

@@ -13,6 +13,7 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.core.models import Facts, Message, Plan
 from simulator.core.ratelimit import Verdict
+from simulator.core.trace import note_read
 from simulator.faces.base import Caller, FaceApp, FaceError, route
 from simulator.faces.common import BadBody, read_json_object, wamid
 from simulator.faces.qlara import errors, plans, sms_text, validation
@@ -47,7 +48,7 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
         company = self.state.companies.resolve(cred)
         if cred is None or company is None:
             return None
-        return Caller(company, cred.limiter_key, company.limits)
+        return Caller(company, company.id, cred.limiter_key, company.limits)
 
     def unauthorized(self) -> FaceError:
         return errors.QlaraError(401, errors.UNAUTHORIZED)
@@ -94,7 +95,10 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
             raise bad_request("Request body must be a JSON object") from exc
 
     def lookup(self, company: Company, channel: str, customer_id: str) -> Message | None:
-        return self.state.customer_ids.get(company.id, channel, customer_id)
+        message = self.state.customer_ids.get(company.id, channel, customer_id)
+        if message is not None:
+            note_read(message.id)  # the request journal: this request read it
+        return message
 
     def messages(self, company: Company) -> list[Message]:
         """The company's messages, oldest first."""

@@ -38,6 +38,9 @@ class V1Config:
     sms_credentials: frozenset[str] = frozenset({"default"})
     sms_broken_credentials: frozenset[str] = frozenset()
     sms_status_on_send: str = "UNSENT"
+    # Seed vs source (README "Seed vs source"): the source's spelling by default, the seed's on request.
+    email_error_fields: str = "snake"                      # camel: errorCode/errorSubType, as seed 004 writes
+    govsg_invalid_number_code: str = "api_validation"      # invalid_recipient, as seed 000 writes
     templates: dict[int, GovsgTemplate] = field(default_factory=dict)
 
 
@@ -80,6 +83,14 @@ def _strings(section: Mapping[str, Any], key: str, where: str, lower: bool = Fal
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{where}.{key} must be a list of strings")
     return frozenset(v.strip().lower() if lower else v for v in value)
+
+
+def _choice(section: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed`; the first is the default."""
+    value = section.get(key, allowed[0])
+    if value not in allowed:
+        raise ValueError(f"{where}.{key} must be {' or '.join(allowed)}, not {value!r}")
+    return str(value)
 
 
 def _templates(raw: Any) -> dict[int, GovsgTemplate]:
@@ -128,5 +139,8 @@ def parse_v1_config(section: Mapping[str, Any]) -> V1Config:
     if status not in ("UNSENT", "ACCEPTED"):
         raise ValueError(f"v1.sms.status_on_send must be UNSENT or ACCEPTED, not {status!r}")
     config.sms_status_on_send = status
+    config.email_error_fields = _choice(email, "error_fields", "v1.email", ("snake", "camel"))
+    config.govsg_invalid_number_code = _choice(govsg, "invalid_number_code", "v1.govsg",
+                                               ("api_validation", "invalid_recipient"))
     config.templates = _templates(govsg.get("templates") or [])
     return config

@@ -36,7 +36,8 @@ class GovsgRoutes(V1Routes):
             raise errors.validation(f"Language Code {language} not available on the template")
         phone = normalise_phone(recipient)
         if phone is None:
-            raise errors.validation(f"recipient {recipient} is not a valid phone number")
+            code = self.config.govsg_invalid_number_code  # api_validation (source) or invalid_recipient (seed 000)
+            raise errors.V1Error(400, code, f"recipient {recipient} is not a valid phone number")
         if template is not None:
             check_params(template, params)
         whatsapp_id = wamid(self.engine.ids, phone)

@@ -77,7 +77,7 @@ class V1Routes(FaceApp[str, V1Config]):
             return None
         if not self.open_mode and key not in self.keys:
             return None
-        return Caller(key, f"v1:{key}", self.limits)
+        return Caller(key, key, f"v1:{key}", self.limits)
 
     def unauthorized(self) -> FaceError:
         return errors.unauthenticated()

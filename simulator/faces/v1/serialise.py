@@ -18,7 +18,11 @@ def _error_code(message: Message) -> str | None:
     return error.code if error is not None else message.payload.get("error_code")
 
 
-def email_view(message: Message, exclude_params: bool = False) -> dict[str, Any]:
+CAMEL_ERRORS = {"error_code": "errorCode", "error_sub_type": "errorSubType"}  # seed 004's spelling
+
+
+def email_view(message: Message, exclude_params: bool = False, error_fields: str = "snake") -> dict[str, Any]:
+    """`error_fields="camel"` (v1.email.error_fields) renames the two error fields as seed 004 writes them."""
     p = message.payload
     error = message.error
     view: dict[str, Any] = {"id": p["id"], "from": p["from"], "recipient": message.recipient}
@@ -40,6 +44,8 @@ def email_view(message: Message, exclude_params: bool = False) -> dict[str, Any]
         "cc": p["cc"],
         "bcc": p["bcc"],
     })
+    if error_fields == "camel":
+        view = {CAMEL_ERRORS.get(key, key): value for key, value in view.items()}
     return view
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from simulator.core.flows import Flow
 from simulator.core.models import ErrorInfo
 from simulator.faces.base import FaceDeclaration, section_mapping
+from simulator.faces.v2 import billing
 from simulator.faces.v2.config import SECTION_SCHEMA, VARIABLE, V2Config, parse_v2_config
 from simulator.faces.v2.routes import V2App
 from simulator.scenarios.model import SimConfig
@@ -36,6 +37,7 @@ class V2Face(FaceDeclaration[V2Config]):
                    "success": "delivered", "failure": "failed"},
         error_types=frozenset(ERROR_CODES),
         error_codes=frozenset(code for codes in ERROR_CODES.values() for code in codes),
+        billing=billing.RULE,
         forced_errors={"failure": ErrorInfo(code="delivery_unknown_error", type="delivery_error")},
     )}
     section = "v2"

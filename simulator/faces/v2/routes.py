@@ -52,7 +52,7 @@ class V2App(FaceApp[Campaign, V2Config]):
         """The campaign the key may use (open mode binds a new key to its first campaign)."""
         campaign = self.state.authorise(bearer_token(request), request.match_info["campaignId"],
                                         self.engine.ids, self.engine.clock.now())
-        return None if campaign is None else Caller(campaign, f"v2:{campaign.id}", self.limits)
+        return None if campaign is None else Caller(campaign, campaign.id, f"v2:{campaign.id}", self.limits)
 
     def unauthorized(self) -> FaceError:
         return errors.unauthorized()

@@ -2,7 +2,7 @@
 
 Everything it gets (faults in its shape, metrics labels, banner lines, OpenAPI paths, scenario validation,
 webhooks, the guard's 401/429, its /_sim route) comes from this folder and one `register(EXAMPLE)`.
-Its API: `POST /example/messages` {to, text} with `X-Example-Key: <tenant>`, and `GET /example/messages/{id}`.
+Its API: `POST /example/messages` {to, text} with `X-Api-Key: <tenant>`, and `GET /example/messages/{id}`.
 Its errors: {"oops": {"code", "text"}}.
 """
 
@@ -57,11 +57,11 @@ class ExampleApp(FaceApp[str, ExampleConfig]):
             self.sent = 0
 
     def authenticate(self, request: web.Request) -> Caller[str] | None:
-        key = request.headers.get("X-Example-Key")
-        return Caller(key, f"example:{key}", (Limit(self.config.rate_limit, 1.0),)) if key else None
+        key = request.headers.get("X-Api-Key")
+        return Caller(key, key, f"example:{key}", (Limit(self.config.rate_limit, 1.0),)) if key else None
 
     def unauthorized(self) -> FaceError:
-        return FaceError(401, "NO_KEY", "send X-Example-Key")
+        return FaceError(401, "NO_KEY", "send X-Api-Key")
 
     def too_many(self, verdict: Verdict) -> FaceError:
         return FaceError(429, "SLOW_DOWN", "too many requests", headers={"Retry-After": str(verdict.retry_after)})
@@ -117,13 +117,14 @@ class ExampleFace(FaceDeclaration[ExampleConfig]):
     section: str = "example"
     section_schema: Mapping[str, Any] = SECTION_SCHEMA
     openapi: Path = Path(__file__).resolve().parent / "openapi.yaml"
+    auth_scheme: str = "api-key"  # the journal's report checks 401s against it
     runtime = ExampleApp
 
     def parse_section(self, section: object) -> ExampleConfig:
         return parse_example_config(section_mapping(self.section, section))
 
     def banner(self, config: SimConfig, base_url: str) -> list[str]:
-        return [f"  example key: any X-Example-Key header ({self.section_of(config).rate_limit}/s per key)"]
+        return [f"  example key: any X-Api-Key header ({self.section_of(config).rate_limit}/s per key)"]
 
 
 EXAMPLE = ExampleFace()

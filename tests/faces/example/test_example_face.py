@@ -19,7 +19,7 @@ from tests.admin.test_openapi import app_operations
 from tests.conftest import Sim, SimFactory
 from tests.webhooks.receiver import start_receiver
 
-KEY = {"X-Example-Key": "acme"}
+KEY = {"X-Api-Key": "acme"}
 RULES = """\
 version: 1
 example:
@@ -58,13 +58,13 @@ async def test_the_guard_answers_401_and_429_in_its_shape(make_sim: SimFactory) 
     sim = await make_sim()
     missing = await send(sim, headers={})
     assert missing.status == 401
-    assert await missing.json() == {"oops": {"code": "NO_KEY", "text": "send X-Example-Key"}}
+    assert await missing.json() == {"oops": {"code": "NO_KEY", "text": "send X-Api-Key"}}
     assert [(await send(sim)).status for _ in range(2)] == [201, 201]
     limited = await send(sim)
     assert limited.status == 429
     assert await limited.json() == {"oops": {"code": "SLOW_DOWN", "text": "too many requests"}}
     assert limited.headers["Retry-After"] == "1"
-    unknown = await sim.client.get("/example/messages/nope", headers={"X-Example-Key": "other"})
+    unknown = await sim.client.get("/example/messages/nope", headers={"X-Api-Key": "other"})
     assert unknown.status == 404 and (await unknown.json())["oops"]["code"] == "NOT_FOUND"
 
 
@@ -85,7 +85,7 @@ async def test_metrics_label_its_requests_and_messages(make_sim: SimFactory) -> 
 def test_the_banner_lists_it_and_its_own_line() -> None:
     lines = render(parse_config(SCENARIOS), "http://127.0.0.1:8080").splitlines()
     assert "  Example SMS  http://127.0.0.1:8080/example" in lines
-    assert "  example key: any X-Example-Key header (2/s per key)" in lines
+    assert "  example key: any X-Api-Key header (2/s per key)" in lines
 
 
 async def test_the_openapi_document_describes_it(sim: Sim) -> None:
