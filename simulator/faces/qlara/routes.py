@@ -70,7 +70,7 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
 
     def fault_error(self, status: int, code: str | None = None, message: str | None = None,
                     retry_after: int = 1) -> FaceError:
-        return errors.fault(status, message, retry_after)
+        return errors.fault(status, message, retry_after, code)
 
     def rate_headers(self, verdict: Verdict | None) -> dict[str, str]:
         """X-RateLimit-Limit/Remaining/Reset for the tightest window (Reset: seconds until it restarts)."""
