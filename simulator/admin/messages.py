@@ -9,7 +9,8 @@ from aiohttp import web
 from simulator.admin.billing import billing_view
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
-from simulator.admin.paging import page
+from simulator.admin.message_filters import CONTAINS, COUNTS, EXACT, STATUS_CLASSES, predicate, select, tenant_name
+from simulator.admin.paging import limits
 from simulator.admin.system import engine_of
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc
@@ -25,6 +26,7 @@ def journal_view(message: Message) -> dict[str, Any]:
         "face": message.face,
         "channel": message.channel,
         "tenant": message.tenant,
+        "tenantName": tenant_name(message),
         "recipient": message.recipient,
         "status": message.status,
         "createdAt": iso_utc(message.created_at),
@@ -51,14 +53,15 @@ def journal_view(message: Message) -> dict[str, Any]:
 async def list_messages(request: web.Request) -> web.Response:
     engine = engine_of(request)
     engine.catch_up()
-    query = request.query
-    for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
+    for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES),
+                          ("status_class", STATUS_CLASSES), ("count", COUNTS)):
         query_choice(request, name, allowed)
-    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
-    matched = [m for m in engine.store.all() if all(getattr(m, key) == value for key, value in filters.items())]
-    found = page(matched, request)
-    found["data"] = [journal_view(m) for m in found["data"]]
-    return web.json_response(found)
+    limit, offset = limits(request)
+    query = {k: request.query[k] for k in (*EXACT, *CONTAINS, "status_class") if request.query.get(k)}
+    exact = request.query.get("count", "exact") != "none"
+    found = select(engine.store.newest_first(), len(engine.store), predicate(query), offset, limit, exact)
+    return web.json_response({"data": [journal_view(m) for m in found.data], "total": found.total,
+                              "hasMore": found.has_more})
 
 
 def _find(request: web.Request) -> Message:
