@@ -15,7 +15,9 @@ def engine_of(request: web.Request) -> Engine:
 
 async def health(request: web.Request) -> web.Response:
     engine = engine_of(request)
-    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store)})
+    engine.catch_up()  # retention is on the simulated clock: what expired by now is gone
+    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store),
+                              "evicted": engine.store.evicted})
 
 
 async def reset(request: web.Request) -> web.Response:

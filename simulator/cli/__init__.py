@@ -17,7 +17,11 @@ from simulator.cli.args import Parser, admin_token, env, port, positive_int
 from simulator.cli.scenarios import add_max_bytes_flag
 from simulator.cli.scenarios import register as register_scenario_commands
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
+from simulator.core import gcpolicy
+from simulator.core.store import DEFAULT_MAX_MESSAGES
 from simulator.scenarios import ScenarioError, default_scenarios_path, load_config
+from simulator.scenarios.loader import duration
+from simulator.state import ENGINE
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
 
@@ -49,6 +53,16 @@ def _one_of(name: str, choices: Sequence[str]) -> Callable[[str], str]:
         return text.lower()
 
     return check
+
+
+def _retention(text: str) -> float | None:
+    if text in ("", "0", "off"):
+        return None
+    seconds = duration(text)
+    if seconds is None or not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid retention {text!r}: a duration such as 3600, 30m, 12h or 7d, or "
+                                         "off (flag or POSTMAN_SIM_RETENTION)")
+    return seconds
 
 
 def loopback(host: str) -> bool:
@@ -84,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=positive_int("JOURNAL_SIZE", 0), default=env("JOURNAL_SIZE", "10000"),
                        help="requests the journal keeps for /_sim/requests and /_sim/report; 0 turns it off "
                             "(POSTMAN_SIM_JOURNAL_SIZE)")
+    serve.add_argument("--max-messages", type=positive_int("MAX_MESSAGES"),
+                       default=env("MAX_MESSAGES", str(DEFAULT_MAX_MESSAGES)), metavar="N",
+                       help="hold at most N messages: settled ones (nothing left to do) are evicted oldest first "
+                            "(POSTMAN_SIM_MAX_MESSAGES)")
+    serve.add_argument("--retention", type=_retention, default=env("RETENTION", "off"), metavar="DURATION",
+                       help="evict a settled message this long after it settled, on the simulated clock, e.g. 1h "
+                            "or 7d; off by default (POSTMAN_SIM_RETENTION)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
@@ -129,9 +150,11 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2
+    app[ENGINE].store.configure(max_messages=args.max_messages, retention=args.retention)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     text = banner.render(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
     configure_logging(args.log_format, args.log_level)
+    gcpolicy.install()  # start-up objects frozen; full collections stop re-walking the store (DESIGN B5)
     try:
         web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
                     print=lambda _: print(text, flush=True))

@@ -11,9 +11,10 @@ from functools import partial
 from typing import Any
 
 from simulator.clock import Clock
+from simulator.core import gcpolicy
 from simulator.core.events import EventBus, StatusEvent
 from simulator.core.ids import IdFactory
-from simulator.core.models import Attempt, ErrorInfo, Facts, Message, Plan, StatusChange, facts_from_payload
+from simulator.core.models import Attempt, ErrorInfo, Facts, Message, Plan, facts_from_payload
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
@@ -54,7 +55,7 @@ class Engine:
         attempt = Attempt(id=self.ids.uuid(), number=1, created_at=now, plan=plan)
         message = Message(
             id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
-            recipient=recipient, created_at=now, payload=payload, attempts=[attempt], batch_id=batch_id,
+            recipient=recipient, created_at=now, payload=payload, attempts=(attempt,), batch_id=batch_id,
             facts=facts_from_payload(payload) if facts is None else facts,
         )
         self.store.add(message)
@@ -69,7 +70,7 @@ class Engine:
             plan = self.plan(message.face, message.channel, message.tenant, message.recipient, content)
         message.attempt.halted = True
         attempt = Attempt(id=self.ids.uuid(), number=len(message.attempts) + 1, created_at=now, plan=plan)
-        message.attempts.append(attempt)
+        message.attempts = (*message.attempts, attempt)
         note_read(message.id)
         self._begin(message, attempt, now)
         return attempt
@@ -78,7 +79,9 @@ class Engine:
         """Set a status by hand: the rest of the plan is dropped and the change is marked forced."""
         attempt = message.attempt
         attempt.halted = True
-        self._record(message, attempt, status, self.clock.now(), forced=True, error=error)
+        now = self.clock.now()
+        self._record(message, attempt, status, now, forced=True, error=error)
+        self.store.settled(message, now)
 
     def _begin(self, message: Message, attempt: Attempt, now: float) -> None:
         for status in FLOWS[message.flow].initial:
@@ -95,6 +98,8 @@ class Engine:
                 return
             attempt.next_step += 1
             self._record(message, attempt, step.status, at, error=step.error)
+        if not message.removed:
+            self.store.settled(message, at)
 
     def _due(self, message: Message, attempt: Attempt, index: int, when: float) -> None:
         if message.removed or attempt.halted or attempt.next_step != index:
@@ -106,8 +111,9 @@ class Engine:
 
     def _record(self, message: Message, attempt: Attempt, status: str, at: float,
                 forced: bool = False, error: ErrorInfo | None = None) -> None:
-        previous = attempt.history[-1].status if attempt.history else None
-        attempt.history.append(StatusChange(status=status, at=at, forced=forced, error=error))
+        previous = attempt.changes[-1][0] if attempt.changes else None
+        attempt.record(status, at, forced, error)
+        self.store.status_changed(message, previous, status)
         self.events.publish(StatusEvent(
             seq=self.events.next_seq(), message=message, attempt=attempt.number, status=status,
             previous=previous, at=at, forced=forced, error=error,
@@ -116,6 +122,7 @@ class Engine:
     def catch_up(self) -> None:
         """Apply transitions already due (real clock) before a read, so reads are never stale."""
         self.scheduler.run_due_nowait()
+        self.store.prune(self.clock.now())  # retention on the simulated clock, even when nothing settles
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -136,4 +143,6 @@ class Engine:
             self.plan_state.forget(tenant)
         for hook in self._reset_hooks:
             hook(tenant)
+        if tenant is None:
+            gcpolicy.release()  # the store is empty now: unfreezing and collecting once is cheap
         return removed

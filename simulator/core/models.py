@@ -6,6 +6,8 @@ the plan it follows and every timestamped status change, grouped by attempt.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,12 +44,39 @@ class Plan:
     steps: tuple[Step, ...]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StatusChange:
+    """One status change as readers see it (built on demand from an attempt's compact history)."""
+
     status: str
     at: float
     forced: bool = False
     error: ErrorInfo | None = None
+
+
+# (status, forced, error): what a status change is besides its time. Each sequence of them that attempts take
+# is built once and shared by every attempt that took the same path (a trie keyed on the shorter sequence), so
+# an attempt's history costs a pointer to a shared tuple plus an array of its times (8 bytes a change, no GC
+# object). Forced statuses can make new paths: past _PATHS_MAX known ones, new paths are built unshared.
+Change = tuple[str, bool, "ErrorInfo | None"]
+_PATHS: dict[tuple[int, str, bool, ErrorInfo | None], tuple[Change, ...]] = {}
+_KNOWN: set[int] = {id(())}  # ids of the shared paths (kept alive by _PATHS, so an id is never reused)
+_PATHS_MAX = 20_000
+
+
+def _extend(changes: tuple[Change, ...], status: str, forced: bool, error: ErrorInfo | None) -> tuple[Change, ...]:
+    """`changes` plus one change, shared with every other attempt that made the same changes."""
+    known = id(changes) in _KNOWN
+    key = (id(changes), status, forced, error)
+    if known:
+        path = _PATHS.get(key)
+        if path is not None:
+            return path
+    path = (*changes, (sys.intern(status), forced, error))
+    if known and len(_PATHS) < _PATHS_MAX:
+        _PATHS[key] = path
+        _KNOWN.add(id(path))
+    return path
 
 
 @dataclass(slots=True)
@@ -58,30 +87,40 @@ class Attempt:
     number: int
     created_at: float
     plan: Plan
-    history: list[StatusChange] = field(default_factory=list)
+    changes: tuple[Change, ...] = ()
+    times: array[float] = field(default_factory=lambda: array("d"))
     next_step: int = 0
     halted: bool = False
 
+    def record(self, status: str, at: float, forced: bool = False, error: ErrorInfo | None = None) -> None:
+        self.changes = _extend(self.changes, status, forced, error)
+        self.times.append(at)
+
+    @property
+    def history(self) -> tuple[StatusChange, ...]:
+        return tuple(StatusChange(status, at, forced, error)
+                     for (status, forced, error), at in zip(self.changes, self.times, strict=True))
+
     @property
     def status(self) -> str:
-        return self.history[-1].status
+        return self.changes[-1][0]
 
     @property
     def updated_at(self) -> float:
-        return self.history[-1].at
+        return self.times[-1]
 
     @property
     def error(self) -> ErrorInfo | None:
-        for change in reversed(self.history):
-            if change.error is not None:
-                return change.error
+        for _status, _forced, error in reversed(self.changes):
+            if error is not None:
+                return error
         return None
 
     def first_at(self, status: str) -> float | None:
         """When this attempt first reached `status`, if it did."""
-        for change in self.history:
-            if change.status == status:
-                return change.at
+        for (reached, _forced, _error), at in zip(self.changes, self.times, strict=True):
+            if reached == status:
+                return at
         return None
 
 
@@ -107,9 +146,15 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+_FACT_KEYS = ("id", "customerMessageId", "wamid", "notify", "account", "uid", "biz_opaque_callback_data",
+              "pricing_category")
+
+
 def facts_from_payload(payload: Mapping[str, Any]) -> Facts:
     """Compatibility shim (issue 11): the facts of a face that still writes them as payload keys. It goes once
     every face passes `facts=` to Engine.accept."""
+    if not any(key in payload for key in _FACT_KEYS):
+        return NO_FACTS  # shared: most messages state no facts
     notify = payload.get("notify")
     return Facts(api_id=_text(payload.get("id")), customer_message_id=_text(payload.get("customerMessageId")),
                  wamid=_text(payload.get("wamid")), notify=notify if isinstance(notify, bool) else None,
@@ -127,7 +172,7 @@ class Message:
     recipient: str
     created_at: float
     payload: dict[str, Any]
-    attempts: list[Attempt]
+    attempts: tuple[Attempt, ...]  # a retry replaces the tuple: one attempt is the common case
     batch_id: str | None = None
     seq: int = 0
     removed: bool = False
@@ -136,6 +181,12 @@ class Message:
     @property
     def flow(self) -> str:
         return f"{self.face}.{self.channel}"
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing left to do: the current attempt's plan ran out or a status was forced (retention may evict)."""
+        attempt = self.attempts[-1]
+        return attempt.halted or attempt.next_step >= len(attempt.plan.steps)
 
     @property
     def attempt(self) -> Attempt:

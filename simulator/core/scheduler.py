@@ -1,7 +1,8 @@
 """One heap of due work on the Clock.
 
 `advance()` (manual time) runs every entry that falls due, in time order, with the clock placed
-at each entry's due time, before it returns; async entries due at the same instant run together.
+at each entry's due time, before it returns; async entries due at the same instant run together. A long
+advance pauses every PAUSE_EVERY of real time to let other requests in.
 With a real clock `run_forever()` sleeps until the next due time; it also runs entries already due
 on a manual clock (work scheduled "now").
 """
@@ -15,9 +16,13 @@ import inspect
 from collections.abc import Awaitable, Callable
 from itertools import count
 
-from simulator.clock import Clock, ManualClock
+from simulator.clock import Clock, ManualClock, monotonic
 
 Job = Callable[[float], Awaitable[None] | None]
+# A long advance (a million transitions) hands the loop back this often (real seconds), so no other request
+# waits behind it for long (DESIGN B5). Jobs still run in time order; the clock stays at the current instant.
+PAUSE_EVERY = 0.01
+PAUSE_CHECK = 256  # jobs between two looks at the time
 
 
 class Scheduler:
@@ -57,6 +62,7 @@ class Scheduler:
         async with self._lock:
             target = self.clock.now() + seconds
             ran = 0
+            last_pause = monotonic()
             while self._heap and self._heap[0][0] <= target:
                 when = self._heap[0][0]
                 self._move_to(when)
@@ -67,6 +73,13 @@ class Scheduler:
                     result = job(when)
                     if inspect.isawaitable(result):
                         pending.append(result)
+                    if not ran % PAUSE_CHECK and monotonic() - last_pause >= PAUSE_EVERY:
+                        # Let other requests in; the clock stays at `when` and reads skip catch-up meanwhile.
+                        if pending:
+                            await asyncio.gather(*pending)
+                            pending = []
+                        await asyncio.sleep(0)
+                        last_pause = monotonic()
                 if pending:
                     await asyncio.gather(*pending)
             self._move_to(target)

@@ -1,43 +1,108 @@
-"""In-memory message store, indexed the ways the faces read it.
+"""In-memory message store, indexed the ways the faces and /_sim read it, with bounded retention.
 
-Each (face, tenant) keeps its messages sorted by (created_at in ms, id), which is the order the
-Postman v2 cursors use; the other faces read the same index newest first or oldest first.
+Each (face, tenant) keeps its messages sorted by (created_at in ms, id), which is the order the Postman v2
+cursors use; the other faces read the same index newest first or oldest first. /_sim/messages lists newest
+accepted first and filters by face, channel, tenant, status and recipient: it reads indexes kept on write
+(per (face, channel, tenant) and per recipient, in acceptance order) and counts by (face, channel, tenant,
+status) kept on every status change, never a scan of the whole store (DESIGN B5).
+
+Retention: a message is *settled* once its current attempt has nothing left to do (its plan ran out, or a
+status was forced). Settled messages are evicted oldest settled first when more than `max_messages` are held,
+and once they have been settled for `retention` simulated seconds. Evictions happen in batches of 1/64 of
+`max_messages` (at least one) so each one costs a few pointer moves; a message that has not settled is never
+evicted.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+import heapq
+import itertools
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from simulator.core.models import Message
 from simulator.core.trace import note_read
 
+Key = tuple[int, str]
+Combo = tuple[str, str, str, str]  # (face, channel, tenant, status)
+DEFAULT_MAX_MESSAGES = 1_000_000
 
-def sort_key(message: Message) -> tuple[int, str]:
+
+def sort_key(message: Message) -> Key:
     return (round(message.created_at * 1000), message.id)
+
+
+class _Keys(Sequence[Key]):
+    """The sort keys of an index's messages, computed when read (bisect reads a handful): a stored tuple and
+    int per message would cost about 90 bytes each."""
+
+    __slots__ = ("_messages",)
+
+    def __init__(self, messages: list[Message]) -> None:
+        self._messages = messages
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    @overload
+    def __getitem__(self, index: int) -> Key: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Key]: ...
+
+    def __getitem__(self, index: int | slice) -> Key | list[Key]:
+        if isinstance(index, slice):
+            return [sort_key(m) for m in self._messages[index]]
+        return sort_key(self._messages[index])
 
 
 @dataclass(slots=True)
 class _Index:
-    keys: list[tuple[int, str]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
 
     def add(self, message: Message) -> None:
-        key = sort_key(message)
-        pos = bisect.bisect_right(self.keys, key)
-        self.keys.insert(pos, key)
-        self.messages.insert(pos, message)
+        messages = self.messages
+        if not messages or sort_key(messages[-1]) <= sort_key(message):
+            messages.append(message)  # the common case: the clock only moves forward
+            return
+        pos = bisect.bisect_right(_Keys(messages), sort_key(message))
+        messages.insert(pos, message)
+
+
+def _drop_removed(messages: list[Message]) -> None:
+    """Remove evicted messages in place: a prefix (the usual case, oldest go first) costs one slice delete."""
+    prefix = 0
+    for message in messages:
+        if not message.removed:
+            break
+        prefix += 1
+    del messages[:prefix]
+    if any(m.removed for m in messages):
+        messages[:] = [m for m in messages if not m.removed]
 
 
 class Store:
-    def __init__(self) -> None:
+    def __init__(self, max_messages: int = DEFAULT_MAX_MESSAGES, retention: float | None = None) -> None:
+        if max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
+        self.max_messages = max_messages
+        self.retention = retention
+        self._batch = max(1, max_messages // 64)
         self._by_id: dict[str, Message] = {}
         self._by_tenant: dict[tuple[str, str], _Index] = {}
+        self._by_flow_tenant: dict[tuple[str, str, str], list[Message]] = {}  # acceptance order
+        self._by_recipient: dict[str, list[Message]] = {}  # acceptance order
+        self._counts: Counter[Combo] = Counter()  # held now, by current status
+        self._settled: deque[Message] = deque()  # settled order; stale entries are skipped when popped
         self._seq = 0
+        self.evicted = 0  # since start (a full reset does not zero it: metrics counters only go up)
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    # -- writes -------------------------------------------------------------------------------------
 
     def add(self, message: Message) -> None:
         self._seq += 1
@@ -47,6 +112,121 @@ class Store:
         if index is None:
             index = self._by_tenant[(message.face, message.tenant)] = _Index()
         index.add(message)
+        self._by_flow_tenant.setdefault((message.face, message.channel, message.tenant), []).append(message)
+        self._by_recipient.setdefault(message.recipient, []).append(message)
+
+    def status_changed(self, message: Message, previous: str | None, status: str) -> None:
+        """Keep the counts by current status (the engine calls this on every change of a stored message)."""
+        if message.removed:
+            return
+        counts = self._counts
+        if previous is not None:
+            combo = (message.face, message.channel, message.tenant, previous)
+            left = counts[combo] - 1
+            if left > 0:
+                counts[combo] = left
+            else:
+                del counts[combo]
+        counts[(message.face, message.channel, message.tenant, status)] += 1
+
+    def settled(self, message: Message, now: float) -> None:
+        """`message` has nothing left to do: it may be evicted from now on."""
+        if message.removed:
+            return
+        self._settled.append(message)
+        self.prune(now)
+
+    def configure(self, max_messages: int | None = None, retention: float | None = None) -> None:
+        """Set the bounds (`postman-sim serve --max-messages/--retention`); None keeps max_messages as it is."""
+        if max_messages is not None:
+            if max_messages < 1:
+                raise ValueError("max_messages must be at least 1")
+            self.max_messages = max_messages
+            self._batch = max(1, max_messages // 64)
+        if retention is not None and retention <= 0:
+            raise ValueError("retention must be positive")
+        self.retention = retention
+
+    def prune(self, now: float) -> int:
+        """Evict what max_messages and retention ask for, in batches; returns how many."""
+        victims: list[Message] = []
+        settled = self._settled
+        excess = len(self._by_id) - self.max_messages
+        if excess > 0:
+            want = max(excess, self._batch)
+            while settled and len(victims) < want:
+                self._take(settled.popleft(), victims)
+        if self.retention is not None and settled:
+            cutoff = now - self.retention
+            batch = min(self._batch, max(1, len(self._by_id) // 64))
+            if len(settled) >= batch and settled[batch - 1].updated_at <= cutoff:  # a batch is due
+                while settled and settled[0].updated_at <= cutoff:
+                    self._take(settled.popleft(), victims)
+        if victims:
+            self._forget(victims)
+            self.evicted += len(victims)
+        return len(victims)
+
+    def _take(self, message: Message, victims: list[Message]) -> None:
+        if message.removed or not message.is_settled:
+            return  # evicted already, or a retry or forced status brought it back to life
+        message.removed = True
+        victims.append(message)
+
+    def _forget(self, gone: list[Message]) -> None:
+        """Drop messages already marked removed from every index."""
+        counts = self._counts
+        tenants: set[tuple[str, str]] = set()
+        flows: set[tuple[str, str, str]] = set()
+        recipients: set[str] = set()
+        for message in gone:
+            del self._by_id[message.id]
+            combo = (message.face, message.channel, message.tenant, message.status)
+            left = counts[combo] - 1
+            if left > 0:
+                counts[combo] = left
+            else:
+                del counts[combo]
+            tenants.add((message.face, message.tenant))
+            flows.add((message.face, message.channel, message.tenant))
+            recipients.add(message.recipient)
+        for key in tenants:
+            _drop_removed(self._by_tenant[key].messages)
+            if not self._by_tenant[key].messages:
+                del self._by_tenant[key]
+        for flow in flows:
+            _drop_removed(self._by_flow_tenant[flow])
+            if not self._by_flow_tenant[flow]:
+                del self._by_flow_tenant[flow]
+        for recipient in recipients:
+            _drop_removed(self._by_recipient[recipient])
+            if not self._by_recipient[recipient]:
+                del self._by_recipient[recipient]
+
+    def remove_tenant(self, tenant: str, face: str | None = None) -> int:
+        """Forget a tenant's messages (all faces unless `face` is given). Returns how many. Costs what the
+        tenant holds (and a pass over the recipient lists it used), not the whole store."""
+        gone: list[Message] = []
+        for key in [k for k in self._by_tenant if k[1] == tenant and (face is None or k[0] == face)]:
+            for message in self._by_tenant[key].messages:
+                message.removed = True
+                gone.append(message)
+        self._forget(gone)
+        return len(gone)
+
+    def clear(self) -> int:
+        count = len(self._by_id)
+        for message in self._by_id.values():
+            message.removed = True
+        self._by_id.clear()
+        self._by_tenant.clear()
+        self._by_flow_tenant.clear()
+        self._by_recipient.clear()
+        self._counts.clear()
+        self._settled.clear()
+        return count
+
+    # -- reads --------------------------------------------------------------------------------------
 
     def get(self, message_id: str) -> Message | None:
         message = self._by_id.get(message_id)
@@ -59,9 +239,9 @@ class Store:
         index = self._by_tenant.get((face, tenant))
         return index.messages if index is not None else []
 
-    def tenant_keys(self, face: str, tenant: str) -> list[tuple[int, str]]:
-        index = self._by_tenant.get((face, tenant))
-        return index.keys if index is not None else []
+    def tenant_keys(self, face: str, tenant: str) -> Sequence[Key]:
+        """The sort keys of `tenant_messages`, position for position."""
+        return _Keys(self.tenant_messages(face, tenant))
 
     def all(self) -> Iterator[Message]:
         """Every message, in acceptance order."""
@@ -74,20 +254,39 @@ class Store:
     def tenants(self) -> Iterable[tuple[str, str]]:
         return self._by_tenant.keys()
 
-    def remove_tenant(self, tenant: str, face: str | None = None) -> int:
-        """Forget a tenant's messages (all faces unless `face` is given). Returns how many."""
-        removed = 0
-        for key in [k for k in self._by_tenant if k[1] == tenant and (face is None or k[0] == face)]:
-            for message in self._by_tenant.pop(key).messages:
-                message.removed = True
-                del self._by_id[message.id]
-                removed += 1
-        return removed
+    def counts(self) -> dict[Combo, int]:
+        """How many messages are held, by (face, channel, tenant, current status)."""
+        return dict(self._counts)
 
-    def clear(self) -> int:
-        count = len(self._by_id)
-        for message in self._by_id.values():
-            message.removed = True
-        self._by_id.clear()
-        self._by_tenant.clear()
-        return count
+    def count(self, face: str | None = None, channel: str | None = None, tenant: str | None = None,
+              status: str | None = None) -> int:
+        return sum(n for (f, c, t, s), n in self._counts.items()
+                   if (face is None or f == face) and (channel is None or c == channel)
+                   and (tenant is None or t == tenant) and (status is None or s == status))
+
+    def query(self, *, face: str | None = None, channel: str | None = None, tenant: str | None = None,
+              status: str | None = None, recipient: str | None = None, offset: int = 0,
+              limit: int = 100) -> tuple[list[Message], int]:
+        """(newest accepted first: the page at `offset`, how many match in all), from indexes and counts."""
+        def wanted(m: Message) -> bool:
+            return ((face is None or m.face == face) and (channel is None or m.channel == channel)
+                    and (tenant is None or m.tenant == tenant) and (status is None or m.status == status))
+
+        if recipient is not None:  # one recipient's list is short next to the store: filter it whole
+            matched = [m for m in self._by_recipient.get(recipient, ()) if wanted(m)]
+            matched.reverse()
+            return matched[offset:offset + limit], len(matched)
+        total = self.count(face, channel, tenant, status)
+        if total <= offset:
+            return [], total
+        lists = [messages for (f, c, t), messages in self._by_flow_tenant.items()
+                 if (face is None or f == face) and (channel is None or c == channel)
+                 and (tenant is None or t == tenant)]
+        newest_first: Iterator[Message] = heapq.merge(*(reversed(ms) for ms in lists), key=_seq, reverse=True)
+        if status is not None:
+            newest_first = (m for m in newest_first if m.status == status)
+        return list(itertools.islice(newest_first, offset, offset + limit)), total
+
+
+def _seq(message: Message) -> int:
+    return message.seq

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import gc
 import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from simulator.core.gcpolicy import no_full_collections as no_full_collections  # v2 batch's name for the policy
 from simulator.core.ids import IdFactory
 from simulator.core.trace import note_body
 
@@ -120,34 +119,6 @@ async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, An
     if not isinstance(data, dict):
         raise BadBody("not an object")
     return data
-
-
-_LONG_WORK = {"running": 0, "gc_was_enabled": True}
-
-
-@contextlib.contextmanager
-def no_full_collections() -> Iterator[None]:
-    """Around long work that creates many long-lived objects (a 100,000-row batch's messages).
-
-    Yielding to the loop is not enough: as the heap grows, Python's cyclic GC runs full collections that
-    walk every live object, each a pause of up to a second with 100,000 messages stored (measured). So
-    automatic collection is off while the work runs, and at the end the objects it made are frozen
-    (`gc.freeze()`, DESIGN B5): later collections skip them instead of walking them again. Frozen objects are
-    still freed by reference counting (a reset drops messages as before); only cyclic garbage made during the
-    work is kept, a bounded cost for a bounded number of such batches."""
-    state = _LONG_WORK
-    if state["running"] == 0:
-        state["gc_was_enabled"] = gc.isenabled()
-        gc.disable()
-    state["running"] += 1
-    try:
-        yield
-    finally:
-        state["running"] -= 1
-        if state["running"] == 0:
-            gc.freeze()
-            if state["gc_was_enabled"]:
-                gc.enable()
 
 
 def yield_every(seconds: float = 0.001) -> Callable[[], Awaitable[None]]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from simulator.core.engine import Engine
@@ -24,13 +24,19 @@ class _CurrentStatuses(Collector):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         family = GaugeMetricFamily("postman_sim_messages", "Messages held now, by face, channel and current status",
                                    labels=("face", "channel", "status"))
-        tally = Tally((m.face, m.channel, m.status) for m in self.engine.store.all())
-        for (face, channel, status), count in sorted(tally.items()):
-            family.add_metric((face, channel, status), count)
+        tally: Tally[tuple[str, str, str]] = Tally()
+        for (face, channel, _tenant, status), count in self.engine.store.counts().items():  # kept on write
+            tally[(face, channel, status)] += count
+        for labels, count in sorted(tally.items()):
+            family.add_metric(labels, count)
         yield family
+        evicted = CounterMetricFamily("postman_sim_messages_evicted", "Messages evicted by --max-messages or "
+                                      "--retention since start")
+        evicted.add_metric((), self.engine.store.evicted)
+        yield evicted
 
 
 class Metrics:

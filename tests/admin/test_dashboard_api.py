@@ -39,8 +39,10 @@ async def test_substring_and_class_filters(make_sim: SimFactory) -> None:
     await sim.client.post(f"/_sim/messages/{v1}/status", json={"status": "ERROR"})
     await sim.client.post(f"/_sim/messages/{v2}/status", json={"status": "failure"})
     assert set(await _ids(sim, "status_class=failure")) == {v1, v2}  # v1 ERROR and v2 failure in one search
-    page = await (await sim.client.get("/_sim/messages?limit=1&count=none")).json()
+    page = await (await sim.client.get("/_sim/messages?limit=1&count=none&status_class=failure")).json()
     assert page["total"] is None and page["hasMore"] is True and len(page["data"]) == 1
+    indexed = await (await sim.client.get("/_sim/messages?limit=1&count=none&face=v1")).json()
+    assert indexed["total"] == 1 and indexed["hasMore"] is False  # exact filters: counted by the indexes
     bad = await sim.client.get("/_sim/messages?status_class=fail")
     assert bad.status == 400 and "failure" in (await bad.json())["error"]["message"]
 

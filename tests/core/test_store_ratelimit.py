@@ -11,8 +11,9 @@ from tests.core.conftest import START
 
 def message(message_id: str, at: float, tenant: str = "t1", face: str = "v2") -> Message:
     attempt = Attempt(id=f"a-{message_id}", number=1, created_at=at, plan=Plan("none", ()))
+    attempt.record("created", at)  # every stored message has its initial status
     return Message(id=message_id, face=face, channel="sms", tenant=tenant, recipient="+6590000001",
-                   created_at=at, payload={}, attempts=[attempt])
+                   created_at=at, payload={}, attempts=(attempt,))
 
 
 def test_a_tenant_reads_its_messages_by_millisecond_then_id() -> None:

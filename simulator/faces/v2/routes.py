@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -250,7 +250,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             raise errors.invalid("Invalid cursor.") from exc
         return limit, after, before, query.get("search") or None
 
-    def _page(self, request: web.Request, messages: list[Message], keys: list[Key],
+    def _page(self, request: web.Request, messages: list[Message], keys: Sequence[Key],
               view: Callable[[Message], dict[str, Any]]) -> web.Response:
         limit, after, before, search = self._list_args(request)
         if search is not None:
