@@ -26,12 +26,13 @@ COUNTS = ("exact", "none")
 
 
 def tenant_name(message: Message) -> str:
-    """The tenant as people may see it: the account a face names it by (v1: the key's name part), the tenant
-    id when it is no secret (a v2 campaign, a Qlara company), else a masked form; never a whole key."""
+    """The tenant as people may see it: the account its face names it by (v1: the key's name part), masked when
+    that account is the whole key (a key without a name part); else the tenant id, which is no secret (a v2
+    campaign, a Qlara company). Never a whole key."""
     account = message.facts.account
-    if account and account != message.tenant:
-        return account
-    return mask(message.tenant) if message.face == "v1" else message.tenant
+    if account is None:
+        return message.tenant
+    return mask(account) if account == message.tenant else account
 
 
 def content_text(value: Any) -> str:
