@@ -168,6 +168,15 @@ def test_filter_open_force_retry_and_advance(sim: ThreadedSimulator, page: Any) 
     expect(rows).to_have_count(0)
     expect(page.locator("#empty")).to_have_text("No message matches these filters.")
 
+    # a v1 message's detail, raw JSON included, names its tenant without the key
+    page.select_option("#status-filter", "")
+    page.fill("[name=tenant_contains]", "QA")
+    expect(rows).to_have_count(1)
+    rows.first.click()
+    page.locator("#detail summary", has_text="raw JSON").click()
+    expect(page.locator("#raw-json")).to_contain_text('"tenant": "qa"')
+    expect(page.locator("#detail")).not_to_contain_text(V1_KEY)
+
     # a deep link reopens the same view
     page.goto(sim.url + f"/_sim/dashboard?recipient_contains=6599&message={ids['lim']}")
     expect(rows).to_have_count(1)
