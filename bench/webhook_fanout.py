@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from simulator import create_app, parse_config
 from simulator.clock import ManualClock
+from simulator.core.models import Facts
 from simulator.webhooks import DISPATCHER
 
 SCENARIOS = """
@@ -43,7 +44,7 @@ async def main(count: int) -> None:
     dispatcher = app[DISPATCHER]
     for i in range(count):
         dispatcher.engine.accept(face="v1", channel="whatsapp", tenant="bench", recipient=f"65{80000000 + i}",
-                                 payload={"wamid": f"wamid.bench{i}"})
+                                 payload={}, facts=Facts(wamid=f"wamid.bench{i}"))
     started = time.perf_counter()
     await client.post("/_sim/clock/advance", json={"seconds": 5})
     await dispatcher.drain()

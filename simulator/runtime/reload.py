@@ -12,15 +12,16 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.runtime.faults import make_middleware
 from simulator.scenarios.faults import FaultState
-from simulator.scenarios.model import FaultSpec, SimConfig
+from simulator.scenarios.model import FaultSpec, PlanState, SimConfig
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.scenarios.runtime import ScenarioRuntime
 
 SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
 
 
-def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
+def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, PlanState]:
     runtime = request.config_dict[SCENARIO_RUNTIME]
-    return runtime.config.faults, runtime.fault_state, runtime.engine
+    return runtime.config.faults, runtime.fault_state, runtime.planner.state
 
 
 async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
@@ -39,9 +40,9 @@ async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def install(app: web.Application, engine: Engine, config: SimConfig) -> ScenarioRuntime:
+def install(app: web.Application, engine: Engine, planner: ScenarioPlanner, config: SimConfig) -> ScenarioRuntime:
     """Wire the runtime into the root app: the fault middleware and the file poller."""
-    runtime = ScenarioRuntime(engine, config)
+    runtime = ScenarioRuntime(engine, planner, config)
     app[SCENARIO_RUNTIME] = runtime
     app.middlewares.append(make_middleware(_current))
     app.cleanup_ctx.append(_poll_loop)

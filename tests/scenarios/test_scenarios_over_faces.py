@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.scenarios import load_config
+from simulator import load_config
 from tests.conftest import Sim, SimFactory
 from tests.faces.qlara.helpers import GATEWAY, SEND_SMS
 from tests.faces.v1.client import EMAIL, SMS, email_body, fetch, send
@@ -77,7 +77,7 @@ async def test_a_pack_keeps_the_flows_and_numbers_it_does_not_change(make_sim: S
 
 
 def test_extends_layers_over_a_file_beside_this_one(tmp_path) -> None:
-    from simulator.scenarios import ScenarioError, parse_config
+    from simulator import ScenarioError, parse_config
 
     (tmp_path / "base.yaml").write_text("timelines: {quick: [{after: 1, status: success}]}\n"
                                         "defaults: {v2.sms: quick}\n", encoding="utf-8")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator import load_config
 from simulator.core.models import Message
-from simulator.scenarios import load_config
 from tests.conftest import Sim, SimFactory
 from tests.faces.v2.helpers import auth, get_message, send
 from tests.scenarios.helpers import PACKS, history, pack

@@ -114,6 +114,48 @@ class QlaraConfig:
     companies: tuple[CompanySpec, ...] = ()
 
 
+_TEXT = {"type": "string", "minLength": 1}
+_LIMITS = {"oneOf": [{"const": 0}, {"type": "object", "additionalProperties": False, "properties": {
+    "per_second": {"type": "integer", "minimum": 0}, "per_minute": {"type": "integer", "minimum": 0}}}]}
+_CATALOG = {
+    "phone_numbers": {"type": "array", "items": {
+        "type": "object", "required": ["id", "phoneNumber"],
+        "properties": {"id": {"type": "integer", "minimum": 1}, "phoneNumber": _TEXT, "verifiedName": _TEXT,
+                       "qualityRating": _TEXT, "status": _TEXT}}},
+    "templates": {"type": "array", "items": {
+        "type": "object", "required": ["id", "name"],
+        "properties": {"id": {"type": "integer", "minimum": 1}, "name": _TEXT, "language": _TEXT,
+                       "category": _TEXT, "status": {"enum": list(TEMPLATE_STATUSES)},
+                       "components": {"type": ["array", "null"], "items": {"type": "object"}},
+                       "phoneNumberId": {"type": ["integer", "null"], "minimum": 1}}}},
+}
+# The JSON Schema of the qlara: section, as parse_qlara_config reads it (unknown top-level keys are ignored).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rate_limit": _LIMITS,
+        "window_hours": {"type": "number", "exclusiveMinimum": 0},
+        **{key: {"type": "integer", "minimum": 1}
+           for key in ("max_body_bytes", "history_default_limit", "history_max_limit")},
+        "timelines": {"type": ["object", "null"], "additionalProperties": False,
+                      "properties": {k: _TEXT for k in ("window_closed", "template_rejected", "account_restricted")}},
+        "callback_http_hosts": {"type": ["array", "null"], "items": {"type": "string"}},
+        "open_company": {"type": ["object", "null"], "properties": _CATALOG},
+        "companies": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["id"],
+            "properties": {
+                "id": _TEXT, "name": {"type": "string"}, "restricted": {"type": "boolean"},
+                "api_keys": {"type": ["array", "null"], "items": _TEXT},
+                "basic": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {"username": _TEXT, "password": _TEXT}}},
+                "rate_limit": {"oneOf": [{"type": "null"}, _LIMITS]},
+                **_CATALOG,
+            }}},
+    },
+}
+
+
 def _int(where: str, value: Any, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{where} must be a whole number >= {minimum}, not {value!r}")

@@ -44,6 +44,33 @@ class V1Config:
     templates: dict[int, GovsgTemplate] = field(default_factory=dict)
 
 
+_COUNT = {"type": "integer", "minimum": 0}
+_STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
+# The JSON Schema of the v1: section, as parse_v1_config reads it (unknown keys are ignored, so allowed).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rate_limit": _COUNT,
+        "keys": _STRINGS,
+        "email": {"type": ["object", "null"], "properties": {
+            "default_from": {"type": "string"},
+            **{key: _STRINGS for key in ("verified_from", "unverified_from", "blacklist", "attachment_extensions")},
+            **{key: _COUNT for key in ("body_max_bytes", "attachment_max_bytes", "attachments_max_bytes")},
+        }},
+        "sms": {"type": ["object", "null"], "properties": {
+            "credentials": _STRINGS, "broken_credentials": _STRINGS,
+            "status_on_send": {"enum": ["UNSENT", "ACCEPTED"]},
+        }},
+        "govsg": {"type": ["object", "null"], "properties": {
+            "templates": {"type": ["array", "null"], "items": {
+                "type": "object", "required": ["id"],
+                "properties": {"id": {"type": "integer"}, "params": _STRINGS,
+                               "languages": {"type": ["array", "null"], "items": {"enum": list(LANGUAGES)}}}}},
+        }},
+    },
+}
+
+
 def _count(section: Mapping[str, Any], key: str, default: int) -> int:
     value = section.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

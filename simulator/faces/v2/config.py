@@ -64,6 +64,27 @@ class V2Config:
     campaign_specs: list[Mapping[str, Any]] = field(default_factory=list)
 
 
+_COUNT = {"type": "integer", "minimum": 0}
+# The JSON Schema of the v2: section, as parse_v2_config reads it (unknown keys are ignored, so allowed).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{key: _COUNT for key in ("rate_limit", "batch_max_rows", "batch_max_bytes", "max_body_bytes",
+                                   "max_message_chars", "list_default_limit")},
+        "unauthorized_body": {"enum": ["error", "legacy"]},
+        "campaigns": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["id", "templates"],
+            "properties": {
+                "id": {"type": "string", "pattern": CAMPAIGN_FORMAT.pattern},
+                "keys": {"type": ["array", "null"], "items": {"type": "string", "pattern": KEY_FORMAT.pattern}},
+                "templates": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(LANGUAGES)},
+                              "additionalProperties": {"type": "string"}},
+                "header": {"type": "string"}, "footer": {"type": "string"},
+            }}},
+    },
+}
+
+
 def parse_v2_config(section: Mapping[str, Any]) -> V2Config:
     """Read the v2 section; a malformed value raises ValueError naming the key."""
     config = V2Config()
