@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.admin.faces import status_class
 from simulator.core.models import Message
+from simulator.core.store import recipient_key
 from simulator.faces import flows
 from simulator.telemetry.secrets import mask
 
@@ -52,6 +53,9 @@ def _classes() -> dict[tuple[str, str], str]:
 
 
 def _equals(key: str, value: str) -> Check:
+    if key == "recipient":  # as the store's index matches it: a phone number in any spelling
+        wanted = recipient_key(value)
+        return lambda m: recipient_key(m.recipient) == wanted
     return lambda m: bool(getattr(m, key) == value)
 
 

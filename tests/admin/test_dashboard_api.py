@@ -31,6 +31,7 @@ async def test_substring_and_class_filters(make_sim: SimFactory) -> None:
     v2, v1 = await _send(sim)
     assert await _ids(sim, "recipient=6581") == []                    # the exact filter stays exact
     assert await _ids(sim, "recipient_contains=6581") == [v2]
+    assert await _ids(sim, "recipient=%2B65%208123%204567&q=tan") == [v2]  # exact (any spelling) with a substring
     assert await _ids(sim, "content_contains=otp%20IS") == [v1]
     assert await _ids(sim, "tenant_contains=QA") == [v1]
     assert await _ids(sim, "rule_contains=DEFAULT%20V2") == [v2]
