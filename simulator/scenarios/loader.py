@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,12 +12,13 @@ from typing import Any
 
 import yaml
 
-from simulator.core.flows import Flows, channels_of, faces_of, flows_for
+from simulator.core.flows import Flows, api_errors_of, channels_of, faces_of, flows_for
 from simulator.core.models import ErrorInfo, Plan
 from simulator.core.timefmt import parse_iso
 from simulator.scenarios.files import DEFAULT_MAX_BYTES, inside, read_text
 from simulator.scenarios.marks import Problem, locate
 from simulator.scenarios.model import (
+    CustomAnswer,
     Distribution,
     FaultSpec,
     Match,
@@ -47,8 +49,11 @@ WEIGHTED_KEYS = {"weight", "name", "timeline", "steps"}
 SEQUENCE_KEYS = {"repeat", "name", "timeline", "steps", "outcomes"}
 WINDOW_KEYS = {"from", "until", "hours"}
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-FAULT_KEYS = {"name", "description", "match", "error", "latency", "drop", "timeout", "probability", "nth",
-              "first", "every", "burst", "processed", "retry_after", "active"}
+FAULT_KEYS = {"name", "description", "match", "error", "respond", "latency", "drop", "timeout", "probability",
+              "nth", "first", "every", "burst", "processed", "retry_after", "active"}
+FAULT_ERROR_KEYS = {"code"}
+RESPOND_KEYS = {"status", "body", "headers"}
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 FAULT_MATCH_KEYS = {"face", "method", "path", "tenant"}
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 LATENCY_KINDS = {"uniform", "normal", "exponential"}
@@ -591,21 +596,22 @@ class _Parser:
         if methods is not None:
             listed = methods if isinstance(methods, list) else [methods]
             method_set = frozenset(str(m).upper() for m in listed)
-        status = item.get("error")
-        if status is not None and status not in FAULT_STATUSES:
-            self.error(f"{where}.error", f"must be one of the HTTP statuses {list(FAULT_STATUSES)}, not {status!r}")
-            status = None
+        status, code = self._fault_error(f"{where}.error", item.get("error"), face if face in self.faces else None)
+        respond = self._respond(f"{where}.respond", item["respond"]) if "respond" in item else None
+        if respond is not None:
+            status = respond.status
         latency = self._latency(f"{where}.latency", item["latency"]) if "latency" in item else None
         drop = item.get("drop", False)
         if not isinstance(drop, bool):
             self.error(f"{where}.drop", "must be true or false")
             drop = False
         timeout = self._seconds(f"{where}.timeout", item["timeout"]) if "timeout" in item else None
-        effects = [k for k in ("error", "drop", "timeout") if item.get(k) not in (None, False)]
+        effects = [k for k in ("error", "respond", "drop", "timeout") if item.get(k) not in (None, False)]
         if len(effects) > 1:
             self.error(where, f"give only one of {', '.join(effects)} (latency may go with any of them)")
         if not effects and "latency" not in item:
-            self.error(where, "needs an effect: error (an HTTP status), latency, drop: true or timeout")
+            self.error(where, "needs an effect: error (an HTTP status or {code: <documented error>}), respond, "
+                       "latency, drop: true or timeout")
         schedule = [k for k in ("probability", "nth", "first", "every") if k in item]
         if len(schedule) > 1:
             self.error(where, f"give only one schedule of {', '.join(schedule)}")
@@ -639,10 +645,67 @@ class _Parser:
             name=str(item.get("name") or where), face=face if isinstance(face, str) else None, methods=method_set,
             path=None if match.get("path") is None else str(match["path"]),
             tenant=None if match.get("tenant") is None else str(match["tenant"]),
-            status=status if isinstance(status, int) else None, latency=latency, drop=drop, timeout=timeout,
+            status=status, error_code=code, respond=respond, latency=latency, drop=drop, timeout=timeout,
             probability=None if probability is None else float(probability), nth=nth_set, first=first,
             every=every, burst=burst, processed=processed, retry_after=retry_after, active=active,
         )
+
+    def _fault_error(self, where: str, raw: Any, face: str | None) -> tuple[int | None, str | None]:
+        """`error: 503` (a status in the face's shape) or `error: {code: invalid_ip_address_used}` (one of the
+        face's documented errors, whose status and message the face's table gives): (status, code)."""
+        if raw is None:
+            return None, None
+        if not isinstance(raw, Mapping):
+            if raw not in FAULT_STATUSES or isinstance(raw, bool):
+                self.error(where, f"must be one of the HTTP statuses {list(FAULT_STATUSES)} or {{code: <a documented "
+                           f"error of the face>}}, not {raw!r}")
+                return None, None
+            return int(raw), None
+        self.unknown(where, raw, FAULT_ERROR_KEYS, "a fault's error")
+        code = raw.get("code")
+        if not isinstance(code, str) or not code:
+            self.error(f"{where}.code", f"must be the code of one of the face's documented errors, not {code!r}")
+            return None, None
+        if face is None:
+            self.error(where, "a documented error needs the face it belongs to: add match: {face: ...}")
+            return None, None
+        documented = api_errors_of(self.flows, face)
+        entry = documented.get(code)
+        if entry is None:
+            close = difflib.get_close_matches(code, documented, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = f"one of {sorted(documented)}" if documented else "none: this face declares no documented errors"
+            self.error(f"{where}.code", f"{code!r} is not a documented {face} error{hint}",
+                       f"{face} documents {known}; respond: {{status, body}} answers anything else")
+            return None, None
+        return entry.status, code
+
+    def _respond(self, where: str, raw: Any) -> CustomAnswer | None:
+        """`respond: {status: 418, body: {...} | "text", headers: {...}}`: an answer exactly as written."""
+        if not isinstance(raw, Mapping):
+            self.error(where, "must be a mapping like {status: 418, body: {error: teapot}, headers: {X-A: b}}")
+            return None
+        self.unknown(where, raw, RESPOND_KEYS, "a fault's respond")
+        status = raw.get("status")
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            self.error(f"{where}.status", f"must be an HTTP status from 200 to 599, not {status!r}")
+            return None
+        body = raw.get("body", "")
+        if isinstance(body, Mapping | list):
+            text, content_type = json.dumps(body, ensure_ascii=False, default=str), "application/json"
+        elif isinstance(body, str):
+            text, content_type = body, "text/plain"
+        else:
+            self.error(f"{where}.body", f"must be a mapping, a list or a string, not {type(body).__name__}")
+            return None
+        headers = raw.get("headers") or {}
+        if not isinstance(headers, Mapping) or not all(
+                isinstance(k, str) and _HEADER_NAME.match(k) and isinstance(v, str | int | float)
+                and not isinstance(v, bool)
+                and "\n" not in str(v) and "\r" not in str(v) for k, v in headers.items()):
+            self.error(f"{where}.headers", "must map header names to single-line strings or numbers")
+            return None
+        return CustomAnswer(status, text, content_type, tuple((k, str(v)) for k, v in headers.items()))
 
     def _count(self, where: str, value: Any) -> int | None:
         if value is None:

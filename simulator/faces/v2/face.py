@@ -12,6 +12,7 @@ from simulator.core.models import ErrorInfo
 from simulator.faces.base import FaceDeclaration, section_mapping
 from simulator.faces.v2 import billing
 from simulator.faces.v2.config import SECTION_SCHEMA, VARIABLE, V2Config, parse_v2_config
+from simulator.faces.v2.errors import DOCUMENTED
 from simulator.faces.v2.routes import V2App
 from simulator.scenarios.model import SimConfig
 
@@ -41,6 +42,7 @@ class V2Face(FaceDeclaration[V2Config]):
         forced_errors={"failure": ErrorInfo(code="delivery_unknown_error", type="delivery_error")},
     )}
     section = "v2"
+    documented_errors = DOCUMENTED  # faults' `error: {code: ...}`
     section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V2App
