@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from importlib import metadata
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 import simulator

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
