@@ -18,6 +18,7 @@ from simulator.faces import faces, flows
 from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
 from simulator.journal import DEFAULT_SIZE, install_journal
 from simulator.runtime.reload import install as install_scenarios
+from simulator.runtime.unrouted import install as install_unrouted
 from simulator.scenarios.model import SimConfig
 from simulator.scenarios.planner import ScenarioPlanner
 from simulator.state import CONFIG, ENGINE
@@ -57,6 +58,8 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
             runtimes[face.id] = sub[FACE_APP]
         admin_routes += face.admin_routes(sub)
         app.add_subapp(face.mount, sub)
+        for alias, alias_app in face.alias_apps(sub):  # Qlara: /partner-gateway as well as /api/partner-gateway
+            app.add_subapp(alias, alias_app)
     app[FACE_APPS] = runtimes
     mount_admin(app, admin_routes)  # /_sim (with each face's own /_sim/<face> routes), /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
@@ -64,6 +67,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     install_journal(app, engine, journal_size, config.section(SETTINGS_SECTIONS[1]))  # so does the journal's
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, planner, config, sections())  # API faults, hot reload, /_sim/scenarios state
+    install_unrouted(app)  # last: a path meant for a face that no sub-app takes, in that face's shape
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)

@@ -49,15 +49,16 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def by_prefix(path: str) -> Face | None:
-    """The face whose API `path` is on (its longest matching prefix), for faults' `face:` and error shape."""
-    found = [(len(p), face) for face in _registry() for p in face.prefixes if _under(path, p)]
+    """The face whose API `path` is on (its longest matching prefix or alias), for faults' `face:` and error
+    shape."""
+    found = [(len(p), face) for face in _registry() for p in (*face.prefixes, *face.aliases) if _under(path, p)]
     return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def by_mount(path: str) -> Face | None:
     """The face whose sub-app serves `path` (the longest mount), for metrics and logs."""
-    found = [face for face in _registry() if _under(path, face.mount)]
-    return max(found, key=lambda face: len(face.mount)) if found else None
+    found = [(len(m), face) for face in _registry() for m in (face.mount, *face.aliases) if _under(path, m)]
+    return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def register(face: Face) -> Callable[[], None]:

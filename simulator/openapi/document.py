@@ -94,7 +94,8 @@ def _load(fragments: tuple[Path, ...], enums: tuple[tuple[str, tuple[str, ...]],
 
 def load_document(registered: tuple[Face, ...] | None = None, *,
                   formats: Iterable[str] | None = None) -> dict[str, Any]:
-    """The merged document for these faces (default: every registered one), a fresh copy callers may change.
+    """The merged document for these faces (default: every registered one, with their aliases), a fresh copy
+    callers may change.
     `formats`: the webhook format names (the webhooks layer knows them); without it that enum is left open."""
     chosen = faces() if registered is None else registered
     face_flows = flows() if registered is None else {f"{face.id}.{channel}": flow for face in chosen
@@ -105,7 +106,23 @@ def load_document(registered: tuple[Face, ...] | None = None, *,
         enums["formats"] = sorted(formats)
     own = tuple(p for p in sorted(FOLDER.glob("*.yaml")) if p.name != BASE)
     key = tuple((name, tuple(values)) for name, values in sorted(enums.items()))
-    return copy.deepcopy(_load(own + tuple(face.openapi for face in chosen), key))
+    document = copy.deepcopy(_load(own + tuple(face.openapi for face in chosen), key))
+    return with_aliases(document, [(face.mount, alias) for face in chosen for alias in face.aliases])
+
+
+def with_aliases(document: dict[str, Any], aliases: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Describe each path under `mount + alias` again at `alias` (the same operations, their operationIds
+    suffixed `Unprefixed`): Qlara serves its gateway with and without /api."""
+    paths: dict[str, Any] = document.setdefault("paths", {})
+    for mount, alias in aliases:
+        for path, item in list(paths.items()):
+            if path.startswith(mount + alias + "/"):
+                copied = copy.deepcopy(item)
+                for method in METHODS:
+                    if isinstance(copied.get(method), dict) and "operationId" in copied[method]:
+                        copied[method]["operationId"] += "Unprefixed"
+                paths[path[len(mount):]] = copied
+    return document
 
 
 def operations(document: Mapping[str, Any]) -> set[tuple[str, str]]:

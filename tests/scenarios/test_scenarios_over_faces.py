@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator import load_config
-from tests.conftest import Sim, SimFactory
+from tests.conftest import Sim, SimFactory, simulated_windows
 from tests.faces.qlara.helpers import GATEWAY, SEND_SMS
 from tests.faces.v1.client import EMAIL, SMS, email_body, fetch, send
 from tests.scenarios.helpers import pack
@@ -36,7 +36,7 @@ async def qlara_status(sim: Sim, message_id: str) -> str:
 async def test_weighted_email_outcomes_repeat_under_the_same_seed(make_sim: SimFactory) -> None:
     runs = []
     for seed in (42, 42, 7):
-        sim = await make_sim(config=load_config(pack("email-bounce-storm.yaml")), seed=seed)
+        sim = await make_sim(config=simulated_windows(load_config(pack("email-bounce-storm.yaml"))), seed=seed)
         ids = []
         for i in range(12):
             if i % 8 == 7:

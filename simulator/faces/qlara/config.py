@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.ratelimit import Limit
+from simulator.core.ratelimit import Limit, parse_rate_limit_clock
 
 # Open mode: a key this shape is accepted as its own company. Qlara does not publish its key format.
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{7,127}$")
@@ -104,6 +104,7 @@ DEFAULT_CATALOG = Catalog(
 @dataclass(slots=True)
 class QlaraConfig:
     limits: tuple[Limit, ...] = (Limit(50, 1.0), Limit(1000, 60.0))
+    rate_limit_clock: str = "wall"
     window_hours: float = 24.0
     timelines: Timelines = field(default_factory=Timelines)
     callback_http_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -258,6 +259,7 @@ def parse_qlara_config(section: Mapping[str, Any]) -> QlaraConfig:
     config = QlaraConfig()
     if "rate_limit" in section:
         config.limits = parse_limits("qlara.rate_limit", section["rate_limit"])
+    config.rate_limit_clock = parse_rate_limit_clock("qlara", section.get("rate_limit_clock", "wall"))
     if "window_hours" in section:
         hours = section["window_hours"]
         if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:

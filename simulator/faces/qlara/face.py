@@ -75,6 +75,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     title = "Qlara"
     mount = "/api"
     prefixes = ("/api/message-server", "/api/partner-gateway")
+    aliases = ("/partner-gateway",)  # the seed and the overview prose write the gateway paths without /api
     flows = FLOWS
     auth_scheme = "api-key"
     section = "qlara"

@@ -79,6 +79,9 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
         return {"X-RateLimit-Limit": str(verdict.limit.count), "X-RateLimit-Remaining": str(verdict.remaining),
                 "X-RateLimit-Reset": str(max(1, math.ceil(verdict.reset_in)))}
 
+    def simulated_windows(self) -> bool:
+        return self.config.rate_limit_clock == "simulated"
+
     def max_body(self) -> int:
         return self.config.max_body_bytes + 1024
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.core.ratelimit import parse_rate_limit_clock
+
 DEFAULT_FROM = "Postman <info@mail.postman.gov.sg>"
 DEFAULT_ADDRESSES = ("info@mail.postman.gov.sg", "donotreply@mail.postman.gov.sg")
 LANGUAGES = ("en_GB", "zh_CN", "ms", "ta")
@@ -26,6 +28,7 @@ class GovsgTemplate:
 @dataclass(slots=True)
 class V1Config:
     rate_limit: int = 10
+    rate_limit_clock: str = "wall"
     keys: frozenset[str] = frozenset()
     default_from: str = DEFAULT_FROM
     verified_from: frozenset[str] = frozenset()
@@ -114,6 +117,7 @@ def _templates(raw: Any) -> dict[int, GovsgTemplate]:
 def parse_v1_config(section: Mapping[str, Any]) -> V1Config:
     config = V1Config()
     config.rate_limit = _count(section, "rate_limit", config.rate_limit)
+    config.rate_limit_clock = parse_rate_limit_clock("v1", section.get("rate_limit_clock", "wall"))
     config.keys = _strings(section, "keys", "v1")
     email = section.get("email") or {}
     sms = section.get("sms") or {}
