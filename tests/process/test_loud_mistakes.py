@@ -8,7 +8,6 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -40,8 +39,8 @@ def test_validate_reports_another_tools_file_and_unknown_sections(tmp_path: Path
     (tmp_path / "unknown.yaml").write_text("version: 1\nv3:\n  keys: [a]\n")
     result = cli("validate", "foreign.yaml", "misspelt.yaml", "unknown.yaml", cwd=tmp_path)
     assert result.returncode == 1 and "OK" not in result.stdout
-    assert "foreign.yaml:1:1: this is not a postman-sim scenarios file: it has no `version:` and none of postman-sim's " \
-           "sections (it has scenarios); expected `version: 1` and any of" in result.stderr
+    assert ("foreign.yaml:1:1: this is not a postman-sim scenarios file: it has no `version:` and none of "
+            "postman-sim's sections (it has scenarios); expected `version: 1` and any of") in result.stderr
     assert "misspelt.yaml:2:1: unknown top-level key ['webhook']; did you mean 'webhooks'?" in result.stderr
     assert "unknown.yaml:2:1: unknown top-level key ['v3']" in result.stderr
     assert "known: defaults, extends, faults, mode, qlara, report, rules, timelines, v1, v2, version, webhooks" \
