@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,16 +73,20 @@ class ScenarioError(ValueError):
         super().__init__(where + "; ".join(problems))
 
 
-def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, *, flows: Flows) -> SimConfig:
+def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, *, flows: Flows,
+                sections: Collection[str]) -> SimConfig:
     """Read and parse a scenarios file: a regular file of at most `max_bytes` (OSError otherwise)."""
-    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes, flows=flows)
+    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes, flows=flows,
+                        sections=sections)
 
 
-def parse_config(text: str, source: str | None = None, *, flows: Flows,
+def parse_config(text: str, source: str | None = None, *, flows: Flows, sections: Collection[str],
                  max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
-    """Parse scenarios YAML, checking statuses against `flows` (every face's, from the registry);
+    """Parse scenarios YAML, checking statuses against `flows` (every face's, from the registry) and
+    top-level keys against the language's own and `sections` (the faces', webhooks:, report:);
     `extends:` names `default` or a file inside the folder of `source`."""
     data = _load_yaml(text, source)
+    _check_top_level(text, data, source, sections)
     if data.get("extends") is not None:
         data = _extend(data, text, source, max_bytes)
     parser = _Parser(flows)
@@ -92,10 +96,11 @@ def parse_config(text: str, source: str | None = None, *, flows: Flows,
     if mode not in ("open", "strict"):
         parser.error("mode", f"must be 'open' or 'strict', not {mode!r}")
     for key in data:
-        close = difflib.get_close_matches(str(key), SCENARIO_KEYS, n=1, cutoff=0.8)
-        if key not in SCENARIO_KEYS and close:
-            parser.error("", f"unknown top-level key [{str(key)!r}]; did you mean {close[0]!r}?",
-                         "keys other than version, mode, timelines, rules, defaults and faults are face sections")
+        known = SCENARIO_KEYS | set(sections)
+        if key not in known:
+            close = _close_key(key, known)
+            guess = f"; did you mean {close!r}?" if close else ""
+            parser.error("", f"unknown top-level key [{str(key)!r}]{guess}", f"known: {', '.join(sorted(known))}")
     if parser.problems:
         details = locate(text, parser.problems)
         raise ScenarioError([d.render() for d in details], source, details)
@@ -119,6 +124,22 @@ def _load_yaml(text: str, source: str | None) -> Mapping[str, Any]:
         raise ScenarioError(["the file must hold a mapping at the top level"], source,
                             [Problem("", "the file must hold a mapping at the top level")])
     return data
+
+
+def _check_top_level(text: str, data: Mapping[str, Any], source: str | None, sections: Collection[str]) -> None:
+    """Refuse a file that is not a postman-sim scenarios file at all (e.g. another tool's scenarios.yaml in
+    the project folder): no `version:` and none of our keys, not even a misspelt one (those get a did-you-mean).
+    Serving it would silently use the defaults."""
+    known = SCENARIO_KEYS | set(sections)
+    if not data or "version" in data or any(key in known or _close_key(key, known) for key in data):
+        return
+    found = ", ".join(sorted(map(str, data))[:5])
+    message = (f"this is not a postman-sim scenarios file: it has no `version:` and none of postman-sim's "
+               f"sections (it has {found}); expected `version: 1` and any of "
+               f"{', '.join(sorted((SCENARIO_KEYS - {'version'}) | set(sections)))}")
+    hint = "point --scenarios (POSTMAN_SIM_SCENARIOS) or the plugin's --postman-sim-scenarios at your own file"
+    problems = locate(text, [("", message, hint)])
+    raise ScenarioError([p.render() for p in problems], source, problems)
 
 
 def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,6 +215,15 @@ def _yaml_problem(exc: yaml.YAMLError, redact: bool = False) -> Problem:
     elif "found character '%' " in text or "found character '@'" in text or "found character '`'" in text:
         hint = "quote values that start with %, @ or `"
     message = f"not valid YAML: {context + ', ' if context else ''}{text}"
+    opened = getattr(exc, "context_mark", None)
+    if context and context.startswith("while parsing a flow") and opened is not None and mark is not None \
+            and opened.line != mark.line:
+        # An unclosed { or [ is only noticed lines later: point at where it was opened, and say both.
+        bracket = "{" if "mapping" in context else "["
+        message = (f"not valid YAML: the {bracket} opened here is not closed (found at line {mark.line + 1}, "
+                   f"column {mark.column + 1}: {text})")
+        hint = hint or f"close the {bracket} on the line it opens, or write the block as indented lines"
+        mark = opened
     if redact:
         message = _QUOTED.sub("'...'", message)
     if mark is None:
@@ -212,6 +242,11 @@ def duration(value: Any) -> float | None:
         if found:
             return float(found.group(1)) * _UNITS[found.group(2)]
     return None
+
+
+def _close_key(key: Any, known: Collection[str]) -> str | None:
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _did_you_mean(unknown: set[Any], known: set[str]) -> str:
