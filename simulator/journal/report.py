@@ -1,5 +1,5 @@
 """The integration report: what a client does against the documented contract, graded from the journal,
-the message store and the webhook deliveries. Each rule is a function from those to findings; the README
+the message store and the webhook deliveries. Each rule is a function from those to findings; docs/control-surface.md
 section "Request journal and integration report" documents every rule, its threshold and why it matters.
 """
 
@@ -17,7 +17,7 @@ from simulator.journal.entries import Entry
 from simulator.journal.settings import ReportSettings
 
 MAX_EVIDENCE = 20
-README = "README.md#request-journal-and-integration-report"
+README = "docs/control-surface.md#request-journal-and-integration-report"
 # Where each face takes its credential: the shapes wrong-auth-scheme tells apart from a wrong key.
 
 
@@ -324,7 +324,7 @@ def wrong_auth_scheme(data: Inputs) -> list[Finding]:
     return [Finding("wrong-auth-scheme", "error",
                     f"{len(bad)} request(s) refused with 401 for a malformed credential: "
                     + "; ".join(f"{k} ×{n}" for k, n in kinds.most_common(3)),
-                    "Each face's authentication section of the README; " + README + " (wrong-auth-scheme)",
+                    "Each face's authentication section in docs/; " + README + " (wrong-auth-scheme)",
                     requests=(e.id for e, _ in bad), count=len(bad), details=dict(kinds))]
 
 
@@ -343,7 +343,7 @@ def webhook_receiver_errors(data: Inputs) -> list[Finding]:
         findings.append(Finding("webhook-receiver-errors", "error",
                                 f"webhook subscription {sub_id}: {len(failures)} delivery attempt(s) failed or were "
                                 f"slow (> {slow:g} ms): " + ", ".join(f"{k} ×{n}" for k, n in kinds.most_common()),
-                                f"README 'Webhooks' (retries, dead letters); {README} (webhook-receiver-errors)",
+                                f"docs/webhooks.md (retries, dead letters); {README} (webhook-receiver-errors)",
                                 messages=(e.message_id for e, _ in failures if e.message_id),
                                 events=(e.id for e, _ in failures), count=len(failures),
                                 details={"subscription": sub_id, **kinds}))

@@ -1,4 +1,5 @@
-"""The README's examples run as written: the pytest example through pytester, the curl block against a real server."""
+"""The README and docs/ read as written: the pytest example runs through pytester, the curl block against a real
+server; every relative link and anchor resolves and every code fence is closed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,8 @@ from tests.process.processes import free_port, start, wait_for_banner
 
 pytest_plugins = ["pytester"]
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
 
 # The pytest example's only third-party import, re-created with urllib so the example runs unchanged.
 REQUESTS_SHIM = '''
@@ -37,10 +40,12 @@ def post(url, headers=None, json=None):
 '''
 
 
-def section(title: str) -> str:
-    start = README.index(f"## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start:end if end != -1 else None]
+def section(document: str, title: str) -> str:
+    """One `## title` section of README.md or a docs/ file, up to the next `## `."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end != -1 else None]
 
 
 def code_blocks(text: str, language: str) -> list[str]:
@@ -48,7 +53,7 @@ def code_blocks(text: str, language: str) -> list[str]:
 
 
 def test_the_pytest_example_passes(pytester: pytest.Pytester) -> None:
-    example = code_blocks(section("Using it from pytest"), "python")[0]
+    example = code_blocks(section("docs/pytest.md", "Using it from pytest"), "python")[0]
     shutil.copy(ROOT / "scenarios.yaml", pytester.path / "scenarios.yaml")
     pytester.makepyfile(requests=REQUESTS_SHIM)
     pytester.makepyfile(test_example=example)
@@ -59,7 +64,7 @@ def test_the_pytest_example_passes(pytester: pytest.Pytester) -> None:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_curl_block_works_against_a_real_server() -> None:
-    commands = code_blocks(section("Using it from another language (curl)"), "sh")[0]
+    commands = code_blocks(section("docs/other-languages.md", "Using it from another language (curl)"), "sh")[0]
     lines = [line for line in commands.replace("\\\n", " ").splitlines() if line.strip() and not line.startswith("#")]
     port = free_port()
     process = start([sys.executable, "-m", "simulator", "serve", "--clock", "manual",
@@ -90,8 +95,66 @@ def test_the_curl_block_works_against_a_real_server() -> None:
         process.communicate()
 
 
-def test_every_code_fence_is_closed() -> None:
-    fences = [line for line in README.splitlines() if line.startswith("```")]
+@pytest.mark.parametrize("document", [README, *DOCS], ids=lambda p: p.name)
+def test_every_code_fence_is_closed(document: Path) -> None:
+    fences = [line.strip() for line in document.read_text(encoding="utf-8").splitlines()
+              if line.lstrip().startswith("```")]
     assert len(fences) % 2 == 0
     # an opening fence names its language; a closing one is bare
     assert all(f != "```" for f in fences[0::2]) and all(f == "```" for f in fences[1::2])
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation but - and _ dropped, spaces to -."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(document: Path) -> set[str]:
+    """Every heading's slug, numbered as GitHub numbers repeats (-1, -2, ...); headings in code fences do not count."""
+    seen: dict[str, int] = {}
+    found: set[str] = set()
+    for line in outside_fences(document.read_text(encoding="utf-8")).splitlines():
+        if match := re.match(r"#{1,6} (.+)$", line):
+            slug = github_slug(match.group(1))
+            found.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+            seen[slug] = seen.get(slug, 0) + 1
+    return found
+
+
+def outside_fences(text: str) -> str:
+    return re.sub(r"^\s*```.*?^\s*```$", "", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def prose(text: str) -> str:
+    """The text outside code fences and inline code, where links are links."""
+    return re.sub(r"`[^`\n]*`", "", outside_fences(text))
+
+
+def test_github_slugs_as_github_makes_them() -> None:
+    assert github_slug("Test numbers (from `scenarios.yaml`)") == "test-numbers-from-scenariosyaml"
+    assert github_slug("Email: `/v1/transactional/email`") == "email-v1transactionalemail"
+    assert github_slug("QA: test numbers and scenario packs") == "qa-test-numbers-and-scenario-packs"
+
+
+@pytest.mark.parametrize("document", [README, *DOCS], ids=lambda p: p.name)
+def test_every_relative_link_and_anchor_resolves(document: Path) -> None:
+    links = re.findall(r"\]\(([^)\s]+)\)", prose(document.read_text(encoding="utf-8")))
+    relative = [link for link in links if not re.match(r"[a-z][a-z0-9+.-]*:", link)]
+    assert relative, f"{document.name} links nowhere"
+    broken = []
+    for link in relative:
+        path, _, anchor = link.partition("#")
+        target = (document.parent / path).resolve() if path else document
+        if not target.exists():
+            broken.append(f"{link}: no such file")
+        elif anchor and anchor not in anchors(target):
+            broken.append(f"{link}: no heading with that anchor in {target.name}")
+    assert broken == []
+
+
+def test_the_readme_stays_short_and_links_every_doc() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 350
+    assert "make run" in text and "make test" in text
+    assert all(f"docs/{doc.name}" in text for doc in DOCS)

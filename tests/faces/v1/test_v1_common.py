@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import ROOT, Sim, SimFactory
 from tests.faces.v1.client import EMAIL, GOVSG, KEY, OTHER_KEY, SMS, call, email_body, send
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+V1_DOCS = (ROOT / "docs" / "postman-v1.md").read_text(encoding="utf-8")
 UNAUTHENTICATED = {"code": "unauthenticated",
                    "message": "Unauthenticated request. Please try again with correct authentication"}
 SENDS = {
@@ -94,8 +94,8 @@ async def test_paths_match_case_insensitively_as_express_does(sim: Sim) -> None:
 async def test_only_the_v1_prefix_itself_is_case_sensitive_as_the_readme_says(sim: Sim) -> None:
     response = await sim.client.get("/V1/transactional/govsg", headers={"Authorization": f"Bearer {KEY}"})
     assert response.status == 404
-    assert "Paths after `/v1` match in any letter case" in README
-    assert "`/V1/...` is the server's plain 404" in README
+    assert "Paths after `/v1` match in any letter case" in V1_DOCS
+    assert "`/V1/...` is the server's plain 404" in V1_DOCS
 
 
 async def test_unknown_paths_and_methods_are_404_in_the_v1_shape(sim: Sim) -> None:
