@@ -59,7 +59,7 @@ def _instant(request: web.Request, name: str) -> float | None:
 
 
 def _order(outcomes: Iterable[str]) -> list[str]:
-    """The rule tables' order (as the README lists them), then any other outcome by name."""
+    """The rule tables' order (as docs/postman-v2.md lists them), then any other outcome by name."""
     known = [o for flow in flows().values() if flow.billing is not None for o in flow.billing.charged]
     return sorted(outcomes, key=lambda o: (known.index(o), "") if o in known else (len(known), o))
 

@@ -6,7 +6,7 @@ SUBSCRIPTIONS protocol: the endpoints create, replace, read and delete it, /_sim
 removes it with the company's other state, and the face's INBOUND events go to the same subscription.
 
 The format, as in the new webhooks guide: DELIVERY events carry statusCode/description (only 3 = "Message
-delivered" is documented; the other codes are this simulator's choice, see the README) and, on failures,
+delivered" is documented; the other codes are this simulator's choice, see docs/webhooks.md) and, on failures,
 `errorCode` (the guide says the push carries "any error details"). READ events (WhatsApp only) carry just
 the ids, destination, channel and timestamp, and INBOUND events the source, destination and text, exactly
 like the guide's examples, timestamps in whole seconds as there.

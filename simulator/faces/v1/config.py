@@ -41,7 +41,7 @@ class V1Config:
     sms_credentials: frozenset[str] = frozenset({"default"})
     sms_broken_credentials: frozenset[str] = frozenset()
     sms_status_on_send: str = "UNSENT"
-    # Seed vs source (README "Seed vs source"): the source's spelling by default, the seed's on request.
+    # Seed vs source (docs/design.md "Seed vs source"): the source's spelling by default, the seed's on request.
     email_error_fields: str = "snake"                      # camel: errorCode/errorSubType, as seed 004 writes
     govsg_invalid_number_code: str = "api_validation"      # invalid_recipient, as seed 000 writes
     templates: dict[int, GovsgTemplate] = field(default_factory=dict)

@@ -42,7 +42,7 @@ FAULTS = {
 
 
 # Every error of postmangovsg's rest-api errors, by code, for faults' `error: {code: ...}` (the texts the
-# face itself answers where it has one; README "API-level faults").
+# face itself answers where it has one; docs/scenarios.md "API-level faults").
 DOCUMENTED: dict[str, ApiError] = {
     "api_validation": ApiError(400, '"recipient" is required'),
     "malformed": ApiError(400, MALFORMED),

@@ -1,5 +1,5 @@
 """Where a seed's prose and the provider's source disagree, the source wins by default and a v1 switch
-selects the seed's behaviour (README "Seed vs source"); each switch over real HTTP."""
+selects the seed's behaviour (docs/design.md "Seed vs source"); each switch over real HTTP."""
 
 from __future__ import annotations
 
