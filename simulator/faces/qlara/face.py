@@ -16,6 +16,7 @@ from aiohttp import web
 from simulator.admin.bodies import read_fields
 from simulator.core.timefmt import iso_utc
 from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, admin_route, section_mapping
+from simulator.faces.jsonio import json_response
 from simulator.faces.qlara.config import QlaraConfig, parse_qlara_config
 from simulator.faces.qlara.plans import FLOWS
 from simulator.faces.qlara.routes import QlaraRoutes
@@ -28,7 +29,7 @@ INBOUND_FIELDS = {"company": "string", "apiKey": "string", "from": "string", "to
 
 
 def _problem(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 def _company(companies: Companies, body: dict[str, Any]) -> Company | None:
@@ -66,7 +67,7 @@ class QlaraApp(QlaraRoutes, WebhookRoutes):
             return _problem(400, "bad_request", "'text' must be a string.")
         inbound = self.record_inbound(company, source, number.phone_number, text)
         push_inbound(request.config_dict[SUBSCRIPTIONS], inbound)
-        return web.json_response({
+        return json_response({
             "company": inbound.company, "from": inbound.source, "to": inbound.destination, "text": inbound.text,
             "receivedAt": iso_utc(inbound.at), "windowClosesAt": iso_utc(inbound.window_closes_at),
         }, status=201)

@@ -14,6 +14,7 @@ from simulator.core.models import Facts, Message
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.faces.base import Caller, FaceApp, FaceError, route
 from simulator.faces.common import BadBody, bearer_token, no_full_collections, read_json_object, yield_every
+from simulator.faces.jsonio import json_response
 from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
 from simulator.faces.v2.config import Campaign, V2Config
@@ -64,7 +65,7 @@ class V2App(FaceApp[Campaign, V2Config]):
         v2 = error if isinstance(error, errors.V2Error) else errors.V2Error(
             error.status, error.code or "http_error", error.message, "invalid_request_error")
         body = errors.error_body(v2, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")
-        return web.json_response(body, status=error.status)
+        return json_response(body, status=error.status)
 
     def http_error(self, exc: web.HTTPException) -> FaceError:
         return errors.http_error(exc)
@@ -126,7 +127,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             raise errors.invalid(errors.VALUES_INVALID)
         assert isinstance(values, dict)
         message = self._accept(campaign, recipient, language, values)
-        return web.json_response(created_view(message, campaign), status=201)
+        return json_response(created_view(message, campaign), status=201)
 
     @route("GET", f"{BASE}/messages")
     async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
@@ -139,7 +140,7 @@ class V2App(FaceApp[Campaign, V2Config]):
         message = self._message(campaign, request.match_info["messageId"])
         if message is None:
             raise errors.not_found(f"Message {request.match_info['messageId']} not found.")
-        return web.json_response(message_view(message, campaign, self._batch_of(message)))
+        return json_response(message_view(message, campaign, self._batch_of(message)))
 
     @route("POST", f"{BASE}/messages/{{messageId}}/retry")
     async def retry(self, request: web.Request, campaign: Campaign) -> web.Response:
@@ -154,7 +155,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             raise errors.domain("message_not_found_or_retry_message_not_in_failure_status",
                                 errors.RETRY_NOT_FAILED)
         self.engine.retry(message, content=message.payload["fullMessage"])
-        return web.json_response(created_view(message, campaign), status=201)
+        return json_response(created_view(message, campaign), status=201)
 
     @route("POST", f"{BASE}/batch/messages")
     async def batch_send(self, request: web.Request, campaign: Campaign) -> web.Response:
@@ -186,7 +187,7 @@ class V2App(FaceApp[Campaign, V2Config]):
                 break
             message = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
             batch.message_ids.append(message.id)
-        return web.json_response({"isValid": True, "batchId": batch.id}, status=201)
+        return json_response({"isValid": True, "batchId": batch.id}, status=201)
 
     async def _read_csv(self, request: web.Request) -> bytes:
         limit = self.config.batch_max_bytes
@@ -238,7 +239,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             messages = [messages[i] for i in chosen]
             keys = [keys[i] for i in chosen]
         page = paginate(keys, messages, limit, after=after, before=before)
-        return web.json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
+        return json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
 
     @route("GET", f"{BASE}/batch/{{batchId}}/messages")
     async def list_batch(self, request: web.Request, campaign: Campaign) -> web.Response:
