@@ -55,9 +55,13 @@ def by_prefix(path: str) -> Face | None:
 
 
 def by_mount(path: str) -> Face | None:
-    """The face whose sub-app serves `path` (the longest mount), for metrics and logs."""
-    found = [face for face in _registry() if _under(path, face.mount)]
-    return max(found, key=lambda face: len(face.mount)) if found else None
+    """The face whose sub-app serves `path` (the longest mount), for metrics and logs. The registry keeps a
+    longer mount before a shorter one it starts with (`register`), so the first match is the longest."""
+    for face in _registry():
+        mount = face.mount
+        if path.startswith(mount) and (len(path) == len(mount) or path[len(mount)] == "/"):
+            return face
+    return None
 
 
 def register(face: Face) -> Callable[[], None]:

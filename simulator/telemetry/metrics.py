@@ -60,15 +60,26 @@ class Metrics:
         pending = Gauge("postman_sim_scheduler_pending", "Jobs waiting on the simulated clock", registry=registry)
         pending.set_function(lambda: float(len(engine.scheduler)))
         registry.register(_CurrentStatuses(engine))
+        # label children by their labels (a few dozen combinations at most: faces x codes, flows x statuses)
+        self._status_children: dict[tuple[str, str, str], Counter] = {}
+        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         engine.events.subscribe(self._on_status)
 
     def _on_status(self, event: StatusEvent) -> None:
         message = event.message
-        self.status_changes.labels(message.face, message.channel, event.status).inc()
+        key = (message.face, message.channel, event.status)
+        child = self._status_children.get(key)
+        if child is None:  # labels() hashes and validates its arguments: once per combination is enough
+            child = self._status_children[key] = self.status_changes.labels(*key)
+        child.inc()
 
     def observe_request(self, face: str, code: int, seconds: float) -> None:
-        self.requests.labels(face, str(code)).inc()
-        self.request_seconds.labels(face).observe(seconds)
+        children = self._request_children.get((face, code))
+        if children is None:
+            children = self._request_children[(face, code)] = (self.requests.labels(face, str(code)),
+                                                                self.request_seconds.labels(face))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def webhook_delivery(self, outcome: str) -> None:
         """Count one webhook delivery attempt (see WEBHOOK_OUTCOMES)."""
