@@ -18,11 +18,6 @@ from simulator.scenarios.runtime import ScenarioRuntime
 SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
 
 
-def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
-    runtime = request.config_dict[SCENARIO_RUNTIME]
-    return runtime.config.faults, runtime.fault_state, runtime.engine
-
-
 async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
     runtime = app[SCENARIO_RUNTIME]
 
@@ -43,6 +38,10 @@ def install(app: web.Application, engine: Engine, config: SimConfig) -> Scenario
     """Wire the runtime into the root app: the fault middleware and the file poller."""
     runtime = ScenarioRuntime(engine, config)
     app[SCENARIO_RUNTIME] = runtime
-    app.middlewares.append(make_middleware(_current))
+
+    def current(_request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
+        return runtime.config.faults, runtime.fault_state, runtime.engine  # not config_dict: once per request
+
+    app.middlewares.append(make_middleware(current))
     app.cleanup_ctx.append(_poll_loop)
     return runtime
