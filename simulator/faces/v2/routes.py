@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.core.engine import Engine
-from simulator.core.models import Facts, Message
+from simulator.core.models import NO_FACTS, Message
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.faces.base import Caller, FaceApp, FaceError, route
 from simulator.faces.common import BadBody, bearer_token, no_full_collections, read_json_object, yield_every
@@ -19,6 +19,7 @@ from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
 from simulator.faces.v2.config import Campaign, V2Config
 from simulator.faces.v2.pagination import Key, decode_cursor, paginate
+from simulator.faces.v2.payload import V2Payload
 from simulator.faces.v2.serialise import batch_item_view, created_view, list_item_view, message_view
 from simulator.faces.v2.state import RETRYABLE_BATCH, Batch, V2State
 from simulator.faces.v2.validation import language_error, recipient_ok, values_ok
@@ -95,10 +96,10 @@ class V2App(FaceApp[Campaign, V2Config]):
         body = template.render(values)
         if len(body) > self.config.max_message_chars:
             raise errors.invalid(f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
-        payload = {"values": values, "language": language, "fullMessage": campaign.full_message(body)}
+        payload = V2Payload(values, template, campaign)  # fullMessage is rendered again when read
         return self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
                                   payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
-                                  batch_id=batch_id, facts=Facts())
+                                  batch_id=batch_id, facts=NO_FACTS)
 
     # -- endpoints ------------------------------------------------------------------------------
 
