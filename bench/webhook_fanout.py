@@ -20,6 +20,7 @@ from bench.pinned import free_port, pinned_server
 from simulator import create_app, parse_config
 from simulator.cli.serve_loop import new_loop
 from simulator.clock import ManualClock
+from simulator.core.models import Facts
 from simulator.webhooks import DISPATCHER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ async def run(count: int, receiver: str) -> None:
     dispatcher = app[DISPATCHER]
     for i in range(count):
         dispatcher.engine.accept(face="v1", channel="whatsapp", tenant="bench", recipient=f"65{80000000 + i}",
-                                 payload={"wamid": f"wamid.bench{i}"})
+                                 payload={}, facts=Facts(wamid=f"wamid.bench{i}"))
     started, cpu = time.perf_counter(), time.process_time()
     await client.post("/_sim/clock/advance", json={"seconds": 5})
     await dispatcher.drain()

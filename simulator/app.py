@@ -14,11 +14,13 @@ from simulator.admin.auth import install as install_admin_auth
 from simulator.admin.surface import mount_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
-from simulator.faces import faces
+from simulator.faces import faces, flows
 from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
 from simulator.journal import DEFAULT_SIZE, install_journal
 from simulator.runtime.reload import install as install_scenarios
+from simulator.runtime.unrouted import install as install_unrouted
 from simulator.scenarios.model import SimConfig
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.state import CONFIG, ENGINE
 from simulator.telemetry import METRICS, install_telemetry
 
@@ -32,7 +34,9 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
     With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it. `journal_size`:
     the request journal's ring (0: no journal)."""
-    engine = Engine(clock or ManualClock(), config.scenarios, seed=seed)
+    clock = clock or ManualClock()
+    planner = ScenarioPlanner(config.scenarios, seed, clock)
+    engine = Engine(clock, planner, flows(), seed=seed)
     app = web.Application()
     app[ENGINE] = engine
     app[CONFIG] = config
@@ -46,13 +50,16 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
             runtimes[face.id] = sub[FACE_APP]
         admin_routes += face.admin_routes(sub)
         app.add_subapp(face.mount, sub)
+        for alias, alias_app in face.alias_apps(sub):  # Qlara: /partner-gateway as well as /api/partner-gateway
+            app.add_subapp(alias, alias_app)
     app[FACE_APPS] = runtimes
     mount_admin(app, admin_routes)  # /_sim (with each face's own /_sim/<face> routes), /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine)  # first: its middleware sees faulted answers too
     install_journal(app, engine, journal_size, config.section("report"))  # so does the journal's
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
-    install_scenarios(app, engine, config)  # API faults, hot reload, /_sim/scenarios state
+    install_scenarios(app, engine, planner, config)  # API faults, hot reload, /_sim/scenarios state
+    install_unrouted(app)  # last: a path meant for a face that no sub-app takes, in that face's shape
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)

@@ -5,6 +5,7 @@ Everything under tests/process/ (a real process, Docker, pytester, the real cloc
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from simulator import create_app, load_config, parse_config
 from simulator.clock import ManualClock
 from simulator.core.engine import Engine
+from simulator.faces import faces
 from simulator.scenarios import SimConfig
 from simulator.state import ENGINE
 
@@ -56,6 +58,15 @@ def default_config() -> SimConfig:
     return load_config(ROOT / "scenarios.yaml")
 
 
+def simulated_windows(config: SimConfig) -> SimConfig:
+    """`config` with `rate_limit_clock: simulated` in every face section: rate-limit windows that only the
+    manual clock ends, for tests that count requests per (simulated) second."""
+    sections = dict(config.sections)
+    for face in faces():
+        sections[face.section] = {**config.section(face.section), "rate_limit_clock": "simulated"}
+    return dataclasses.replace(config, sections=sections)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _default_config_unchanged() -> Iterator[None]:
     yield
@@ -91,3 +102,9 @@ def make_sim(aiohttp_client: Any) -> SimFactory:
 @pytest.fixture
 async def sim(make_sim: SimFactory) -> Sim:
     return await make_sim()
+
+
+@pytest.fixture
+async def windowed_sim(make_sim: SimFactory) -> Sim:
+    """The bundled scenarios with rate-limit windows on the simulated clock (`rate_limit_clock: simulated`)."""
+    return await make_sim(config=simulated_windows(default_config()))

@@ -1,7 +1,7 @@
 """Layers only point down; no private name crosses a package; a face imports no other face (issue 11).
 
-ALLOWED lists the edges still open while issue 11 is in progress; each names who removes it. The test
-also fails when an allowed edge is gone, so the list only shrinks.
+ALLOWED lists edges still open (none since issue 11 closed); the test also fails when an allowed edge is
+gone, so the list only shrinks.
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ LAYERS = {"simulator.core": 0, "simulator.clock": 0, "simulator.scenarios": 1,
           "simulator": 6}
 SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simulator.faces.credentials",
                        "simulator.faces.formats", "simulator.faces.bodies"}
-# (importer, imported): still open. WP-A = spine, WP-B = faces, WP-C = admin + tests.
-ALLOWED = {
-    ("simulator.core.engine", "simulator.scenarios.model"),          # WP-A: Engine takes a Planner
-    ("simulator.core.engine", "simulator.scenarios.vocabulary"),     # WP-A: Engine takes flows
-    ("simulator.faces.qlara.face", "simulator.admin.bodies"),        # WP-A: faces/bodies.read_fields
-}
+# (importer, imported): still open. Empty: keep it so.
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def module_of(path: Path) -> str:

@@ -5,8 +5,8 @@
   webhooks  /_sim/webhooks              sink      /_sim/sink (and `postman-sim sink`)
   metrics   Prometheus                  docs      openapi.json and the docs page
   dashboard the live page               errors    AdminError, the one error shape
-  bodies    the one body reader         paging    limit/offset for every list
+  bodies    query filters (the body reader is faces/bodies.py)   paging    limit/offset for every list
 
 The domain objects behind it (engine, dispatcher, scenario runtime) have plain methods and know no HTTP.
-Nothing is imported here, so a face can still use `simulator.admin.bodies` without importing the routes.
+Nothing is imported here: importing one module does not pull in every route.
 """

@@ -1,4 +1,7 @@
-"""GET /_sim/openapi.json and GET /_sim/docs (a self-contained page: the network may be closed)."""
+"""GET /_sim/openapi.json and GET /_sim/docs (a self-contained page: the network may be closed).
+
+Built from the faces registered when asked (and the webhook formats they add), cached per that set.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,29 @@ import json
 
 from aiohttp import web
 
+from simulator.faces import Face, faces
 from simulator.openapi.document import load_document
 from simulator.openapi.page import render_page
+from simulator.webhooks.formats import formats
 
 
 @functools.cache
-def _json() -> bytes:
-    return json.dumps(load_document(), ensure_ascii=False).encode()
+def _json(registered: tuple[Face, ...], names: tuple[str, ...]) -> bytes:
+    return json.dumps(load_document(registered, formats=names), ensure_ascii=False).encode()
 
 
 @functools.cache
-def _page() -> str:
-    return render_page(load_document())
+def _page(registered: tuple[Face, ...], names: tuple[str, ...]) -> str:
+    return render_page(load_document(registered, formats=names))
+
+
+def _key() -> tuple[tuple[Face, ...], tuple[str, ...]]:
+    return faces(), tuple(sorted(formats()))
 
 
 async def openapi_view(request: web.Request) -> web.Response:
-    return web.Response(body=_json(), content_type="application/json")
+    return web.Response(body=_json(*_key()), content_type="application/json")
 
 
 async def docs_view(request: web.Request) -> web.Response:
-    return web.Response(text=_page(), content_type="text/html")
+    return web.Response(text=_page(*_key()), content_type="text/html")

@@ -24,9 +24,13 @@ class AdminError(FaceError):
         self.details: dict[str, Any] = dict(details or {})
 
 
-def _respond(request: web.Request, exc: AdminError) -> web.Response:
-    return web.json_response({"error": {"code": exc.code, "message": exc.message, **exc.details}}, status=exc.status)
+def _respond(request: web.Request, exc: FaceError) -> web.Response:
+    """Any FaceError raised under /_sim (a plain one from faces/bodies.py included) in the /_sim shape."""
+    details = exc.details if isinstance(exc, AdminError) else {}
+    response = web.json_response({"error": {"code": exc.code, "message": exc.message, **details}}, status=exc.status)
+    response.headers.update(exc.headers)
+    return response
 
 
-admin_errors = error_middleware(AdminError, _respond, lambda exc: AdminError(exc.status, "http_error", exc.reason),
+admin_errors = error_middleware(FaceError, _respond, lambda exc: AdminError(exc.status, "http_error", exc.reason),
                                 lambda: AdminError(500, "internal", "Internal error"), log)

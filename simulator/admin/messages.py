@@ -11,11 +11,9 @@ from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
 from simulator.admin.paging import limits
 from simulator.admin.system import engine_of
+from simulator.core.flows import channels_of, faces_of, statuses_of
 from simulator.core.models import ErrorInfo, Message
 from simulator.core.timefmt import iso_utc
-from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS
-
-STATUSES = frozenset(status for flow in FLOWS.values() for status in flow.statuses)  # every flow's
 
 
 def journal_view(message: Message) -> dict[str, Any]:
@@ -52,7 +50,8 @@ async def list_messages(request: web.Request) -> web.Response:
     engine = engine_of(request)
     engine.catch_up()
     query = request.query
-    for name, allowed in (("face", FACES), ("channel", CHANNELS), ("status", STATUSES)):
+    flows = engine.flows  # every registered face's, read per request: a face registered later counts too
+    for name, allowed in (("face", faces_of(flows)), ("channel", channels_of(flows)), ("status", statuses_of(flows))):
         query_choice(request, name, allowed)
     filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
     limit, offset = limits(request)
@@ -77,7 +76,7 @@ async def force_status(request: web.Request) -> web.Response:
     message = _find(request)
     body = await read_fields(request, {"status": "any", "error": "object|null"})  # a bad status: bad_status
     status = body.get("status")
-    vocabulary = FLOWS[message.flow]
+    vocabulary = engine_of(request).flows[message.flow]
     if not isinstance(status, str) or status not in vocabulary.statuses:
         raise AdminError(400, "bad_status", f"{status!r} is not a {message.flow} status; "
                          f"expected one of {sorted(vocabulary.statuses)}.")

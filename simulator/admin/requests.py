@@ -9,15 +9,20 @@ from aiohttp import web
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
 from simulator.core.timefmt import iso_utc, parse_iso
+from simulator.faces import faces
 from simulator.journal import JOURNAL, REPORT_SETTINGS, Matcher, grade, render_report, status_ok
 from simulator.journal.entries import Journal
-from simulator.scenarios.vocabulary import FACES
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 MATCHER_FIELDS = {"face": "string|null", "method": "string|null", "path": "string|null",
                   "status": "string|integer|null", "tenant": "string|null", "body_contains": "string|null",
                   "since": "string|null", "until": "string|null"}
+
+
+def _face_ids() -> set[str]:
+    """Every registered face's id, looked up per request (a face registered later counts too)."""
+    return {face.id for face in faces()}
 
 
 def _journal(request: web.Request) -> Journal:
@@ -35,8 +40,9 @@ def _time(name: str, value: Any) -> float | None:
 
 def _matcher(values: dict[str, Any], *, unmatched: bool = False) -> Matcher:
     face = values.get("face") or None
-    if face is not None and face not in FACES:
-        choices = ", ".join(sorted(FACES))
+    known = _face_ids()
+    if face is not None and face not in known:
+        choices = ", ".join(sorted(known))
         raise AdminError(400, "bad_request", f"face={face!r} is not allowed; it takes one of {choices}.")
     status = values.get("status")
     status = None if status is None or status == "" else str(status)
@@ -62,7 +68,7 @@ def _page(request: web.Request, matched: list[Any]) -> web.Response:
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    query_choice(request, "face", FACES)
+    query_choice(request, "face", _face_ids())
     return _page(request, _matcher(dict(request.query)).select(_journal(request)))
 
 

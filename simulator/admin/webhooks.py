@@ -11,7 +11,7 @@ from aiohttp import web
 from simulator.admin.bodies import query_choice, read_fields, read_object
 from simulator.admin.errors import AdminError, admin_errors
 from simulator.admin.paging import page
-from simulator.scenarios.vocabulary import FLOWS
+from simulator.core.flows import statuses_of
 from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
@@ -19,7 +19,6 @@ from simulator.webhooks.targets import local_address
 
 # The values the list filters take (a value outside them is a 400 that lists these, not an empty page).
 EVENT_STATES = ("pending", "delivered", "dead", "dropped")
-MESSAGE_STATUSES = sorted({status for flow in FLOWS.values() for status in flow.statuses})
 OUTCOMES = ("delivered", "failed", "gone", "skipped")
 TRIGGERS = ("auto", "manual", "chaos_duplicate")
 ERROR_CLASSES = ("timeout", "connection_refused", "connection_error", "payload_error", "refused_target", "http_3xx",
@@ -84,9 +83,10 @@ async def delete_subscription(request: web.Request) -> web.Response:
 
 async def list_events(request: web.Request) -> web.Response:
     query = request.query
+    dispatcher = _dispatcher(request)
     query_choice(request, "state", EVENT_STATES)
-    query_choice(request, "status", MESSAGE_STATUSES)
-    events = [e for e in _dispatcher(request).events()
+    query_choice(request, "status", statuses_of(dispatcher.engine.flows))
+    events = [e for e in dispatcher.events()
               if all(getattr(e, key) == query[key] for key in ("state", "subscription_id", "message_id", "status")
                      if query.get(key))]
     return web.json_response(page([e.view() for e in events], request))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from simulator import faces
 from simulator.app import create_app
 from simulator.cli import banner
 from simulator.cli import sink as webhooks_cli
@@ -20,8 +21,8 @@ from simulator.cli.serve_loop import new_loop
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.core import gcpolicy
 from simulator.core.store import DEFAULT_MAX_MESSAGES
-from simulator.scenarios import ScenarioError, default_scenarios_path, load_config
-from simulator.scenarios.loader import duration
+from simulator.scenarios import ScenarioError, default_scenarios_path
+from simulator.scenarios.loader import duration, load_config
 from simulator.state import ENGINE
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
@@ -131,7 +132,7 @@ def _admin_lines(host: str, token: str | None) -> list[str]:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.scenarios, args.scenarios_max_bytes)
+        config = load_config(args.scenarios, args.scenarios_max_bytes, flows=faces.flows())
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {args.scenarios}", file=sys.stderr)
         return 2

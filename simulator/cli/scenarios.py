@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from simulator import faces
 from simulator.app import create_app
 from simulator.cli.args import env, positive_int
 from simulator.core.models import Plan
@@ -14,7 +15,6 @@ from simulator.scenarios.files import DEFAULT_MAX_BYTES, MAX_BYTES_ENV
 from simulator.scenarios.loader import ScenarioError, load_config
 from simulator.scenarios.model import FaultSpec, Match, Outcome, Rule, SimConfig
 from simulator.scenarios.summary import describe_plan
-from simulator.scenarios.vocabulary import FLOWS, flows_for
 
 
 def register(commands: Any) -> None:
@@ -40,7 +40,7 @@ def add_max_bytes_flag(parser: argparse.ArgumentParser) -> None:
 
 def _load(path: str, max_bytes: int) -> SimConfig | int:
     try:
-        return load_config(path, max_bytes)
+        return load_config(path, max_bytes, flows=faces.flows())
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {path}", file=sys.stderr)
         return 2
@@ -131,9 +131,9 @@ def numbers_text(config: SimConfig) -> str:
     """Every flow, its rules' numbers and addresses in match order, then its default."""
     scenarios = config.scenarios
     out = []
-    for flow in FLOWS:
+    for flow in faces.flows():
         face, channel = flow.split(".")
-        rows = [row for rule in scenarios.rules if flow in flows_for(rule.match.face, rule.match.channel)
+        rows = [row for rule in scenarios.rules_for(face, channel)
                 for row in _rule_lines(rule)]
         default = scenarios.defaults.get(flow)
         if default is not None:

@@ -15,7 +15,7 @@ from simulator.admin.sink import create_sink_app
 from simulator.cli.args import admin_token, env, port, positive_int
 from simulator.clock import SystemClock
 from simulator.scenarios.model import SimConfig
-from simulator.webhooks.formats import FORMATS
+from simulator.webhooks.formats import formats
 
 
 def add_serve_flags(serve: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_serve_flags(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--webhook-url", action="append", default=None, metavar="URL",
                        help="send status webhooks here; repeatable (POSTMAN_SIM_WEBHOOK_URL: one or more URLs "
                             "separated by spaces, used when no flag is given)")
-    serve.add_argument("--webhook-format", choices=sorted(FORMATS), default=env("POSTMAN_SIM_WEBHOOK_FORMAT"),
+    serve.add_argument("--webhook-format", choices=sorted(formats()), default=env("POSTMAN_SIM_WEBHOOK_FORMAT"),
                        help="payload format for --webhook-url (default chuanglan) (POSTMAN_SIM_WEBHOOK_FORMAT)")
     serve.add_argument("--webhook-secret", default=env("POSTMAN_SIM_WEBHOOK_SECRET"), metavar="S",
                        help="meta: app secret for X-Hub-Signature-256; other formats: a whsec_ Standard Webhooks "

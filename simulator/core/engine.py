@@ -13,42 +13,42 @@ from typing import Any
 from simulator.clock import Clock
 from simulator.core import gcpolicy
 from simulator.core.events import EventBus, StatusEvent
+from simulator.core.flows import Flows
 from simulator.core.ids import IdFactory
-from simulator.core.models import Attempt, ErrorInfo, Facts, Message, Plan, facts_from_payload
+from simulator.core.models import NO_FACTS, Attempt, ErrorInfo, Facts, Message, Plan
+from simulator.core.planner import Planner
 from simulator.core.ratelimit import RateLimiter
 from simulator.core.scheduler import Scheduler
 from simulator.core.store import Store
 from simulator.core.trace import note_created, note_read
-from simulator.scenarios.model import PlanState, ScenarioSet
-from simulator.scenarios.vocabulary import FLOWS
 
 ResetHook = Callable[[str | None], None]
 
 
 class Engine:
-    def __init__(self, clock: Clock, scenarios: ScenarioSet, seed: int | None = None) -> None:
+    def __init__(self, clock: Clock, planner: Planner, flows: Flows, seed: int | None = None) -> None:
         self.clock = clock
-        self.scenarios = scenarios
+        self.planner = planner  # chooses each message's plan (scenarios.ScenarioPlanner)
+        self.flows = flows      # "face.channel" -> Flow: the initial statuses recorded at acceptance
         self.seed = seed
         self.scheduler = Scheduler(clock)
         self.store = Store()
         self.events = EventBus()
         self.ids = IdFactory(seed)
         self.limiter = RateLimiter(clock)
-        self.plan_state = PlanState(seed, clock)  # weighted draws, sequences, time windows
         self._reset_hooks: list[ResetHook] = []
 
     # -- messages -------------------------------------------------------------------------------
 
     def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "") -> Plan:
-        """The scenario plan for one send, drawn from this engine's seeded state (weights, sequences, windows)."""
-        return self.scenarios.plan(face, channel, tenant, recipient, content, self.plan_state)
+        """The planner's plan for one send (scenarios: drawn from its seeded weights, sequences, windows)."""
+        return self.planner.plan(face, channel, tenant, recipient, content)
 
     def accept(self, *, face: str, channel: str, tenant: str, recipient: str, payload: Mapping[str, Any],
                content: str = "", message_id: str | None = None, batch_id: str | None = None,
                plan: Plan | None = None, facts: Facts | None = None) -> Message:
         """Store a new message, record its initial status(es) and start its plan. `facts` is what webhooks and
-        the journal may read about it (None: taken from the payload's keys, until every face passes them)."""
+        the journal may read about it (None: nothing beyond the message itself)."""
         now = self.clock.now()
         recipient = sys.intern(recipient)  # load tests send to a few numbers again and again (the index's key too)
         if plan is None:
@@ -57,7 +57,7 @@ class Engine:
         message = Message(
             id=message_id or self.ids.uuid(), face=face, channel=channel, tenant=tenant,
             recipient=recipient, created_at=now, payload=payload, attempts=(attempt,), batch_id=batch_id,
-            facts=facts_from_payload(payload) if facts is None else facts,
+            facts=NO_FACTS if facts is None else facts,
         )
         self.store.add(message)
         note_created(message.id, tenant, recipient, content)
@@ -85,7 +85,7 @@ class Engine:
         self.store.settled(message, now)
 
     def _begin(self, message: Message, attempt: Attempt, now: float) -> None:
-        for status in FLOWS[message.flow].initial:
+        for status in self.flows[message.flow].initial:
             self._record(message, attempt, status, now)
         self._continue(message, attempt, now)
 
@@ -138,10 +138,9 @@ class Engine:
             self.scheduler.clear()
             self.limiter.clear()
             self.ids = IdFactory(self.seed)
-            self.plan_state.restart()
         else:
             removed = self.store.remove_tenant(tenant)
-            self.plan_state.forget(tenant)
+        self.planner.reset(tenant)
         for hook in self._reset_hooks:
             hook(tenant)
         if tenant is None:

@@ -49,3 +49,8 @@ def faces_of(flows: Flows) -> frozenset[str]:
 
 def channels_of(flows: Flows) -> frozenset[str]:
     return frozenset(flow.split(".")[1] for flow in flows)
+
+
+def statuses_of(flows: Flows) -> frozenset[str]:
+    """Every status any of these flows has (the /_sim status filters take these)."""
+    return frozenset(status for flow in flows.values() for status in flow.statuses)

@@ -142,27 +142,6 @@ class Facts:
 NO_FACTS = Facts()
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-_FACT_KEYS = ("id", "customerMessageId", "wamid", "notify", "account", "uid", "biz_opaque_callback_data",
-              "pricing_category")
-
-
-def facts_from_payload(payload: Mapping[str, Any]) -> Facts:
-    """Compatibility shim (issue 11): the facts of a face that still writes them as payload keys. It goes once
-    every face passes `facts=` to Engine.accept."""
-    if not any(key in payload for key in _FACT_KEYS):
-        return NO_FACTS  # shared: most messages state no facts
-    notify = payload.get("notify")
-    return Facts(api_id=_text(payload.get("id")), customer_message_id=_text(payload.get("customerMessageId")),
-                 wamid=_text(payload.get("wamid")), notify=notify if isinstance(notify, bool) else None,
-                 account=_text(payload.get("account")), uid=_text(payload.get("uid")),
-                 opaque=_text(payload.get("biz_opaque_callback_data")),
-                 pricing_category=_text(payload.get("pricing_category")))
-
-
 @dataclass(slots=True)
 class Message:
     id: str

@@ -18,12 +18,14 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
 from simulator.core.models import Message
+from simulator.core.timefmt import epoch_ms
 from simulator.core.trace import note_read
 
 Key = tuple[int, str]
@@ -32,7 +34,7 @@ DEFAULT_MAX_MESSAGES = 1_000_000
 
 
 def sort_key(message: Message) -> Key:
-    return (round(message.created_at * 1000), message.id)
+    return (epoch_ms(message.created_at), message.id)
 
 
 class _Keys(Sequence[Key]):
@@ -113,7 +115,7 @@ class Store:
             index = self._by_tenant[(message.face, message.tenant)] = _Index()
         index.add(message)
         self._by_flow_tenant.setdefault((message.face, message.channel, message.tenant), []).append(message)
-        self._by_recipient.setdefault(message.recipient, []).append(message)
+        self._by_recipient.setdefault(recipient_key(message.recipient), []).append(message)
 
     def status_changed(self, message: Message, previous: str | None, status: str) -> None:
         """Keep the counts by current status (the engine calls this on every change of a stored message)."""
@@ -189,7 +191,7 @@ class Store:
                 del counts[combo]
             tenants.add((message.face, message.tenant))
             flows.add((message.face, message.channel, message.tenant))
-            recipients.add(message.recipient)
+            recipients.add(recipient_key(message.recipient))
         for key in tenants:
             _drop_removed(self._by_tenant[key].messages)
             if not self._by_tenant[key].messages:
@@ -269,7 +271,7 @@ class Store:
                     and (tenant is None or m.tenant == tenant) and (status is None or m.status == status))
 
         if recipient is not None:  # one recipient's list is short next to the store: filter it whole
-            matched = [m for m in self._by_recipient.get(recipient, ()) if wanted(m)]
+            matched = [m for m in self._by_recipient.get(recipient_key(recipient), ()) if wanted(m)]
             matched.reverse()
             return matched[offset:offset + limit], len(matched)
         total = self.count(face, channel, tenant, status)
@@ -282,6 +284,16 @@ class Store:
         if status is not None:
             newest_first = (m for m in newest_first if m.status == status)
         return list(itertools.islice(newest_first, offset, offset + limit)), total
+
+
+_PHONE_PUNCTUATION = re.compile(r"[\s+\-().]")
+
+
+def recipient_key(recipient: str) -> str:
+    """The recipient index's key: a phone number by its digits alone, so `+65 8000 0001`, `6580000001` and
+    `+65-8000-0001` find the same messages; anything else (an email address) as it is."""
+    digits = _PHONE_PUNCTUATION.sub("", recipient)
+    return digits if digits.isascii() and digits.isdigit() else recipient
 
 
 def _seq(message: Message) -> int:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
 
 SGT = timezone(timedelta(hours=8))
+
+
+def epoch_ms(ts: float) -> int:
+    """The whole milliseconds the formats below print for `ts` (they truncate; rounding `ts * 1000` would put
+    .5756 at .576 while createdAt says .575)."""
+    frac, whole = math.modf(ts)  # as datetime.fromtimestamp reads it: microseconds rounded half to even
+    return (int(whole) * 1_000_000 + round(frac * 1e6)) // 1000
 
 
 def iso_sgt(ts: float) -> str:

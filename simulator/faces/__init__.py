@@ -49,19 +49,22 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def by_prefix(path: str) -> Face | None:
-    """The face whose API `path` is on (its longest matching prefix), for faults' `face:` and error shape."""
-    found = [(len(p), face) for face in _registry() for p in face.prefixes if _under(path, p)]
+    """The face whose API `path` is on (its longest matching prefix or alias), for faults' `face:` and error
+    shape."""
+    found = [(len(p), face) for face in _registry() for p in (*face.prefixes, *face.aliases) if _under(path, p)]
     return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def by_mount(path: str) -> Face | None:
-    """The face whose sub-app serves `path` (the longest mount), for metrics and logs. The registry keeps a
-    longer mount before a shorter one it starts with (`register`), so the first match is the longest."""
+    """The face whose sub-app serves `path` (the longest mount or alias), for metrics and logs. Once per
+    request (telemetry, the journal): a loop, no lists."""
+    best: Face | None = None
+    longest = -1
     for face in _registry():
-        mount = face.mount
-        if path.startswith(mount) and (len(path) == len(mount) or path[len(mount)] == "/"):
-            return face
-    return None
+        for mount in (face.mount, *face.aliases):
+            if len(mount) > longest and path.startswith(mount) and (len(path) == len(mount) or path[len(mount)] == "/"):
+                best, longest = face, len(mount)
+    return best
 
 
 def register(face: Face) -> Callable[[], None]:

@@ -156,6 +156,10 @@ class FaceApp(ABC, Generic[T, C]):
         """Rate-limit headers a limited route carries (none by default)."""
         return {}
 
+    def simulated_windows(self) -> bool:
+        """The section's `rate_limit_clock: simulated`: windows on the simulated clock (default: wall time)."""
+        return False
+
     def max_body(self) -> int:
         """The sub-app's client_max_size."""
         return 1024 * 1024
@@ -179,7 +183,8 @@ class FaceApp(ABC, Generic[T, C]):
             if caller is None:
                 raise self.unauthorized()
             note_tenant(caller.tenant_id)  # the request journal: whose request this is
-            verdict = self.engine.limiter.hit(caller.limit_key, caller.limits) if spec.limited else None
+            verdict = (self.engine.limiter.hit(caller.limit_key, caller.limits, simulated=self.simulated_windows())
+                       if spec.limited else None)
             headers = self.rate_headers(verdict)
             if verdict is not None and not verdict.allowed:
                 error = self.too_many(verdict)
@@ -213,15 +218,16 @@ class FaceApp(ABC, Generic[T, C]):
                     found.append((name, spec))
         return found
 
-    def build(self) -> web.Application:
-        """The face's sub-application: its error policy, then every @route behind the guard."""
+    def build(self, under: str = "") -> web.Application:
+        """The face's sub-application: its error policy, then every @route behind the guard. With `under`
+        (an alias), only the routes below that path, relative to it: the sub-app to mount at the alias."""
         app = web.Application(middlewares=[error_middleware(FaceError, self.respond, self.http_error,
                                                             self.internal_error, self.log)],
                               client_max_size=self.max_body())
         app[FACE_APP] = self
         for name, spec in self.specs():
-            if not spec.admin:
-                app.router.add_route(spec.method, self.router.pattern(spec.path),
+            if not spec.admin and spec.path.startswith(under + "/"):
+                app.router.add_route(spec.method, self.router.pattern(spec.path[len(under):]),
                                      self.guard(getattr(self, name), spec))
         return app
 
@@ -250,6 +256,7 @@ class Face(Protocol):
     openapi: Path                   # its OpenAPI fragment (tags, paths, components)
     formats: tuple[Format, ...]     # webhook formats it adds (Qlara: "qlara")
     auth_scheme: str                # "bearer": Authorization: Bearer <key>; "api-key": X-Api-Key or Basic
+    aliases: tuple[str, ...]        # parts of its API (relative to mount) also served at that path from the root
 
     def parse_section(self, section: object) -> object:
         """The parsed section; ValueError naming the key for a malformed one."""
@@ -257,6 +264,10 @@ class Face(Protocol):
 
     def create_app(self, engine: Engine, config: SimConfig) -> web.Application:
         """The face's sub-application, to be mounted at `mount`."""
+        ...
+
+    def alias_apps(self, app: web.Application) -> list[tuple[str, web.Application]]:
+        """(path, sub-app) for each alias: the same runtime as `app` (its sub-app), to be mounted there too."""
         ...
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
@@ -286,6 +297,7 @@ class FaceDeclaration(Generic[C]):
     openapi: Path
     formats: tuple[Format, ...] = ()
     auth_scheme: str = "bearer"
+    aliases: tuple[str, ...] = ()
     runtime: ClassVar[type[FaceApp[Any, Any]]]
 
     def parse_section(self, section: object) -> C:
@@ -297,6 +309,10 @@ class FaceDeclaration(Generic[C]):
 
     def create_app(self, engine: Engine, config: SimConfig) -> web.Application:
         return self.runtime(engine, self.section_of(config), config.mode == "open").build()
+
+    def alias_apps(self, app: web.Application) -> list[tuple[str, web.Application]]:
+        face = app.get(FACE_APP)
+        return [] if face is None else [(alias, face.build(under=alias)) for alias in self.aliases]
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
                    message: str | None = None, *, retry_after: int = 1) -> web.Response:

@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from simulator.core.engine import Engine
 from simulator.faces import by_prefix
 from simulator.faces.common import bearer_token
 from simulator.scenarios.faults import FaultState
-from simulator.scenarios.model import FaultSpec
+from simulator.scenarios.model import FaultSpec, PlanState
 
 log = logging.getLogger("postman_sim.faults")
 
@@ -67,16 +66,16 @@ async def drop_connection(request: web.Request) -> web.StreamResponse:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...], FaultState, Engine]]
+def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...], FaultState, PlanState]]
                     ) -> Middleware:
     """The root middleware; `current` returns the faults in force (they change on reload)."""
 
     @web.middleware
     async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-        specs, state, engine = current(request)
+        specs, state, plans = current(request)
         if not specs or request.path.startswith("/_sim"):
             return await handler(request)
-        decision = state.decide(specs, engine, request.method, face_of(request.path), request.path,
+        decision = state.decide(specs, plans, request.method, face_of(request.path), request.path,
                                 tenant_of(request))
         if not decision.names:
             return await handler(request)

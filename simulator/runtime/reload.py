@@ -12,7 +12,8 @@ from aiohttp import web
 from simulator.core.engine import Engine
 from simulator.runtime.faults import make_middleware
 from simulator.scenarios.faults import FaultState
-from simulator.scenarios.model import FaultSpec, SimConfig
+from simulator.scenarios.model import FaultSpec, PlanState, SimConfig
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.scenarios.runtime import ScenarioRuntime
 
 SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
@@ -34,13 +35,13 @@ async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def install(app: web.Application, engine: Engine, config: SimConfig) -> ScenarioRuntime:
+def install(app: web.Application, engine: Engine, planner: ScenarioPlanner, config: SimConfig) -> ScenarioRuntime:
     """Wire the runtime into the root app: the fault middleware and the file poller."""
-    runtime = ScenarioRuntime(engine, config)
+    runtime = ScenarioRuntime(engine, planner, config)
     app[SCENARIO_RUNTIME] = runtime
 
-    def current(_request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, Engine]:
-        return runtime.config.faults, runtime.fault_state, runtime.engine  # not config_dict: once per request
+    def current(_request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, PlanState]:
+        return runtime.config.faults, runtime.fault_state, runtime.planner.state  # not config_dict: per request
 
     app.middlewares.append(make_middleware(current))
     app.cleanup_ctx.append(_poll_loop)

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from simulator.scenarios.loader import BUNDLED_SCENARIOS, ScenarioError, load_config, parse_config
+from simulator.scenarios.loader import BUNDLED_SCENARIOS, ScenarioError
 from simulator.scenarios.model import Rule, ScenarioSet, SimConfig
 
 
@@ -15,5 +15,5 @@ def default_scenarios_path() -> str:
     return "scenarios.yaml" if Path("scenarios.yaml").is_file() else str(BUNDLED_SCENARIOS)
 
 
-__all__ = ["BUNDLED_SCENARIOS", "Rule", "ScenarioError", "ScenarioSet", "SimConfig", "default_scenarios_path",
-           "load_config", "parse_config"]
+# parse_config/load_config need the faces' flows: use the `simulator` façade, which passes the registry's.
+__all__ = ["BUNDLED_SCENARIOS", "Rule", "ScenarioError", "ScenarioSet", "SimConfig", "default_scenarios_path"]

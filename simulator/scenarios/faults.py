@@ -11,8 +11,7 @@ import fnmatch
 import random
 from dataclasses import dataclass
 
-from simulator.core.engine import Engine
-from simulator.scenarios.model import FaultSpec
+from simulator.scenarios.model import FaultSpec, PlanState
 
 
 @dataclass(slots=True)
@@ -36,9 +35,10 @@ class FaultState:
     def forget(self, tenant: str) -> None:
         self.counts = {k: v for k, v in self.counts.items() if k[1] != tenant}
 
-    def decide(self, faults: tuple[FaultSpec, ...], engine: Engine, method: str, face: str | None, path: str,
+    def decide(self, faults: tuple[FaultSpec, ...], plans: PlanState, method: str, face: str | None, path: str,
                tenant: str) -> Decision:
-        """`face`: the id of the face whose API the path is on (None: none)."""
+        """`face`: the id of the face whose API the path is on (None: none); `plans`: the scenario state
+        whose start `active:` windows count from."""
         decision = Decision()
         names = []
         for index, fault in enumerate(faults):
@@ -46,7 +46,7 @@ class FaultState:
                     or (fault.methods is not None and method not in fault.methods)
                     or (fault.path is not None and not fnmatch.fnmatchcase(path, fault.path))
                     or (fault.tenant is not None and fault.tenant != tenant)
-                    or (fault.active is not None and not engine.plan_state.active(fault.active))):
+                    or (fault.active is not None and not plans.active(fault.active))):
                 continue
             slot = (index, tenant)
             k = self.counts.get(slot, 0) + 1

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from simulator.core.flows import Flows, channels_of, faces_of, flows_for
 from simulator.core.models import ErrorInfo, Plan
 from simulator.core.timefmt import parse_iso
 from simulator.scenarios.files import DEFAULT_MAX_BYTES, inside, read_text
@@ -30,7 +31,6 @@ from simulator.scenarios.model import (
     Window,
     normalise_recipient,
 )
-from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS, Vocabulary, flows_for
 
 SUPPORTED_VERSIONS = (1,)
 SCENARIO_KEYS = {"version", "mode", "extends", "timelines", "rules", "defaults", "faults"}
@@ -68,17 +68,19 @@ class ScenarioError(ValueError):
         super().__init__(where + "; ".join(problems))
 
 
-def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
+def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, *, flows: Flows) -> SimConfig:
     """Read and parse a scenarios file: a regular file of at most `max_bytes` (OSError otherwise)."""
-    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes)
+    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes, flows=flows)
 
 
-def parse_config(text: str, source: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
-    """Parse scenarios YAML; `extends:` names `default` or a file inside the folder of `source`."""
+def parse_config(text: str, source: str | None = None, *, flows: Flows,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
+    """Parse scenarios YAML, checking statuses against `flows` (every face's, from the registry);
+    `extends:` names `default` or a file inside the folder of `source`."""
     data = _load_yaml(text, source)
     if data.get("extends") is not None:
         data = _extend(data, text, source, max_bytes)
-    parser = _Parser()
+    parser = _Parser(flows)
     scenarios = parser.parse(data)
     faults = parser.faults(data.get("faults") or [])
     mode = data.get("mode", "open")
@@ -217,8 +219,13 @@ def _did_you_mean(unknown: set[Any], known: set[str]) -> str:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, flows: Flows) -> None:
         self.problems: list[tuple[str, str, str | None]] = []
+        self.flows = flows
+        self.faces, self.channels = faces_of(flows), channels_of(flows)
+
+    def flows_for(self, face: str | None, channel: str | None) -> list[str]:
+        return flows_for(self.flows, face, channel)
 
     def error(self, where: str, text: str, hint: str | None = None) -> None:
         self.problems.append((where, text, hint))
@@ -376,7 +383,7 @@ class _Parser:
                 self._check_steps(where, flow, leaf.specs)
 
     def _check_steps(self, where: str, flow: str, steps: tuple[StepSpec, ...]) -> None:
-        vocab: Vocabulary = FLOWS[flow]
+        vocab = self.flows[flow]
         for i, step in enumerate(steps):
             if step.status not in vocab.statuses:
                 self.error(f"{where}[{i}].status", f"{step.status!r} is not a {flow} status; "
@@ -422,10 +429,10 @@ class _Parser:
             # A rule without a face applies to every flow of its channel (or to all flows), so its
             # steps must be valid in each: e.g. {channel: whatsapp} with SENT, DELIVERED (v1 and Qlara).
             before = len(self.problems)
-            self._check_vocabulary(flows_for(match.face, match.channel), leaves)
+            self._check_vocabulary(self.flows_for(match.face, match.channel), leaves)
             if match.face is None and len(self.problems) > before:
                 self.problems[before:] = [(w, t, h or "this rule names no face, so it applies to "
-                                           f"{', '.join(flows_for(None, match.channel))}; add face: to "
+                                           f"{', '.join(self.flows_for(None, match.channel))}; add face: to "
                                            "restrict it") for w, t, h in self.problems[before:]]
             plan, dynamic = self._static(outcome, name)
             timeline = str(item["timeline"]) if "timeline" in item else None
@@ -439,11 +446,11 @@ class _Parser:
             return Match()
         self.unknown(where, raw, MATCH_KEYS, "match")
         face, channel = raw.get("face"), raw.get("channel")
-        if face is not None and face not in FACES:
-            self.error(f"{where}.face", f"{face!r} is not a face; expected one of {sorted(FACES)}")
-        if channel is not None and channel not in CHANNELS:
-            self.error(f"{where}.channel", f"{channel!r} is not a channel; expected one of {sorted(CHANNELS)}")
-        if face in FACES and channel in CHANNELS and not flows_for(face, channel):
+        if face is not None and face not in self.faces:
+            self.error(f"{where}.face", f"{face!r} is not a face; expected one of {sorted(self.faces)}")
+        if channel is not None and channel not in self.channels:
+            self.error(f"{where}.channel", f"{channel!r} is not a channel; expected one of {sorted(self.channels)}")
+        if face in self.faces and channel in self.channels and not self.flows_for(face, channel):
             self.error(where, f"the {face} face has no {channel} channel")
         recipients = None
         if "recipient" in raw:
@@ -535,8 +542,8 @@ class _Parser:
         outcomes: dict[str, Outcome] = {}
         for flow, value in raw.items():
             where = f"defaults.{flow}"
-            if flow not in FLOWS:
-                self.error(where, f"{flow!r} is not a flow; expected one of {sorted(FLOWS)}")
+            if flow not in self.flows:
+                self.error(where, f"{flow!r} is not a flow; expected one of {sorted(self.flows)}")
                 continue
             item = {"timeline": value} if isinstance(value, str) else value
             if not isinstance(item, Mapping):
@@ -577,8 +584,8 @@ class _Parser:
             match = {}
         self.unknown(f"{where}.match", match, FAULT_MATCH_KEYS, "a fault's match")
         face = match.get("face")
-        if face is not None and face not in FACES:
-            self.error(f"{where}.match.face", f"{face!r} is not a face; expected one of {sorted(FACES)}")
+        if face is not None and face not in self.faces:
+            self.error(f"{where}.match.face", f"{face!r} is not a face; expected one of {sorted(self.faces)}")
         methods = match.get("method")
         method_set = None
         if methods is not None:

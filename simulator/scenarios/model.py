@@ -12,7 +12,6 @@ from typing import Any
 
 from simulator.clock import Clock
 from simulator.core.models import ErrorInfo, Plan, Step
-from simulator.scenarios.vocabulary import FLOWS, flows_for
 
 _PHONE_NOISE = re.compile(r"[\s+\-().]")
 
@@ -226,20 +225,26 @@ class ScenarioSet:
     timelines: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)  # defaults whose plan varies per message
     version: int = 1
-    by_flow: Mapping[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+    # Each send only tries the rules that can match its flow (the hot path runs this per message); filled
+    # per flow on first use, so the set needs no list of flows.
+    _by_flow: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict, init=False, repr=False,
+                                                               compare=False)
 
-    def __post_init__(self) -> None:
-        # Each send only tries the rules that can match its flow (the hot path runs this per message).
-        index = {flow: tuple(r for r in self.rules if flow in flows_for(r.match.face, r.match.channel))
-                 for flow in FLOWS}
-        object.__setattr__(self, "by_flow", index)
+    def rules_for(self, face: str, channel: str) -> tuple[Rule, ...]:
+        """The rules whose face and channel (when given) are this flow's, in file order."""
+        key = (face, channel)
+        found = self._by_flow.get(key)
+        if found is None:
+            found = self._by_flow[key] = tuple(r for r in self.rules if r.match.face in (None, face)
+                                                and r.match.channel in (None, channel))
+        return found
 
     def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str,
              state: PlanState) -> Plan:
         """First matching rule (in force now) wins; else the flow's default; else no planned change at all."""
         normalised = normalise_recipient(recipient)
         flow = f"{face}.{channel}"
-        for rule in self.by_flow.get(flow, ()):
+        for rule in self.rules_for(face, channel):
             if rule.match.matches(face, channel, tenant, normalised, content):
                 if rule.active is not None and not state.active(rule.active):
                     continue

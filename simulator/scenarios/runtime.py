@@ -1,6 +1,6 @@
 """The scenarios in force at run time: reloading them (from the file or given text) and the fault state.
 
-A reload swaps the engine's ScenarioSet and the faults. Messages already accepted keep the plan
+A reload swaps the planner's ScenarioSet and the faults. Messages already accepted keep the plan
 they captured at acceptance. A broken file is rejected: the previous scenarios stay in force and
 the error is logged and shown by GET /_sim/scenarios. Face sections (campaigns, keys, webhooks)
 are read by the faces at start only. Plain methods only: the HTTP side is simulator.runtime.reload
@@ -21,13 +21,15 @@ from simulator.scenarios.faults import FaultState
 from simulator.scenarios.files import read_text
 from simulator.scenarios.loader import ScenarioError, parse_config
 from simulator.scenarios.model import FaultSpec, SimConfig
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.scenarios.summary import describe_plan
 
 log = logging.getLogger("postman_sim.scenarios")
 
 class ScenarioRuntime:
-    def __init__(self, engine: Engine, config: SimConfig) -> None:
+    def __init__(self, engine: Engine, planner: ScenarioPlanner, config: SimConfig) -> None:
         self.engine = engine
+        self.planner = planner  # the engine's: reload swaps its scenarios
         self.config = config
         self.path = Path(config.source) if config.source and Path(config.source).is_file() else None
         self.loaded_at = engine.clock.now()
@@ -67,8 +69,9 @@ class ScenarioRuntime:
             if self.path is None:
                 raise ScenarioError(["there is no scenarios file to reload; POST the YAML as the body"], source)
             self._stamp = self._stat()
-            return parse_config(read_text(self.path, max_bytes), source=source, max_bytes=max_bytes), True
-        return parse_config(text, source=source, max_bytes=max_bytes), False
+            return parse_config(read_text(self.path, max_bytes), source=source, max_bytes=max_bytes,
+                                flows=self.engine.flows), True
+        return parse_config(text, source=source, max_bytes=max_bytes, flows=self.engine.flows), False
 
     def reload(self, text: str | None = None, origin: str = "request") -> bool:
         """Load `text` (or the file again); True if it is now in force, False if rejected."""
@@ -100,10 +103,9 @@ class ScenarioRuntime:
 
     def _apply(self, config: SimConfig, text_from_file: bool, origin: str) -> bool:
         self.config = config
-        self.engine.scenarios = config.scenarios
-        self.engine.plan_state.restart()
+        self.planner.swap(config.scenarios)
         self.fault_state.restart()
-        self.loaded_at = self.engine.plan_state.started_at
+        self.loaded_at = self.planner.state.started_at
         self.loaded_from = "file" if text_from_file else "request body"
         self.reloads += 1
         self.last_error = None
@@ -131,7 +133,7 @@ class ScenarioRuntime:
             "mode": self.config.mode,
             "loadedAt": iso_utc(self.loaded_at),
             "loadedFrom": self.loaded_from,
-            "startedAt": iso_utc(self.engine.plan_state.started_at),
+            "startedAt": iso_utc(self.planner.state.started_at),
             "reloads": self.reloads,
             "hotReload": self.path is not None,
             "lastError": self.last_error,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from simulator.core.flows import Flows, channels_of, faces_of
 from simulator.scenarios import loader
-from simulator.scenarios.vocabulary import CHANNELS, FACES, FLOWS
 
 SCHEMA_ID = "https://github.com/postman-sim/postman-sim/scenarios.schema.json"
 DURATION_PATTERN = r"^\+?\s*\d+(\.\d+)?\s*(ms|s|m|h)?$"
@@ -29,8 +29,10 @@ def _one_of_keys(keys: list[str]) -> dict[str, Any]:
     return {"oneOf": [{"required": [k]} for k in keys]}
 
 
-def build_schema() -> dict[str, Any]:
-    statuses = sorted({s for vocab in FLOWS.values() for s in vocab.statuses})
+def build_schema(flows: Flows) -> dict[str, Any]:
+    """The schema for these flows (every registered face's: `faces.flows()`)."""
+    statuses = sorted({s for flow in flows.values() for s in flow.statuses})
+    face_ids, channels = sorted(faces_of(flows)), sorted(channels_of(flows))
     duration = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
                 "description": "seconds: a number, or a string like \"500ms\", \"30s\", \"5m\", \"1h\""}
     moment = {"anyOf": [{"$ref": "#/$defs/duration"}, {"type": "string", "format": "date-time"}],
@@ -59,7 +61,7 @@ def build_schema() -> dict[str, Any]:
         "weighted": weighted,
         "sequence": sequence,
         "match": _object({
-            "face": {"enum": sorted(FACES)}, "channel": {"enum": sorted(CHANNELS)}, "tenant": {"type": "string"},
+            "face": {"enum": face_ids}, "channel": {"enum": channels}, "tenant": {"type": "string"},
             "recipient": {"oneOf": [recipient, {"type": "array", "items": recipient}]},
             "recipient_prefix": recipient, "recipient_glob": recipient, "recipient_regex": {"type": "string"},
             "content": {"type": "string"}, "content_regex": {"type": "string"},
@@ -80,7 +82,7 @@ def build_schema() -> dict[str, Any]:
         ]},
         "fault": _object({
             "name": {"type": "string"}, "description": {"type": "string"},
-            "match": _object({"face": {"enum": sorted(FACES)},
+            "match": _object({"face": {"enum": face_ids},
                               "method": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
                               "path": {"type": "string"}, "tenant": {"type": "string"}}),
             "error": {"enum": list(loader.FAULT_STATUSES)}, "latency": {"$ref": "#/$defs/latency"},
@@ -107,7 +109,7 @@ def build_schema() -> dict[str, Any]:
                         "or another scenarios file: its rules first, its timelines/defaults/settings win"},
             "timelines": {"type": "object", "additionalProperties": {"$ref": "#/$defs/steps"}},
             "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
-            "defaults": {"type": "object", "propertyNames": {"enum": sorted(FLOWS)},
+            "defaults": {"type": "object", "propertyNames": {"enum": sorted(flows)},
                          "additionalProperties": {"$ref": "#/$defs/default"}},
             "faults": {"type": "array", "items": {"$ref": "#/$defs/fault"}},
         },
@@ -115,9 +117,11 @@ def build_schema() -> dict[str, Any]:
     }
 
 
-def schema_text() -> str:
-    return json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
+def schema_text(flows: Flows) -> str:
+    return json.dumps(build_schema(flows), indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
-    print(schema_text(), end="")
+    from simulator import faces
+
+    print(schema_text(faces.flows()), end="")

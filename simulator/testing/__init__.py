@@ -4,6 +4,7 @@ from simulator.testing.client import (
     AsyncSimClient,
     ClockState,
     JournalMessage,
+    SettledElsewhere,
     SimClient,
     SimError,
     WaitTimeout,
@@ -13,4 +14,4 @@ from simulator.testing.server import BackgroundServer, ThreadedSimulator
 from simulator.testing.sink import Delivery, WebhookSink
 
 __all__ = ["AsyncSimClient", "BackgroundServer", "ClockState", "Delivery", "JournalMessage", "PostmanSim",
-           "SimClient", "SimError", "ThreadedSimulator", "WaitTimeout", "WebhookSink"]
+           "SettledElsewhere", "SimClient", "SimError", "ThreadedSimulator", "WaitTimeout", "WebhookSink"]

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from simulator.core.timefmt import parse_iso
+from simulator.faces import flows
 
 T = TypeVar("T")
 ADMIN_TOKEN_ENV = "POSTMAN_SIM_ADMIN_TOKEN"
@@ -39,6 +40,10 @@ class SimError(Exception):
 
 class WaitTimeout(AssertionError):
     """A wait ran out of (simulated or real) time; the message says what was last seen."""
+
+
+class SettledElsewhere(WaitTimeout):
+    """The message reached a terminal status of its flow other than the one waited for: no wait can help."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,17 @@ def _auth_headers(admin_token: str | None) -> dict[str, str]:
 
 def _wanted(status: str | Iterable[str]) -> frozenset[str]:
     return frozenset([status]) if isinstance(status, str) else frozenset(status)
+
+
+def _check_not_settled(message: JournalMessage, wanted: frozenset[str]) -> None:
+    """SettledElsewhere, with the message's history, once it sits at a terminal status not in `wanted`."""
+    flow = flows().get(f"{message.face}.{message.channel}")
+    if flow is None or message.status in wanted or message.status not in flow.terminal:
+        return
+    history = [(c.status, c.at) for a in message.attempts for c in a.history]
+    error = f", error {dict(message.error)}" if message.error else ""
+    raise SettledElsewhere(f"message {message.id} ended at {message.status!r}, not {sorted(wanted)}{error}; "
+                           f"history {history}")
 
 
 def _timeout_text(message_id: str, wanted: frozenset[str], last: JournalMessage | None, within: float) -> str:
@@ -272,10 +288,13 @@ class SimClient:
                     raise
                 return None
             last[:] = [message]
+            _check_not_settled(message, wanted)
             return message if message.status in wanted else None
 
         try:
             return self.wait_until(reached, within)
+        except SettledElsewhere:
+            raise
         except WaitTimeout:
             raise WaitTimeout(_timeout_text(message_id, wanted, last[0] if last else None, within)) from None
 
@@ -383,9 +402,12 @@ class AsyncSimClient:
                     raise
                 return None
             last[:] = [message]
+            _check_not_settled(message, wanted)
             return message if message.status in wanted else None
 
         try:
             return await self.wait_until(reached, within)
+        except SettledElsewhere:
+            raise
         except WaitTimeout:
             raise WaitTimeout(_timeout_text(message_id, wanted, last[0] if last else None, within)) from None

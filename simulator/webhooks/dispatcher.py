@@ -29,9 +29,10 @@ from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
 from simulator.faces import faces
 from simulator.scenarios.model import SimConfig
+from simulator.webhooks import formats
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
-from simulator.webhooks.formats import FORMATS, Rendering
+from simulator.webhooks.formats import Rendering
 from simulator.webhooks.lanes import STATES, Lane
 from simulator.webhooks.records import AttemptRecord, WebhookEvent
 from simulator.webhooks.retry import parse_duration, parse_retry_after
@@ -272,7 +273,7 @@ class Dispatcher:
             event_id = self._event_id()
             item = Rendering(event_id=event_id, message=message, status=change.status, canonical=canonical,
                              previous=change.previous, at=change.at, error=change.error, identity=sub.identity)
-            payload = FORMATS[sub.format].render(item)
+            payload = formats.get(sub.format).render(item)
             if payload is None:
                 continue
             self._enqueue(sub, WebhookEvent(id=event_id, subscription_id=sub.id, message_id=message.id,
@@ -458,13 +459,13 @@ class Dispatcher:
         record.response_status, record.response_body = result.status, result.body
         record.latency_ms, record.error_class, record.error = result.latency_ms, result.error_class, result.error
         if result.status is not None and result.error_class is None:  # a cut-off body is a failure
-            record.error_class = classify(result.status, FORMATS[sub.format].only_200)
+            record.error_class = classify(result.status, formats.get(sub.format).only_200)
             if record.error_class is not None:
                 record.error = f"receiver answered {result.status}"
         return record, result.retry_after
 
     def _headers(self, sub: Subscription, event: WebhookEvent, at: float) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "User-Agent": FORMATS[sub.format].user_agent}
+        headers = {"Content-Type": "application/json", "User-Agent": formats.get(sub.format).user_agent}
         if "meta" in sub.signing and sub.secret is not None:
             headers["X-Hub-Signature-256"] = meta_signature(sub.secret, event.body)
         if "standard" in sub.signing and sub.secret is not None:

@@ -18,7 +18,7 @@ from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
 from simulator.faces import flows
 from simulator.faces.base import SubscriptionRefused
-from simulator.webhooks.formats import FORMATS
+from simulator.webhooks.formats import formats
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, RetryPolicy, parse_duration
 from simulator.webhooks.signing import standard_key
@@ -111,8 +111,9 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     spec = {**(defaults or {}), **{k: v for k, v in raw.items() if k != "id"}}
     url = _url(spec.get("url"), problems)
     fmt = spec.get("format", "chuanglan")
-    if not isinstance(fmt, str) or fmt not in FORMATS:
-        problems.append(f"format: {fmt!r} is not one of {sorted(FORMATS)}")
+    by_name = formats()
+    if not isinstance(fmt, str) or fmt not in by_name:
+        problems.append(f"format: {fmt!r} is not one of {sorted(by_name)}")
         fmt = "chuanglan"
     secret = _optional_str(spec, "secret", problems)
     verify_token = _optional_str(spec, "verify_token", problems)
@@ -121,10 +122,10 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     known = flows()
     channels = (_names(spec.get("channels", ["whatsapp"]), "channels", channels_of(known), problems)
                 or frozenset({"whatsapp"}))
-    cannot = sorted(channels - FORMATS[fmt].channels)
+    cannot = sorted(channels - by_name[fmt].channels)
     if cannot:
         problems.append(f"channels: format {fmt!r} cannot carry {cannot}; it carries "
-                        f"{sorted(FORMATS[fmt].channels)} (use format 'standard' for every channel)")
+                        f"{sorted(by_name[fmt].channels)} (use format 'standard' for every channel)")
     faces = None if spec.get("faces") is None else _names(spec["faces"], "faces", faces_of(known), problems)
     tenant = _optional_str(spec, "tenant", problems)
     signing = _signing(spec.get("signing"), fmt, secret, problems)

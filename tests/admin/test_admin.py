@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tests.conftest import START, Sim
+from tests.faces.qlara.helpers import KEY as QLARA_KEY
+from tests.faces.qlara.helpers import template_body
 
 
 async def test_health_reports_ok_and_the_clock_kind(sim: Sim) -> None:
@@ -138,3 +140,15 @@ async def test_a_forced_failure_without_an_error_gets_the_faces_generic_one(sim:
     bad = await sim.client.post(f"/_sim/messages/{message_id}/status",
                                 json={"status": "failure", "error": {"code": "routing_error", "type": 7}})
     assert bad.status == 400
+
+
+async def test_journal_finds_a_phone_recipient_in_any_spelling(sim: Sim) -> None:
+    await _send(sim, CAMPAIGN_A, "key_test_a", "6580000001")
+    response = await sim.client.post("/api/message-server/whatsapp/send", json=template_body("+6580000001"),
+                                     headers=QLARA_KEY)
+    assert response.status == 200, await response.text()
+    await _send(sim, CAMPAIGN_A, "key_test_a", "6580000002")
+    for spelling in ("+65 8000 0001", "6580000001", "+6580000001", "+65-8000-0001"):
+        journal = await (await sim.client.get("/_sim/messages", params={"recipient": spelling})).json()
+        assert journal["total"] == 2, spelling
+        assert {m["face"] for m in journal["data"]} == {"v2", "qlara"}

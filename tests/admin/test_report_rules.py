@@ -64,7 +64,8 @@ async def test_ignored_retry_after(sim: Sim) -> None:
     assert finding["severity"] == "error" and finding["evidence"]["requests"] == [ids[-1]]
 
 
-async def test_waiting_out_retry_after_is_no_finding(sim: Sim) -> None:
+async def test_waiting_out_retry_after_is_no_finding(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     assert (await hit_the_limit(sim))[-1] == 429
     await sim.advance(1)
     assert (await send(sim, "6591000099")).status == 201

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from simulator.clock import ManualClock
 from simulator.core.engine import Engine
+from simulator.core.flows import Flow
 from simulator.core.models import Message, Plan, Step
-from simulator.scenarios.model import ScenarioSet
-from simulator.scenarios.vocabulary import FLOWS
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 FACE, CHANNEL = "v2", "sms"
-INITIAL = FLOWS[f"{FACE}.{CHANNEL}"].initial  # what acceptance records before any planned step
+# One flow is all the core needs: acceptance records its initial statuses before any planned step.
+FLOWS = {f"{FACE}.{CHANNEL}": Flow(("created", "sent", "success", "failure"), ("created",),
+                                   frozenset({"success", "failure"}), {"success": "delivered"})}
+INITIAL = FLOWS[f"{FACE}.{CHANNEL}"].initial
 NO_STEPS = Plan("none", ())
 
 
 class FakePlanner:
-    """A recipient -> Plan table (others get no steps); counts the plans it was asked for."""
+    """A recipient -> Plan table (others get no steps); records the plans it was asked for and its resets."""
 
     def __init__(self, plans: Mapping[str, Plan]) -> None:
         self.plans = dict(plans)
         self.asked: list[str] = []
+        self.resets: list[str | None] = []
 
-    def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "",
-             state: object = None) -> Plan:
+    def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str = "") -> Plan:
         self.asked.append(recipient)
         return self.plans.get(recipient, NO_STEPS)
+
+    def timeline(self, name: str) -> Plan | None:
+        return None
+
+    def reset(self, tenant: str | None) -> None:
+        self.resets.append(tenant)
 
 
 def plan(*steps: tuple[float, str], rule: str = "test") -> Plan:
@@ -35,8 +43,8 @@ def plan(*steps: tuple[float, str], rule: str = "test") -> Plan:
 
 
 def make_engine(plans: Mapping[str, Plan] | None = None, seed: int | None = 1) -> Engine:
-    """The one place that builds an Engine for the core tests (WP-A: Engine(clock, planner, flows, seed))."""
-    return Engine(ManualClock(start=START), cast(ScenarioSet, FakePlanner(plans or {})), seed=seed)
+    """The one place that builds an Engine for the core tests."""
+    return Engine(ManualClock(start=START), FakePlanner(plans or {}), FLOWS, seed=seed)
 
 
 def send(engine: Engine, recipient: str = "+6590000001", tenant: str = "t1", **extra: Any) -> Message:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from simulator.clock import ManualClock
 from simulator.core.models import Attempt, Message, Plan
 from simulator.core.ratelimit import Limit, RateLimiter
@@ -44,18 +46,35 @@ def test_fixed_windows_on_the_manual_clock_and_refusals_not_counted() -> None:
     clock = ManualClock(start=START + 0.25)
     limiter = RateLimiter(clock)
     limits = (Limit(2, 1.0), Limit(3, 60.0))
-    first, second = limiter.hit("k", limits), limiter.hit("k", limits)
+    hit = functools.partial(limiter.hit, simulated=True)  # rate_limit_clock: simulated
+    first, second = hit("k", limits), hit("k", limits)
     assert first is not None and first.allowed and first.remaining == 1 and first.limit == Limit(2, 1.0)
     assert second is not None and second.allowed and second.remaining == 0
-    refused = limiter.hit("k", limits)
+    refused = hit("k", limits)
     assert refused is not None and not refused.allowed and refused.retry_after == 1
     assert refused.reset_in == 0.75
     clock.set(clock.now() + 1)
-    third = limiter.hit("k", limits)  # the refusal did not use up the minute's third request
+    third = hit("k", limits)  # the refusal did not use up the minute's third request
     assert third is not None and third.allowed and third.limit == Limit(3, 60.0) and third.remaining == 0
-    minute = limiter.hit("k", limits)
+    minute = hit("k", limits)
     assert minute is not None and not minute.allowed and minute.retry_after == 59
-    assert limiter.hit("other", limits) is not None and limiter.hit("k", ()) is None
+    assert hit("other", limits) is not None and hit("k", ()) is None
     limiter.clear()
-    again = limiter.hit("k", limits)
+    again = hit("k", limits)
     assert again is not None and again.allowed
+
+
+def test_wall_windows_open_at_the_first_request_and_ignore_the_simulated_clock() -> None:
+    clock = ManualClock(start=START)
+    wall = [100.7]
+    limiter = RateLimiter(clock, wall=lambda: wall[0])
+    limits = (Limit(2, 1.0),)
+    assert [v.allowed for v in (limiter.hit("k", limits), limiter.hit("k", limits)) if v] == [True, True]
+    clock.jump(3600)  # a simulated hour does not end a wall-time window
+    refused = limiter.hit("k", limits)
+    assert refused is not None and not refused.allowed and refused.retry_after == 1
+    wall[0] = 101.6   # 0.9 s later: still the window that opened at 100.7
+    assert not limiter.hit("k", limits).allowed  # type: ignore[union-attr]
+    wall[0] = 101.7   # Retry-After's second of real waiting ends it
+    again = limiter.hit("k", limits)
+    assert again is not None and again.allowed and again.remaining == 1

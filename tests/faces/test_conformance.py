@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,24 @@ from simulator.core.flows import NEUTRAL
 from simulator.faces.base import Face
 from simulator.scenarios.loader import BUNDLED_SCENARIOS, SCENARIO_KEYS
 from simulator.scenarios.model import SimConfig
-from simulator.scenarios.vocabulary import FLOWS
+from simulator.scenarios.planner import ScenarioPlanner
 from simulator.webhooks.formats import BUILT_IN
 from tests.conftest import default_config
+from tests.faces.example.face import EXAMPLE
 
-FACES = faces.faces()
+# Every built-in face, and the example face of tests/faces/example (registered only while its case runs).
+FACES: tuple[Face, ...] = (*faces.faces(), EXAMPLE)
 IDS = [face.id for face in FACES]
+
+
+@pytest.fixture(autouse=True)
+def registered(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Register the example face for the cases it is the parameter of (undone after)."""
+    callspec = getattr(request.node, "callspec", None)
+    undo = faces.register(EXAMPLE) if callspec is not None and callspec.params.get("face") is EXAMPLE else None
+    yield
+    if undo is not None:
+        undo()
 
 
 @pytest.mark.parametrize("face", FACES, ids=IDS)
@@ -52,17 +65,6 @@ def test_flows_are_consistent(face: Face) -> None:
         assert set(flow.canonical.values()) <= set(NEUTRAL)
 
 
-def test_registry_flows_equal_the_old_tables() -> None:
-    """Temporary (issue 11, until vocabulary.py goes): the declarations hold exactly what vocabulary.py holds."""
-    flows = faces.flows()
-    assert list(flows) == list(FLOWS)
-    for name, flow in flows.items():
-        old = FLOWS[name]
-        assert frozenset(flow.statuses) == old.statuses and flow.initial == old.initial
-        assert (flow.error_types, flow.error_codes, dict(flow.forced_errors)) == (
-            old.error_types, old.error_codes, dict(old.forced_errors))
-
-
 @pytest.mark.parametrize("face", FACES, ids=IDS)
 def test_section(face: Face) -> None:
     assert face.section not in SCENARIO_KEYS | {"webhooks"}
@@ -73,10 +75,16 @@ def test_section(face: Face) -> None:
     bundled = yaml.safe_load(Path(BUNDLED_SCENARIOS).read_text(encoding="utf-8")).get(face.section, {})
     jsonschema.validate(bundled, dict(face.section_schema))
     face.parse_section(bundled)
+    wrong = {"rate_limit": "fast"}  # every face's section has a rate_limit, and it is never a word
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wrong, dict(face.section_schema))
+    with pytest.raises(ValueError, match="rate_limit"):
+        face.parse_section(wrong)
 
 
 def _engine(config: SimConfig) -> Engine:
-    return Engine(ManualClock(), config.scenarios, seed=1)
+    clock = ManualClock()
+    return Engine(clock, ScenarioPlanner(config.scenarios, 1, clock), faces.flows(), seed=1)
 
 
 def _paths(face: Face, sub: web.Application) -> set[tuple[str, str]]:

@@ -37,3 +37,19 @@ async def test_v2_answers_its_own_500(sim: Sim, monkeypatch: pytest.MonkeyPatch)
     error = (await response.json())["error"]
     assert (error["code"], error["message"], error["type"]) == (
         "internal_server_error", "Internal server error", "server_error")
+
+
+@pytest.mark.parametrize(("path", "shape"), [
+    ("/api/v2/nope", {"error"}), ("/API/V2/campaigns", {"error"}),
+    ("/v1/nope", {"code", "message"}), ("/V1/transactional/sms/send", {"code", "message"}),
+    ("/api/message-server/nope", {"timestamp", "status", "error", "message", "path"}),
+    ("/api/partner-gateway/nope", {"timestamp", "status", "error", "message", "path"}),
+    ("/partner-gateway/nope", {"timestamp", "status", "error", "message", "path"}),
+    ("/Partner-Gateway/v1/messages/status/x", {"timestamp", "status", "error", "message", "path"}),
+])
+async def test_an_unknown_path_under_a_face_is_a_404_in_its_json_shape(sim: Sim, path: str,
+                                                                         shape: set[str]) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = await sim.client.request(method, path)
+        assert response.status == 404 and response.content_type == "application/json", await response.text()
+        assert set(await response.json()) == shape

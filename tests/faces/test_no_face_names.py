@@ -16,7 +16,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "simulator"
 IDS = {face.id for face in faces.faces()}
 ALLOWED = {
     "testing/handle.py",          # lasting: the plugin's documented v2 tenant (sim.v2_url, api_key, campaign_id)
-    "scenarios/vocabulary.py",    # WP-C: deleted at the end
 }
 
 

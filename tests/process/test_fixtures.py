@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from simulator.testing import PostmanSim, SimClient, WaitTimeout, WebhookSink
+from simulator.testing import PostmanSim, SettledElsewhere, SimClient, WaitTimeout, WebhookSink
 from simulator.testing.handle import fresh_v2
 
 LIFECYCLE = ["created", "enqueued", "sending", "sent", "sent_to_telco", "success"]
@@ -117,3 +117,28 @@ def test_sim_client_reports_control_errors(postman_sim: PostmanSim) -> None:
     assert error.value.status == 400 and error.value.code == "bad_request"
     with pytest.raises(SimError, match="404 not_found"):
         postman_sim.message("message_nope")
+
+
+@pytest.mark.postman_sim(scenarios="""
+rules:
+  - name: fails
+    match: {face: v2, recipient: "6591234567"}
+    steps:
+      - {after: 30, status: failure, error: {type: delivery_error, code: routing_error}}
+  - name: slow
+    match: {face: v2, recipient: "6599999999"}
+    steps:
+      - {after: 3000, status: success}
+""")
+async def test_waiting_for_success_fails_at_once_when_the_message_ends_otherwise(postman_sim: PostmanSim) -> None:
+    start = postman_sim.clock().epoch
+    send_v2(postman_sim, "6599999999")              # something else still due later: the old wait ran on to it
+    failing = send_v2(postman_sim, "6591234567")["id"]
+    with pytest.raises(SettledElsewhere) as caught:
+        postman_sim.wait_for(failing, "success")
+    text = str(caught.value)
+    assert "ended at 'failure', not ['success']" in text and "routing_error" in text and "'created'" in text
+    assert postman_sim.clock().epoch == pytest.approx(start + 30)  # stopped where it failed
+    with pytest.raises(SettledElsewhere, match="ended at 'failure'"):
+        await postman_sim.aio.wait_for(failing, {"success", "sent_to_telco"})
+    assert isinstance(caught.value, WaitTimeout) and postman_sim.clock().epoch == pytest.approx(start + 30)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from simulator.scenarios import BUNDLED_SCENARIOS, load_config
+from simulator import load_config
+from simulator.scenarios import BUNDLED_SCENARIOS
 from simulator.scenarios.model import PlanState
 from tests.conftest import ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.scenarios import load_config
-from tests.conftest import Sim, SimFactory
+from simulator import load_config
+from tests.conftest import Sim, SimFactory, simulated_windows
 from tests.faces.qlara.helpers import GATEWAY, SEND_SMS
 from tests.faces.v1.client import EMAIL, SMS, email_body, fetch, send
 from tests.scenarios.helpers import pack
@@ -36,7 +36,7 @@ async def qlara_status(sim: Sim, message_id: str) -> str:
 async def test_weighted_email_outcomes_repeat_under_the_same_seed(make_sim: SimFactory) -> None:
     runs = []
     for seed in (42, 42, 7):
-        sim = await make_sim(config=load_config(pack("email-bounce-storm.yaml")), seed=seed)
+        sim = await make_sim(config=simulated_windows(load_config(pack("email-bounce-storm.yaml"))), seed=seed)
         ids = []
         for i in range(12):
             if i % 8 == 7:
@@ -77,7 +77,7 @@ async def test_a_pack_keeps_the_flows_and_numbers_it_does_not_change(make_sim: S
 
 
 def test_extends_layers_over_a_file_beside_this_one(tmp_path) -> None:
-    from simulator.scenarios import ScenarioError, parse_config
+    from simulator import ScenarioError, parse_config
 
     (tmp_path / "base.yaml").write_text("timelines: {quick: [{after: 1, status: success}]}\n"
                                         "defaults: {v2.sms: quick}\n", encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator import load_config
 from simulator.core.models import Message
-from simulator.scenarios import load_config
-from tests.conftest import Sim, SimFactory
+from tests.conftest import Sim, SimFactory, simulated_windows
 from tests.faces.v2.helpers import auth, get_message, send
 from tests.scenarios.helpers import PACKS, history, pack
 
@@ -18,7 +18,7 @@ KEY = "key_test_pack_tests_campaign_key_000001"
 
 
 async def pack_sim(make_sim: SimFactory, name: str, seed: int = 0) -> Sim:
-    return await make_sim(config=load_config(pack(name)), seed=seed)
+    return await make_sim(config=simulated_windows(load_config(pack(name))), seed=seed)
 
 
 async def v2_send(sim: Sim, recipient: str = "6591234567") -> tuple[int, dict]:
@@ -35,10 +35,10 @@ def accept(sim: Sim, flow: str, recipient: str = "6591234567") -> Message:
     return sim.engine.accept(face=face, channel=channel, tenant="pack-tests", recipient=recipient, payload={})
 
 
-def test_there_are_the_six_packs() -> None:
+def test_there_are_the_seven_packs() -> None:
     assert {p.name for p in PACKS} >= {"telco-outage.yaml", "peak-hour-slow.yaml", "whatsapp-read-receipts-off.yaml",
                                        "email-bounce-storm.yaml", "rate-limit-pressure.yaml",
-                                       "flaky-then-recovery.yaml"}
+                                       "flaky-then-recovery.yaml", "realistic-timing.yaml"}
 
 
 @pytest.mark.parametrize("path", PACKS, ids=lambda p: p.name)
@@ -105,6 +105,34 @@ async def test_peak_hour_delivery_takes_three_to_five_minutes(make_sim: SimFacto
     for message in others:
         assert message.status == "DELIVERED"
         assert 180 <= message.updated_at - message.created_at <= 300
+
+
+# -- realistic timing ---------------------------------------------------------------------------
+
+async def test_realistic_timing_expires_48_hours_after_sent_to_telco(make_sim: SimFactory) -> None:
+    sim = await pack_sim(make_sim, "realistic-timing.yaml", seed=3)
+    status, expiring = await v2_send(sim, "6511115555")
+    assert status == 201
+    await sim.advance(36)
+    assert (await v2_status(sim, expiring["id"]))["latestStatus"] == "sent_to_telco"
+    await sim.advance(48 * 3600 - 1)                            # 48 h after sent_to_telco, less a second
+    assert (await v2_status(sim, expiring["id"]))["latestStatus"] == "sent_to_telco"
+    await sim.advance(1)
+    expired = await v2_status(sim, expiring["id"])
+    assert expired["latestStatus"] == "failure" and expired["attempts"][-1]["error"]["code"] == "message_expired"
+
+
+async def test_realistic_timing_success_takes_minutes_and_test_numbers_stay_fast(make_sim: SimFactory) -> None:
+    sim = await pack_sim(make_sim, "realistic-timing.yaml", seed=3)
+    ids = [(await v2_send(sim, f"659123450{i}"))[1]["id"] for i in range(5)]
+    fast = (await v2_send(sim, "6511111111"))[1]["id"]
+    await sim.advance(60)
+    assert "success" not in [(await v2_status(sim, i))["latestStatus"] for i in ids]
+    assert (await v2_status(sim, fast))["attempts"][-1]["error"]["code"] == "recipient_invalid"  # bundled: 6 s
+    await sim.advance(300)
+    finals = [history(sim, i)[-1] for i in ids]
+    assert all(status == "success" and 86 <= at <= 249 for status, at in finals)
+    assert len({at for _, at in finals}) == len(finals)
 
 
 # -- read receipts off --------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator import load_config
 from simulator.runtime.reload import SCENARIO_RUNTIME
-from simulator.scenarios import load_config
 from tests.conftest import Sim, SimFactory
 from tests.faces.v2.helpers import get_message, send, send_ok
 from tests.scenarios.helpers import with_campaign

@@ -9,8 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
+from simulator import ScenarioError, faces, parse_config
 from simulator.cli import main
-from simulator.scenarios import ScenarioError, loader, parse_config
+from simulator.scenarios import loader
 from simulator.scenarios.schema import build_schema, schema_text
 from tests.conftest import ROOT
 from tests.scenarios.helpers import PACKS
@@ -144,17 +145,17 @@ def test_validate_takes_several_files(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_published_schema_is_up_to_date() -> None:
     published = (ROOT / "scenarios.schema.json").read_text(encoding="utf-8")
-    assert published == schema_text(), "run: python -m simulator.scenarios.schema > scenarios.schema.json"
+    assert published == schema_text(faces.flows()), "run: python -m simulator.scenarios.schema > scenarios.schema.json"
 
 
 def test_schema_keys_are_the_loader_keys() -> None:
-    defs = build_schema()["$defs"]
+    defs = build_schema(faces.flows())["$defs"]
     assert set(defs["rule"]["properties"]) == loader.RULE_KEYS
     assert set(defs["match"]["properties"]) == loader.MATCH_KEYS
     assert set(defs["step"]["properties"]) == loader.STEP_KEYS
     assert set(defs["fault"]["properties"]) == loader.FAULT_KEYS
     assert set(defs["fault"]["properties"]["match"]["properties"]) == loader.FAULT_MATCH_KEYS
-    assert set(build_schema()["properties"]) == loader.SCENARIO_KEYS
+    assert set(build_schema(faces.flows())["properties"]) == loader.SCENARIO_KEYS
 
 
 @pytest.mark.parametrize("path", [ROOT / "scenarios.yaml", *PACKS], ids=lambda p: p.name)
@@ -172,7 +173,7 @@ def test_every_shipped_file_passes_both_the_schema_and_the_loader(path: Path) ->
     "timelines:\n  x: [{after: soon, status: sent}]\n",
 ])
 def test_schema_and_loader_reject_the_same_mistakes(text: str) -> None:
-    schema = build_schema()
+    schema = build_schema(faces.flows())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(yaml.safe_load(text), schema)
     with pytest.raises(ScenarioError):

@@ -11,6 +11,7 @@ from simulator.admin.sink import create_sink_app
 from simulator.cli import build_parser
 from simulator.cli.sink import apply_serve_flags
 from simulator.clock import ManualClock
+from simulator.core.models import Facts
 from simulator.webhooks import DISPATCHER
 from simulator.webhooks.signing import meta_signature, standard_signature
 from tests.conftest import START, SimFactory
@@ -86,7 +87,8 @@ async def test_deleting_a_subscription_drops_its_pending_events(make_sim: SimFac
     hook = await start_receiver(aiohttp_server, clock=sim.clock, script=[500])
     response = await sim.client.post("/_sim/webhooks", json={"url": hook.url, "retry": {"schedule": [0, 60]}})
     sub_id = (await response.json())["id"]
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(3)
     await sim.client.delete(f"/_sim/webhooks/{sub_id}")
     await sim.advance(120)
@@ -109,7 +111,8 @@ webhooks:
     assert (sub["id"], sub["source"], sub["format"], sub["timeout"]) == ("govsg", "scenarios", "meta", 5)
     assert sub["retry"] == {"schedule": [0, 60], "jitter": 0}
     assert (await (await sim.client.get("/_sim/webhooks/stats")).json())["max_in_flight"] == 4
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(3)
     assert [r.headers["X-Hub-Signature-256"] for r in hook.posts] == [
         meta_signature("s3cret", r.body) for r in hook.posts]
@@ -146,7 +149,8 @@ async def test_reset_forgets_events_but_keeps_subscriptions(make_sim: SimFactory
     sim = await make_sim(SCENARIOS)
     hook = await start_receiver(aiohttp_server, clock=sim.clock, default=500)
     await sim.client.post("/_sim/webhooks", json={"url": hook.url})
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(3)
     assert (await (await sim.client.get("/_sim/webhooks/stats")).json())["events"] == 1
     await sim.client.post("/_sim/reset")
@@ -162,7 +166,8 @@ async def test_sim_sink_records_answers_and_does_the_meta_handshake(make_sim: Si
     await sim.client.post("/_sim/webhooks", json={"url": base, "format": "meta", "verify_token": "any"})
     await sim.client.post("/_sim/webhooks", json={"url": base.replace("/meta", "/flaky?status=503&retry_after=9"),
                                                   "retry": {"schedule": [0, 1]}})
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(3)
     received = (await (await sim.client.get("/_sim/sink")).json())["data"]
     assert [(r["path"], r["method"]) for r in reversed(received)] == [

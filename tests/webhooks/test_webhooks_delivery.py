@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.core.models import Facts
 from simulator.core.timefmt import parse_iso
 from simulator.webhooks.retry import DEFAULT_SCHEDULE
 from tests.conftest import START, Sim, SimFactory
@@ -33,7 +34,7 @@ async def setup(make_sim: SimFactory, aiohttp_server: Any, spec: dict[str, Any] 
 
 def send(sim: Sim, recipient: str = "6591234567", tenant: str = "moh") -> str:
     return sim.engine.accept(face="v1", channel="whatsapp", tenant=tenant, recipient=recipient,
-                             payload={"wamid": f"wamid.{recipient}"}).id
+                             payload={}, facts=Facts(wamid=f"wamid.{recipient}")).id
 
 
 async def get(sim: Sim, path: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from simulator.core.models import Facts
 from tests.conftest import START, Sim, SimFactory
 from tests.webhooks.receiver import Receiver, start_receiver
 
@@ -51,9 +52,9 @@ async def setup(make_sim: SimFactory, aiohttp_server: Any, **spec: Any) -> tuple
     return sim, hook
 
 
-def whatsapp(sim: Sim, recipient: str, face: str = "v1", **payload: Any) -> str:
-    return sim.engine.accept(face=face, channel="whatsapp", tenant="moh", recipient=recipient,
-                             payload={"wamid": f"wamid.HBgL{recipient}", **payload}).id
+def whatsapp(sim: Sim, recipient: str, face: str = "v1", **facts: Any) -> str:
+    return sim.engine.accept(face=face, channel="whatsapp", tenant="moh", recipient=recipient, payload={},
+                             facts=Facts(**{"wamid": f"wamid.HBgL{recipient}", **facts})).id
 
 
 async def test_chuanglan_delivered_and_read_match_the_seed(make_sim: SimFactory, aiohttp_server: Any) -> None:
@@ -96,7 +97,7 @@ async def test_chuanglan_failures_carry_meta_codes(make_sim: SimFactory, aiohttp
 async def test_meta_statuses_notification(make_sim: SimFactory, aiohttp_server: Any) -> None:
     sim, hook = await setup(make_sim, aiohttp_server, format="meta", waba_id="WABA1", phone_number_id="PN1",
                             display_phone_number="6560000000")
-    whatsapp(sim, "6591234567", biz_opaque_callback_data="order-7")
+    whatsapp(sim, "6591234567", opaque="order-7")
     whatsapp(sim, "6590000049")
     await sim.advance(10)
     notes = [r.json for r in hook.posts]
@@ -135,7 +136,7 @@ async def test_meta_conversation_based_pricing_shape(make_sim: SimFactory, aioht
 
 async def test_qlara_delivery_and_read_events(make_sim: SimFactory, aiohttp_server: Any) -> None:
     sim, hook = await setup(make_sim, aiohttp_server, format="qlara", faces=["qlara"], channels=["whatsapp", "sms"])
-    message_id = whatsapp(sim, "393401234567", face="qlara", customerMessageId="order-12345")
+    message_id = whatsapp(sim, "393401234567", face="qlara", customer_message_id="order-12345")
     whatsapp(sim, "393400000000", face="qlara")
     whatsapp(sim, "6591234567")  # a GovSG message: not for this subscription
     sms = sim.engine.accept(face="qlara", channel="sms", tenant="moh", recipient="393411111111", payload={}).id

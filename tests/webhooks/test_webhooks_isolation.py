@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from simulator.core.models import Plan, Step
+from simulator.core.models import Facts, Plan, Step
 from simulator.webhooks import DISPATCHER
 from tests.conftest import SimFactory
 from tests.webhooks.receiver import start_receiver, wait_for
@@ -23,7 +23,7 @@ async def test_delete_and_disable_cancel_queued_and_running_attempts_at_once(
     plan = Plan(rule="test", steps=(Step(after=0, status="SENT"),))
     for i in range(5):
         sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=f"659000000{i}",
-                          payload={"wamid": f"wamid.c{i}"}, plan=plan)
+                          payload={}, facts=Facts(wamid=f"wamid.c{i}"), plan=plan)
     await wait_for(lambda: hook.in_progress == 4 and len(healthy.posts) == 5)  # 2 per stuck lane
     assert (await (await sim.client.get("/_sim/webhooks/stuck")).json())["in_flight"] == 5  # 2 sent, 3 queued
 
@@ -51,7 +51,7 @@ async def test_the_event_store_stays_bounded_when_a_receiver_never_succeeds(make
     plan = Plan(rule="test", steps=(Step(after=0, status="SENT"),))
     for i in range(4_000):
         sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=f"65{80000000 + i}",
-                          payload={"wamid": f"wamid.b{i}"}, plan=plan)
+                          payload={}, facts=Facts(wamid=f"wamid.b{i}"), plan=plan)
     stats = await (await sim.client.get("/_sim/webhooks/stats")).json()
     assert stats["events"] == 1000  # not 8,000: the oldest make room
     await sim.app[DISPATCHER].drain()

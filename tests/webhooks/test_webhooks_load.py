@@ -7,7 +7,7 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
-from simulator.core.models import Plan, Step
+from simulator.core.models import Facts, Plan, Step
 from simulator.webhooks import DISPATCHER
 from tests.conftest import DEMO_CAMPAIGN, DEMO_KEY, SimFactory, default_config
 from tests.webhooks.receiver import start_receiver, wait_for
@@ -28,7 +28,7 @@ async def test_1000_messages_fan_out_exactly_once(make_sim: SimFactory, aiohttp_
         assert response.status == 201
     for i in range(1000):
         sim.engine.accept(face="v1", channel="whatsapp", tenant=f"t{i % 7}", recipient=f"65{80000000 + i}",
-                          payload={"wamid": f"wamid.m{i}"})
+                          payload={}, facts=Facts(wamid=f"wamid.m{i}"))
     await sim.advance(2)
     await sim.app[DISPATCHER].drain()
 
@@ -54,7 +54,7 @@ async def test_api_stays_responsive_while_a_receiver_hangs(make_sim: SimFactory,
     plan = Plan(rule="test", steps=(Step(after=0, status="SENT"),))
     for i in range(5):
         sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=f"659000000{i}",
-                          payload={"wamid": f"wamid.h{i}"}, plan=plan)
+                          payload={}, facts=Facts(wamid=f"wamid.h{i}"), plan=plan)
     await wait_for(lambda: hook.in_progress == 2)  # both slots stuck in the receiver
 
     # While the receiver hangs, the API answers: control surface, a v2 send, the journal, the log.
@@ -87,7 +87,7 @@ async def test_advance_delivers_same_instant_events_together_within_max_in_fligh
     plan = Plan(rule="test", steps=(Step(after=1, status="SENT"),))
     for i in range(6):
         sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=f"659100000{i}",
-                          payload={"wamid": f"wamid.s{i}"}, plan=plan)
+                          payload={}, facts=Facts(wamid=f"wamid.s{i}"), plan=plan)
     advancing = asyncio.ensure_future(sim.advance(1))  # six SENT events fall due at the same instant
     await wait_for(lambda: hook.in_progress == 3)  # delivered side by side, bounded by max_in_flight
     assert not advancing.done()

@@ -20,6 +20,7 @@ from pywa.handlers import MessageStatusHandler, RawUpdateHandler
 from pywa.types.message_status import MessageStatus
 
 from simulator.core.engine import Engine
+from simulator.core.models import Facts
 from simulator.webhooks.subscription import IDENTITY_DEFAULTS
 from tests.conftest import SimFactory
 
@@ -125,10 +126,11 @@ def send_all(engine: Engine) -> None:
     """A GovSG WhatsApp that is read, one that fails, a Qlara WhatsApp and a v1 email."""
     for recipient in ("6591234567", "6590000049"):
         engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient=recipient,
-                      payload={"wamid": f"wamid.HBgL{recipient}"})
+                      payload={}, facts=Facts(wamid=f"wamid.HBgL{recipient}"))
     engine.accept(face="qlara", channel="whatsapp", tenant="acme", recipient="393400000001",
-                  payload={"customerMessageId": "c-1"})
-    engine.accept(face="v1", channel="email", tenant="moh", recipient="tan@example.gov.sg", payload={"id": "7"})
+                  payload={}, facts=Facts(customer_message_id="c-1"))
+    engine.accept(face="v1", channel="email", tenant="moh", recipient="tan@example.gov.sg", payload={},
+                  facts=Facts(api_id="7"))
 
 
 # How many deliveries each receiver gets from send_all: chuanglan has delivered+read and failed; meta has
@@ -187,7 +189,7 @@ async def test_a_retry_an_hour_later_still_verifies(make_sim: SimFactory, aiohtt
     await sim.client.post("/_sim/webhooks", json={"url": receiver.url, "format": "chuanglan", "secret": SECRET,
                                                   "retry": {"schedule": [0, "1h"], "jitter": 0}})
     sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567",
-                      payload={"wamid": "wamid.retry"})
+                      payload={}, facts=Facts(wamid="wamid.retry"))
     await sim.advance(3)
     assert receiver.refused == ["RuntimeError: receiver down for the first attempt"]
     await sim.advance(HOUR)
@@ -207,7 +209,8 @@ async def test_the_older_meta_shape_stays_available(make_sim: SimFactory, aiohtt
     url = await serve(aiohttp_server, handle)
     response = await sim.client.post("/_sim/webhooks", json={"url": url, "format": "meta", "meta_contacts": "none"})
     assert response.status == 201 and (await response.json())["meta_contacts"] == "none"
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(10)
     values = [b["entry"][0]["changes"][0]["value"] for b in bodies]
     assert [v["statuses"][0]["status"] for v in values] == ["sent", "delivered", "read"]

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import time
 
+from simulator.core.models import Facts
 from simulator.webhooks.signing import meta_signature, standard_signature, verify_meta, verify_standard
 from tests.conftest import SimFactory
 from tests.webhooks.receiver import start_receiver
@@ -50,7 +51,7 @@ async def test_meta_deliveries_carry_a_verifiable_hub_signature(make_sim: SimFac
                                                               "secret": "test_app_secret"})
     assert response.status == 201
     sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567",
-                      payload={"wamid": "wamid.A1"})
+                      payload={}, facts=Facts(wamid="wamid.A1"))
     await sim.advance(5)
     assert [r.json["entry"][0]["changes"][0]["value"]["statuses"][0]["status"] for r in receiver.posts] == \
         ["sent", "delivered"]
@@ -68,7 +69,7 @@ async def test_standard_webhooks_signing_on_the_chuanglan_format(make_sim: SimFa
                                                   "secret": STANDARD_SECRET, "retry": {"schedule": [0, 60],
                                                                                        "jitter": 0}})
     sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567",
-                      payload={"wamid": "wamid.A2"})
+                      payload={}, facts=Facts(wamid="wamid.A2"))
     await sim.advance(3)
     await sim.advance(60)
     first, second = receiver.posts
@@ -99,7 +100,8 @@ async def test_both_signatures_at_once_and_bad_secrets_are_refused(make_sim: Sim
                                                               "secret": STANDARD_SECRET,
                                                               "signing": ["meta", "standard"]})
     assert response.status == 201
-    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={"wamid": "w"})
+    sim.engine.accept(face="v1", channel="whatsapp", tenant="moh", recipient="6591234567", payload={},
+                      facts=Facts(wamid="w"))
     await sim.advance(1)
     (request,) = receiver.posts
     assert verify_meta(STANDARD_SECRET, request.body, request.headers["X-Hub-Signature-256"])

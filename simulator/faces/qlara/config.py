@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.ratelimit import Limit
+from simulator.core.ratelimit import Limit, parse_rate_limit_clock
 
 # Open mode: a key this shape is accepted as its own company. Qlara does not publish its key format.
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.]{7,127}$")
@@ -104,6 +104,7 @@ DEFAULT_CATALOG = Catalog(
 @dataclass(slots=True)
 class QlaraConfig:
     limits: tuple[Limit, ...] = (Limit(50, 1.0), Limit(1000, 60.0))
+    rate_limit_clock: str = "wall"
     window_hours: float = 24.0
     timelines: Timelines = field(default_factory=Timelines)
     callback_http_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -112,6 +113,48 @@ class QlaraConfig:
     history_max_limit: int = 1000
     open_catalog: Catalog = DEFAULT_CATALOG
     companies: tuple[CompanySpec, ...] = ()
+
+
+_TEXT = {"type": "string", "minLength": 1}
+_LIMITS = {"oneOf": [{"const": 0}, {"type": "object", "additionalProperties": False, "properties": {
+    "per_second": {"type": "integer", "minimum": 0}, "per_minute": {"type": "integer", "minimum": 0}}}]}
+_CATALOG = {
+    "phone_numbers": {"type": "array", "items": {
+        "type": "object", "required": ["id", "phoneNumber"],
+        "properties": {"id": {"type": "integer", "minimum": 1}, "phoneNumber": _TEXT, "verifiedName": _TEXT,
+                       "qualityRating": _TEXT, "status": _TEXT}}},
+    "templates": {"type": "array", "items": {
+        "type": "object", "required": ["id", "name"],
+        "properties": {"id": {"type": "integer", "minimum": 1}, "name": _TEXT, "language": _TEXT,
+                       "category": _TEXT, "status": {"enum": list(TEMPLATE_STATUSES)},
+                       "components": {"type": ["array", "null"], "items": {"type": "object"}},
+                       "phoneNumberId": {"type": ["integer", "null"], "minimum": 1}}}},
+}
+# The JSON Schema of the qlara: section, as parse_qlara_config reads it (unknown top-level keys are ignored).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rate_limit": _LIMITS,
+        "window_hours": {"type": "number", "exclusiveMinimum": 0},
+        **{key: {"type": "integer", "minimum": 1}
+           for key in ("max_body_bytes", "history_default_limit", "history_max_limit")},
+        "timelines": {"type": ["object", "null"], "additionalProperties": False,
+                      "properties": {k: _TEXT for k in ("window_closed", "template_rejected", "account_restricted")}},
+        "callback_http_hosts": {"type": ["array", "null"], "items": {"type": "string"}},
+        "open_company": {"type": ["object", "null"], "properties": _CATALOG},
+        "companies": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["id"],
+            "properties": {
+                "id": _TEXT, "name": {"type": "string"}, "restricted": {"type": "boolean"},
+                "api_keys": {"type": ["array", "null"], "items": _TEXT},
+                "basic": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["username", "password"],
+                    "properties": {"username": _TEXT, "password": _TEXT}}},
+                "rate_limit": {"oneOf": [{"type": "null"}, _LIMITS]},
+                **_CATALOG,
+            }}},
+    },
+}
 
 
 def _int(where: str, value: Any, minimum: int = 0) -> int:
@@ -216,6 +259,7 @@ def parse_qlara_config(section: Mapping[str, Any]) -> QlaraConfig:
     config = QlaraConfig()
     if "rate_limit" in section:
         config.limits = parse_limits("qlara.rate_limit", section["rate_limit"])
+    config.rate_limit_clock = parse_rate_limit_clock("qlara", section.get("rate_limit_clock", "wall"))
     if "window_hours" in section:
         hours = section["window_hours"]
         if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.admin.bodies import read_fields
 from simulator.core.timefmt import iso_utc
-from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, admin_route, section_mapping
+from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, FaceError, admin_route, section_mapping
+from simulator.faces.bodies import read_fields
 from simulator.faces.jsonio import json_response
-from simulator.faces.qlara.config import QlaraConfig, parse_qlara_config
+from simulator.faces.qlara.config import SECTION_SCHEMA, QlaraConfig, parse_qlara_config
 from simulator.faces.qlara.plans import FLOWS
 from simulator.faces.qlara.routes import QlaraRoutes
 from simulator.faces.qlara.state import Companies, Company
@@ -26,10 +26,6 @@ from simulator.faces.qlara.webhooks import QlaraFormat, WebhookRoutes, push_inbo
 from simulator.scenarios.model import SimConfig
 
 INBOUND_FIELDS = {"company": "string", "apiKey": "string", "from": "string", "to": "string|integer", "text": "string"}
-
-
-def _problem(status: int, code: str, message: str) -> web.Response:
-    return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 def _company(companies: Companies, body: dict[str, Any]) -> Company | None:
@@ -48,23 +44,23 @@ class QlaraApp(QlaraRoutes, WebhookRoutes):
         body = await read_fields(request, INBOUND_FIELDS, max_bytes=64 * 1024)
         company = _company(self.state.companies, body)
         if company is None:
-            return _problem(400, "bad_request",
+            raise FaceError(400, "bad_request",
                             "Name the company: 'company' (its id) or 'apiKey' (one of its keys).")
         source = body.get("from")
         if isinstance(source, str):
             source = re.sub(r"[\s\-().]", "", source)  # this is our own surface: spaces and dashes are fine
         if not isinstance(source, str) or not DESTINATION.match(source):
-            return _problem(400, "bad_request", "'from' must be the recipient's number in international format.")
+            raise FaceError(400, "bad_request", "'from' must be the recipient's number in international format.")
         to = body.get("to")
         numbers = company.catalog.phone_numbers
         number = next((n for n in numbers if to in (n.id, n.phone_number)), None) if to is not None else (
             numbers[0] if numbers else None)
         if number is None:
-            return _problem(400, "bad_request",
+            raise FaceError(400, "bad_request",
                             "'to' must be the id or number of one of the company's WhatsApp numbers.")
         text = body.get("text", "Hello")
         if not isinstance(text, str):
-            return _problem(400, "bad_request", "'text' must be a string.")
+            raise FaceError(400, "bad_request", "'text' must be a string.")
         inbound = self.record_inbound(company, source, number.phone_number, text)
         push_inbound(request.config_dict[SUBSCRIPTIONS], inbound)
         return json_response({
@@ -80,11 +76,12 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     title = "Qlara"
     mount = "/api"
     prefixes = ("/api/message-server", "/api/partner-gateway")
+    aliases = ("/partner-gateway",)  # the seed and the overview prose write the gateway paths without /api
     flows = FLOWS
     auth_scheme = "api-key"
     section = "qlara"
-    section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "qlara.yaml"
+    section_schema = SECTION_SCHEMA
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     formats = (QlaraFormat(),)
     runtime = QlaraApp
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from simulator.core.flows import Flow
 from simulator.core.models import ErrorInfo, Plan, Step
-from simulator.scenarios.model import ScenarioSet
+from simulator.core.planner import Planner
 
 FACE = "qlara"
 FLOWS = {
@@ -48,11 +48,10 @@ BUILT_IN = {
 }
 
 
-def named(scenarios: ScenarioSet, kind: str, name: str) -> Plan:
+def named(planner: Planner, kind: str, name: str) -> Plan:
     """The timeline `name` from scenarios.yaml, else the built-in one for `kind`."""
-    if name in scenarios.timelines:
-        return scenarios.timeline(name)
-    return Plan(rule=f"built-in {name}", steps=BUILT_IN[kind])
+    found = planner.timeline(name)
+    return Plan(rule=f"built-in {name}", steps=BUILT_IN[kind]) if found is None else found
 
 
 def delayed(plan: Plan, seconds: float) -> Plan:

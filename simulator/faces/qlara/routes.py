@@ -80,6 +80,9 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
         return {"X-RateLimit-Limit": str(verdict.limit.count), "X-RateLimit-Remaining": str(verdict.remaining),
                 "X-RateLimit-Reset": str(max(1, math.ceil(verdict.reset_in)))}
 
+    def simulated_windows(self) -> bool:
+        return self.config.rate_limit_clock == "simulated"
+
     def max_body(self) -> int:
         return self.config.max_body_bytes + 1024
 
@@ -162,13 +165,13 @@ class QlaraRoutes(QlaraRuntime):
 
     def _whatsapp_plan(self, company: Company, destination: str, template: Template | None, content: str) -> Plan:
         """The face's own rules first (closed window, restricted account, unapproved template), then scenarios."""
-        scenarios, names = self.engine.scenarios, self.config.timelines
+        planner, names = self.engine.planner, self.config.timelines
         if template is None and not self.state.windows.is_open(company.id, destination, self.engine.clock.now()):
-            return plans.named(scenarios, "window_closed", names.window_closed)
+            return plans.named(planner, "window_closed", names.window_closed)
         if company.restricted:
-            return plans.named(scenarios, "account_restricted", names.account_restricted)
+            return plans.named(planner, "account_restricted", names.account_restricted)
         if template is not None and template.status != "APPROVED":
-            return plans.named(scenarios, "template_rejected", names.template_rejected)
+            return plans.named(planner, "template_rejected", names.template_rejected)
         return self.engine.plan(FACE, "whatsapp", company.id, destination, content)
 
     @route("POST", f"{SEND}/sms/send")

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.core.ratelimit import parse_rate_limit_clock
+
 DEFAULT_FROM = "Postman <info@mail.postman.gov.sg>"
 DEFAULT_ADDRESSES = ("info@mail.postman.gov.sg", "donotreply@mail.postman.gov.sg")
 LANGUAGES = ("en_GB", "zh_CN", "ms", "ta")
@@ -26,6 +28,7 @@ class GovsgTemplate:
 @dataclass(slots=True)
 class V1Config:
     rate_limit: int = 10
+    rate_limit_clock: str = "wall"
     keys: frozenset[str] = frozenset()
     default_from: str = DEFAULT_FROM
     verified_from: frozenset[str] = frozenset()
@@ -42,6 +45,33 @@ class V1Config:
     email_error_fields: str = "snake"                      # camel: errorCode/errorSubType, as seed 004 writes
     govsg_invalid_number_code: str = "api_validation"      # invalid_recipient, as seed 000 writes
     templates: dict[int, GovsgTemplate] = field(default_factory=dict)
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
+# The JSON Schema of the v1: section, as parse_v1_config reads it (unknown keys are ignored, so allowed).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rate_limit": _COUNT,
+        "keys": _STRINGS,
+        "email": {"type": ["object", "null"], "properties": {
+            "default_from": {"type": "string"},
+            **{key: _STRINGS for key in ("verified_from", "unverified_from", "blacklist", "attachment_extensions")},
+            **{key: _COUNT for key in ("body_max_bytes", "attachment_max_bytes", "attachments_max_bytes")},
+        }},
+        "sms": {"type": ["object", "null"], "properties": {
+            "credentials": _STRINGS, "broken_credentials": _STRINGS,
+            "status_on_send": {"enum": ["UNSENT", "ACCEPTED"]},
+        }},
+        "govsg": {"type": ["object", "null"], "properties": {
+            "templates": {"type": ["array", "null"], "items": {
+                "type": "object", "required": ["id"],
+                "properties": {"id": {"type": "integer"}, "params": _STRINGS,
+                               "languages": {"type": ["array", "null"], "items": {"enum": list(LANGUAGES)}}}}},
+        }},
+    },
+}
 
 
 def _count(section: Mapping[str, Any], key: str, default: int) -> int:
@@ -87,6 +117,7 @@ def _templates(raw: Any) -> dict[int, GovsgTemplate]:
 def parse_v1_config(section: Mapping[str, Any]) -> V1Config:
     config = V1Config()
     config.rate_limit = _count(section, "rate_limit", config.rate_limit)
+    config.rate_limit_clock = parse_rate_limit_clock("v1", section.get("rate_limit_clock", "wall"))
     config.keys = _strings(section, "keys", "v1")
     email = section.get("email") or {}
     sms = section.get("sms") or {}

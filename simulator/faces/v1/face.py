@@ -6,10 +6,9 @@ the order their routes are registered (email, SMS, GovSG)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from simulator.faces.base import FaceDeclaration, section_mapping
-from simulator.faces.v1.config import V1Config, parse_v1_config
+from simulator.faces.v1.config import SECTION_SCHEMA, V1Config, parse_v1_config
 from simulator.faces.v1.email import EmailRoutes
 from simulator.faces.v1.govsg import GovsgRoutes
 from simulator.faces.v1.routes import FLOWS
@@ -30,8 +29,8 @@ class V1Face(FaceDeclaration[V1Config]):
     prefixes = ("/v1",)
     flows = FLOWS
     section = "v1"
-    section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "v1.yaml"
+    section_schema = SECTION_SCHEMA
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V1App
 
     def parse_section(self, section: object) -> V1Config:

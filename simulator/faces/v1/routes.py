@@ -108,6 +108,9 @@ class V1Routes(FaceApp[str, V1Config]):
                 "RateLimit-Limit": str(verdict.limit.count), "RateLimit-Remaining": str(verdict.remaining),
                 "RateLimit-Reset": reset}
 
+    def simulated_windows(self) -> bool:
+        return self.config.rate_limit_clock == "simulated"
+
     def max_body(self) -> int:
         return JSON_MAX_BYTES
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.core.ids import IdFactory
+from simulator.core.ratelimit import parse_rate_limit_clock
 
 LANGUAGES = ("english", "chinese", "malay", "tamil")
 VARIABLE = re.compile(r"{{\s*([a-z0-9_]+)\s*}}")
@@ -55,6 +56,7 @@ class Campaign:
 @dataclass(slots=True)
 class V2Config:
     rate_limit: int = 10
+    rate_limit_clock: str = "wall"
     batch_max_rows: int = 20
     batch_max_bytes: int = 40 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
@@ -62,6 +64,27 @@ class V2Config:
     list_default_limit: int = 10
     unauthorized_body: str = "error"
     campaign_specs: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+# The JSON Schema of the v2: section, as parse_v2_config reads it (unknown keys are ignored, so allowed).
+SECTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **{key: _COUNT for key in ("rate_limit", "batch_max_rows", "batch_max_bytes", "max_body_bytes",
+                                   "max_message_chars", "list_default_limit")},
+        "unauthorized_body": {"enum": ["error", "legacy"]},
+        "campaigns": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["id", "templates"],
+            "properties": {
+                "id": {"type": "string", "pattern": CAMPAIGN_FORMAT.pattern},
+                "keys": {"type": ["array", "null"], "items": {"type": "string", "pattern": KEY_FORMAT.pattern}},
+                "templates": {"type": "object", "minProperties": 1, "propertyNames": {"enum": list(LANGUAGES)},
+                              "additionalProperties": {"type": "string"}},
+                "header": {"type": "string"}, "footer": {"type": "string"},
+            }}},
+    },
+}
 
 
 def parse_v2_config(section: Mapping[str, Any]) -> V2Config:
@@ -74,6 +97,7 @@ def parse_v2_config(section: Mapping[str, Any]) -> V2Config:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"v2.{key} must be a whole number >= 0, not {value!r}")
             setattr(config, key, value)
+    config.rate_limit_clock = parse_rate_limit_clock("v2", section.get("rate_limit_clock", "wall"))
     body = section.get("unauthorized_body", "error")
     if body not in ("error", "legacy"):
         raise ValueError(f"v2.unauthorized_body must be 'error' or 'legacy', not {body!r}")

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from simulator.core.flows import Flow
 from simulator.core.models import ErrorInfo
 from simulator.faces.base import FaceDeclaration, section_mapping
 from simulator.faces.v2 import billing
-from simulator.faces.v2.config import VARIABLE, V2Config, parse_v2_config
+from simulator.faces.v2.config import SECTION_SCHEMA, VARIABLE, V2Config, parse_v2_config
 from simulator.faces.v2.routes import V2App
 from simulator.scenarios.model import SimConfig
 
@@ -42,8 +41,8 @@ class V2Face(FaceDeclaration[V2Config]):
         forced_errors={"failure": ErrorInfo(code="delivery_unknown_error", type="delivery_error")},
     )}
     section = "v2"
-    section_schema: dict[str, Any] = {"type": "object"}
-    openapi = Path(__file__).resolve().parents[2] / "openapi" / "v2.yaml"
+    section_schema = SECTION_SCHEMA
+    openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V2App
 
     def parse_section(self, section: object) -> V2Config:

@@ -78,6 +78,9 @@ class V2App(FaceApp[Campaign, V2Config]):
                     retry_after: int = 1) -> FaceError:
         return errors.fault(status, code, message)
 
+    def simulated_windows(self) -> bool:
+        return self.config.rate_limit_clock == "simulated"
+
     def max_body(self) -> int:
         return self.config.batch_max_bytes + 1024 * 1024
 

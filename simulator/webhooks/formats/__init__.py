@@ -1,4 +1,7 @@
-"""Webhook payload formats, by the name a subscription gives in `format:`."""
+"""Webhook payload formats, by the name a subscription gives in `format:`.
+
+`formats()` is looked up at use time, so a face registered later (faces.register) brings its own.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,16 @@ from simulator.webhooks.formats.meta import MetaFormat
 from simulator.webhooks.formats.standard import StandardFormat
 
 BUILT_IN: dict[str, Format] = {f.name: f for f in (ChuanglanFormat(), MetaFormat(), StandardFormat())}
-# The built-in formats, then the ones faces add (Qlara's `qlara`).
-FORMATS: dict[str, Format] = {**BUILT_IN, **{f.name: f for face in faces() for f in face.formats}}
 
-__all__ = ["BUILT_IN", "FORMATS", "Format", "Rendering"]
+
+def formats() -> dict[str, Format]:
+    """The built-in formats, then the ones the registered faces add (Qlara's `qlara`)."""
+    return {**BUILT_IN, **{f.name: f for face in faces() for f in face.formats}}
+
+
+def get(name: str) -> Format:
+    """The format named `name` (KeyError when no built-in or registered face has it)."""
+    return formats()[name]
+
+
+__all__ = ["BUILT_IN", "Format", "Rendering", "formats", "get"]

@@ -1,4 +1,5 @@
-"""Per-key rate limits on the simulated clock: the documented 429 body and X-RateLimit-* headers."""
+"""Per-key rate limits: the documented 429 body and X-RateLimit-* headers (per-second counts opt in to
+`rate_limit_clock: simulated`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ async def test_every_response_carries_rate_limit_headers(sim: Sim) -> None:
     assert missing.headers["X-RateLimit-Remaining"] == "48"
 
 
-async def test_the_51st_request_in_a_second_is_429(sim: Sim) -> None:
+async def test_the_51st_request_in_a_second_is_429(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     for _ in range(50):
         assert (await sim.client.get(NUMBERS, headers=KEY)).status == 200
     response = await sim.client.get(NUMBERS, headers=KEY)
@@ -35,7 +37,7 @@ async def test_the_51st_request_in_a_second_is_429(sim: Sim) -> None:
 
 
 async def test_the_per_minute_limit(make_sim: object) -> None:
-    sim = await make_sim("qlara:\n  rate_limit: {per_minute: 5, per_second: 2}\n")  # type: ignore[operator]
+    sim = await make_sim("qlara:\n  rate_limit: {per_minute: 5, per_second: 2}\n  rate_limit_clock: simulated\n")  # type: ignore[operator]
     headers = {"X-Api-Key": "open-mode-key-0001"}
     statuses = []
     for _ in range(5):

@@ -136,3 +136,17 @@ async def test_history_accepts_read_for_whatsapp(sim: Sim) -> None:
     await sim.advance(60)
     response = await sim.client.get(HISTORY, params={"channel": "WHATSAPP", "status": "READ", **DAY}, headers=KEY)
     assert len(await response.json()) == 1
+
+
+async def test_the_gateway_answers_without_api_as_the_seed_writes_it(sim: Sim) -> None:
+    message_id = await send_whatsapp(sim, template_body("+393401234567"))
+    await sim.advance(10)
+    with_api = await sim.client.get(f"{GATEWAY}/messages/status/{message_id}?channel=WHATSAPP", headers=KEY)
+    bare = await sim.client.get(f"/partner-gateway/v1/messages/status/{message_id}?channel=WHATSAPP", headers=KEY)
+    assert bare.status == with_api.status == 200
+    assert await bare.json() == await with_api.json()
+    unauthorized = await sim.client.get(f"/partner-gateway/v1/messages/status/{message_id}?channel=WHATSAPP")
+    assert unauthorized.status == 401 and (await unauthorized.json())["status"] == 401
+    history = await sim.client.get("/partner-gateway/v1/messages/history", params={"channel": "WHATSAPP", **DAY},
+                                   headers=KEY)
+    assert history.status == 200 and await history.json() == [await with_api.json()]

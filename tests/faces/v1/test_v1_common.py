@@ -104,7 +104,7 @@ async def test_unknown_paths_and_methods_are_404_in_the_v1_shape(sim: Sim) -> No
 
 
 async def test_sends_are_rate_limited_per_key_with_429_rate_limit(make_sim: SimFactory) -> None:
-    sim = await make_sim("v1:\n  rate_limit: 3\n")
+    sim = await make_sim("v1:\n  rate_limit: 3\n  rate_limit_clock: simulated\n")
     for path in (EMAIL, SMS, GOVSG):  # one window shared by every channel
         response = await sim.client.post(f"{path}/send", json=SENDS[path], headers={"Authorization": f"Bearer {KEY}"})
         assert response.status == 201

@@ -39,7 +39,8 @@ async def test_newest_first_by_default_with_limit_offset_and_has_more(sim: Sim) 
     assert await ids(sim, "") == ["5", "4", "3", "2", "1"]  # default limit 10
 
 
-async def test_the_default_limit_is_ten(sim: Sim) -> None:
+async def test_the_default_limit_is_ten(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     for _ in range(11):
         await send(sim, SMS, {"body": "b", "recipient": "6591234567", "label": "default"})
         await sim.advance(1)

@@ -62,7 +62,8 @@ async def test_legacy_401_body_is_configurable(make_sim) -> None:
     assert await response.json() == {"message": "Unauthorized", "statusCode": 401}
 
 
-async def test_eleventh_call_within_one_second_is_429_and_dropped(sim: Sim) -> None:
+async def test_eleventh_call_within_one_second_is_429_and_dropped(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     for _ in range(5):
         await send_ok(sim)
     for _ in range(5):  # every endpoint counts towards the same campaign limit

@@ -94,6 +94,17 @@ async def test_a_foreign_number_stops_at_sent_to_telco(sim: Sim) -> None:
     assert message["attempts"][0]["deliveredAt"] is None
 
 
+async def test_a_singapore_test_number_stays_at_sent_to_telco_beyond_48_hours(sim: Sim) -> None:
+    created = await send_ok(sim, "6511116666")  # seed 002: the telco never reports back
+    await sim.advance(4)
+    assert (await get_message(sim, created["id"]))["latestStatus"] == "sent_to_telco"
+    await sim.advance(72 * 3600)
+    message = await get_message(sim, created["id"])
+    assert message["latestStatus"] == "sent_to_telco" and "error" not in message["attempts"][0]
+    journal = await (await sim.client.get(f"/_sim/messages/{created['id']}")).json()
+    assert journal["billing"]["charged"] is None                  # not terminal for a Singapore number
+
+
 async def test_created_message_shape_matches_the_documented_single_send(sim: Sim) -> None:
     created = await send_ok(sim, "6591234567")
     assert set(created) == {"createdAt", "updatedAt", "id", "recipient", "values", "fullMessage", "latestStatus",

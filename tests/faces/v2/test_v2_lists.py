@@ -28,7 +28,8 @@ async def page(sim: Sim, **query: str) -> dict:
     return await response.json()
 
 
-async def test_pages_forward_then_backward_cover_every_message_exactly_once(sim: Sim) -> None:
+async def test_pages_forward_then_backward_cover_every_message_exactly_once(windowed_sim: Sim) -> None:
+    sim = windowed_sim
     ids = await send_many(sim, 23)
     forward: list[str] = []
     first = body = await page(sim, limit="5")
@@ -65,6 +66,17 @@ async def test_cursor_is_base64_of_created_at_and_id(sim: Sim) -> None:
     assert decoded == [body["data"][0]["createdAt"], body["data"][0]["id"]]
     assert body["pageData"]["startCursor"] == body["pageData"]["endCursor"]
     assert body["pageData"]["hasNextPage"] is True
+
+
+async def test_cursor_carries_created_at_to_the_millisecond_it_is_printed_with(sim: Sim) -> None:
+    await sim.advance(0.5756)  # between two milliseconds: createdAt prints .575, never rounded up
+    await send_ok(sim)
+    body = await page(sim, limit="1")
+    created = body["data"][0]["createdAt"]
+    assert created.endswith(".575+08:00")
+    assert json.loads(base64.b64decode(body["pageData"]["startCursor"]))[0] == created
+    older = await page(sim, after=body["pageData"]["endCursor"])
+    assert older["data"] == []
 
 
 async def test_search_matches_a_substring_of_the_recipient(sim: Sim) -> None:
