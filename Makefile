@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 SCENARIOS ?= ./scenarios.yaml
+# make run CLOCK=manual SPEED=60 SEED=7: the clock (real or manual), a real clock's speed, a seed for ids
+CLOCK ?= real
+SPEED ?= 1
+SEED ?=
 
 .PHONY: run test test-fast lint bench bench-peers fuzz clean
 
@@ -19,7 +23,8 @@ $(VENV)/.test-deps: pyproject.toml $(BIN)/postman-sim
 	touch $@
 
 run: $(BIN)/postman-sim
-	$(BIN)/postman-sim serve --host $(HOST) --port $(PORT) --scenarios $(SCENARIOS) --clock real
+	$(BIN)/postman-sim serve --host $(HOST) --port $(PORT) --scenarios $(SCENARIOS) --clock $(CLOCK) \
+		--speed $(SPEED) $(if $(SEED),--seed $(SEED))
 
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check simulator tests bench

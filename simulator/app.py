@@ -25,6 +25,14 @@ from simulator.state import CONFIG, ENGINE
 from simulator.telemetry import METRICS, install_telemetry
 
 SCHEDULER_TASK = web.AppKey("scheduler_task", asyncio.Task[None])
+# Sections of scenarios.yaml read by something other than a face: the dispatcher and the journal's report.
+SETTINGS_SECTIONS = ("webhooks", "report")
+
+
+def sections() -> tuple[str, ...]:
+    """Every top-level section the scenarios file may have besides the language's own keys: the loader
+    refuses others (a misspelt `webhook:` would otherwise be ignored without a word)."""
+    return (*(face.section for face in faces()), *SETTINGS_SECTIONS)
 
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
@@ -56,9 +64,9 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     mount_admin(app, admin_routes)  # /_sim (with each face's own /_sim/<face> routes), /_sim/webhooks, /_sim/sink
     app.cleanup_ctx.append(_scheduler_loop)
     install_telemetry(app, engine)  # first: its middleware sees faulted answers too
-    install_journal(app, engine, journal_size, config.section("report"))  # so does the journal's
+    install_journal(app, engine, journal_size, config.section(SETTINGS_SECTIONS[1]))  # so does the journal's
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
-    install_scenarios(app, engine, planner, config)  # API faults, hot reload, /_sim/scenarios state
+    install_scenarios(app, engine, planner, config, sections())  # API faults, hot reload, /_sim/scenarios state
     install_unrouted(app)  # last: a path meant for a face that no sub-app takes, in that face's shape
     dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)

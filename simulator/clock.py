@@ -104,6 +104,12 @@ class SystemClock:
         return max(0.0, (when - self.now()) / self._speed)
 
 
+def ahead_of_wall(clock: Clock) -> float:
+    """Seconds the simulated time is ahead of this machine's wall time (negative: behind). Advancing or
+    speeding up a real clock moves it ahead for good: only a restart brings it back."""
+    return clock.now() - time.time()
+
+
 def monotonic() -> float:
     """Real seconds from an arbitrary origin, for measuring how long work took (logs, metrics).
 

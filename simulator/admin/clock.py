@@ -10,7 +10,7 @@ from aiohttp import web
 from simulator.admin.bodies import read_fields
 from simulator.admin.errors import AdminError
 from simulator.admin.system import engine_of
-from simulator.clock import LAST_EPOCH, SystemClock
+from simulator.clock import LAST_EPOCH, SystemClock, ahead_of_wall
 from simulator.core.engine import Engine
 from simulator.core.timefmt import iso_utc, parse_iso
 
@@ -28,14 +28,19 @@ async def _move_clock(engine: Engine, seconds: float) -> web.Response:
     if engine.clock.now() + seconds > LAST_EPOCH:
         raise AdminError(400, "bad_request", "The clock cannot go past 9999-12-31T23:59:59Z.")
     ran = await engine.scheduler.advance(seconds)
-    return web.json_response({**clock_view(engine), "ran": ran})
+    view = clock_view(engine)
+    if engine.clock.kind == "real" and seconds > 0:
+        view["note"] = (f"The real clock now runs {view['offset']:g} s ahead of wall time, for good: it keeps "
+                        "ticking from there and only a restart of the simulator brings it back to wall time.")
+    return web.json_response({**view, "ran": ran})
 
 
 def clock_view(engine: Engine) -> dict[str, Any]:
     now = engine.clock.now()
     due = engine.scheduler.next_due()
     return {"kind": engine.clock.kind, "now": iso_utc(now), "epoch": now, "speed": engine.clock.speed,
-            "pending": len(engine.scheduler), "nextDue": None if due is None else iso_utc(due)}
+            "pending": len(engine.scheduler), "nextDue": None if due is None else iso_utc(due),
+            "offset": round(ahead_of_wall(engine.clock), 3)}
 
 
 async def get_clock(request: web.Request) -> web.Response:

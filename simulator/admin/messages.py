@@ -9,6 +9,7 @@ from aiohttp import web
 from simulator.admin.billing import billing_view
 from simulator.admin.bodies import query_choice, read_fields
 from simulator.admin.errors import AdminError
+from simulator.admin.message_filters import CONTAINS, COUNTS, EXACT, STATUS_CLASSES, predicate, select, tenant_name
 from simulator.admin.paging import limits
 from simulator.admin.system import engine_of
 from simulator.core.flows import channels_of, faces_of, statuses_of
@@ -23,6 +24,7 @@ def journal_view(message: Message) -> dict[str, Any]:
         "face": message.face,
         "channel": message.channel,
         "tenant": message.tenant,
+        "tenantName": tenant_name(message),
         "recipient": message.recipient,
         "status": message.status,
         "createdAt": iso_utc(message.created_at),
@@ -49,15 +51,20 @@ def journal_view(message: Message) -> dict[str, Any]:
 async def list_messages(request: web.Request) -> web.Response:
     engine = engine_of(request)
     engine.catch_up()
-    query = request.query
     flows = engine.flows  # every registered face's, read per request: a face registered later counts too
-    for name, allowed in (("face", faces_of(flows)), ("channel", channels_of(flows)), ("status", statuses_of(flows))):
+    for name, allowed in (("face", faces_of(flows)), ("channel", channels_of(flows)), ("status", statuses_of(flows)),
+                          ("status_class", STATUS_CLASSES), ("count", COUNTS)):
         query_choice(request, name, allowed)
-    filters = {k: query[k] for k in ("face", "channel", "tenant", "recipient", "status") if query.get(k)}
     limit, offset = limits(request)
-    matched, total = engine.store.query(**filters, offset=offset, limit=limit)  # indexes and counts, no scan
-    return web.json_response({"data": [journal_view(m) for m in matched], "total": total,
-                              "hasMore": offset + limit < total})
+    query = {k: request.query[k] for k in (*EXACT, *CONTAINS, "status_class") if request.query.get(k)}
+    if query.keys() <= set(EXACT):  # exact fields only: the store's indexes and counts answer, no scan
+        matched, total = engine.store.query(**query, offset=offset, limit=limit)
+        return web.json_response({"data": [journal_view(m) for m in matched], "total": total,
+                                  "hasMore": offset + limit < total})
+    exact = request.query.get("count", "exact") != "none"
+    found = select(engine.store.newest_first(), len(engine.store), predicate(query), offset, limit, exact)
+    return web.json_response({"data": [journal_view(m) for m in found.data], "total": found.total,
+                              "hasMore": found.has_more})
 
 
 def _find(request: web.Request) -> Message:

@@ -17,7 +17,7 @@ from simulator.webhooks import DISPATCHER
 
 MATCHER_FIELDS = {"face": "string|null", "method": "string|null", "path": "string|null",
                   "status": "string|integer|null", "tenant": "string|null", "body_contains": "string|null",
-                  "since": "string|null", "until": "string|null"}
+                  "since": "string|null", "until": "string|null", "message_id": "string|null"}
 
 
 def _face_ids() -> set[str]:
@@ -51,7 +51,7 @@ def _matcher(values: dict[str, Any], *, unmatched: bool = False) -> Matcher:
     return Matcher(face=face, method=values.get("method") or None, path=values.get("path") or None, status=status,
                    tenant=values.get("tenant") or None, body_contains=values.get("body_contains") or None,
                    since=_time("since", values.get("since")), until=_time("until", values.get("until")),
-                   unmatched=unmatched)
+                   message_id=values.get("message_id") or None, unmatched=unmatched)
 
 
 def _page(request: web.Request, matched: list[Any]) -> web.Response:

@@ -8,6 +8,7 @@ from simulator.admin import billing, clock, messages, scenarios, system
 from simulator.admin.dashboard import dashboard
 from simulator.admin.docs import docs_view, openapi_view
 from simulator.admin.errors import admin_errors
+from simulator.admin.faces import list_faces
 from simulator.admin.metrics import metrics_view
 from simulator.admin.requests import add_routes as add_request_routes
 from simulator.admin.sink import create_sink_app
@@ -25,7 +26,7 @@ def create_admin(face_routes: list[web.RouteDef] | None = None) -> web.Applicati
         web.post("/clock/set", clock.set_clock), web.post("/clock/speed", clock.set_speed),
         web.get("/messages", messages.list_messages), web.get("/messages/{id}", messages.get_message),
         web.post("/messages/{id}/status", messages.force_status),
-        web.get("/dashboard", dashboard),
+        web.get("/dashboard", dashboard), web.get("/faces", list_faces),
         web.get("/scenarios", scenarios.get_scenarios), web.post("/scenarios/reload", scenarios.post_reload),
         web.get("/metrics", metrics_view), web.get("/billing", billing.billing_summary),
         web.get("/openapi.json", openapi_view), web.get("/docs", docs_view),

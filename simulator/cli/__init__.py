@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from simulator import faces
-from simulator.app import create_app
+from simulator.app import create_app, sections
 from simulator.cli import banner
 from simulator.cli import sink as webhooks_cli
 from simulator.cli.args import Parser, admin_token, env, port, positive_int
@@ -80,6 +80,7 @@ def loopback(host: str) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="postman-sim", description=(
         "Simulator of the Postman (postman.gov.sg) test environment and its WhatsApp providers."))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {banner.version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the simulator's HTTP server")
     serve.add_argument("--host", default=env("HOST", "127.0.0.1"), help="address to bind (POSTMAN_SIM_HOST)")
@@ -132,7 +133,7 @@ def _admin_lines(host: str, token: str | None) -> list[str]:
 
 def serve(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.scenarios, args.scenarios_max_bytes, flows=faces.flows())
+        config = load_config(args.scenarios, args.scenarios_max_bytes, flows=faces.flows(), sections=sections())
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {args.scenarios}", file=sys.stderr)
         return 2
@@ -154,7 +155,11 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     app[ENGINE].store.configure(max_messages=args.max_messages, retention=args.retention)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
-    text = banner.render(config, f"http://{shown_host}:{args.port}", _admin_lines(args.host, args.admin_token))
+    base = f"http://{shown_host}:{args.port}"
+    text = banner.render(config, base, _admin_lines(args.host, args.admin_token),
+                         banner.clock_text(clock.kind, clock.speed))
+    if args.log_format == "json":
+        text = banner.as_json_line(text, base, config, clock)
     configure_logging(args.log_format, args.log_level)
     gcpolicy.install()  # start-up objects frozen; full collections stop re-walking the store (DESIGN B5)
     try:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from simulator import faces
-from simulator.app import create_app
+from simulator.app import create_app, sections
 from simulator.cli.args import env, positive_int
 from simulator.core.models import Plan
 from simulator.scenarios import default_scenarios_path
@@ -40,7 +40,7 @@ def add_max_bytes_flag(parser: argparse.ArgumentParser) -> None:
 
 def _load(path: str, max_bytes: int) -> SimConfig | int:
     try:
-        return load_config(path, max_bytes, flows=faces.flows())
+        return load_config(path, max_bytes, flows=faces.flows(), sections=sections())
     except FileNotFoundError:
         print(f"postman-sim: scenarios file not found: {path}", file=sys.stderr)
         return 2

@@ -19,6 +19,16 @@ NEUTRAL = ("accepted", "sent", "received", "delivered", "read", "failed", "expir
 
 
 @dataclass(frozen=True, slots=True)
+class ApiError:
+    """An HTTP error a face's documentation names, so `faults:` can answer it by code (`error: {code: ...}`)."""
+
+    status: int
+    message: str
+    type: str | None = None     # the face's error type, where it has one (v2)
+    text: str | None = None     # a plain-text body instead of the face's JSON (a CDN block page is not the API's)
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     """One face channel's statuses, spelt as the face spells them."""
 
@@ -32,6 +42,8 @@ class Flow:
     forced_errors: Mapping[str, ErrorInfo] = field(default_factory=dict)
     # What the provider's documentation says is charged; None: it documents no billing (nothing is priced).
     billing: BillingRule | None = None
+    # Every documented API error of the face, by code (the registry copies the face's table onto its flows).
+    api_errors: Mapping[str, ApiError] = field(default_factory=dict)
 
 
 Flows = Mapping[str, Flow]  # "v2.sms" -> Flow, in registry order
@@ -49,6 +61,11 @@ def faces_of(flows: Flows) -> frozenset[str]:
 
 def channels_of(flows: Flows) -> frozenset[str]:
     return frozenset(flow.split(".")[1] for flow in flows)
+
+
+def api_errors_of(flows: Flows, face: str) -> Mapping[str, ApiError]:
+    """The documented API errors of `face` (empty when it declares none)."""
+    return next((flow.api_errors for name, flow in flows.items() if name.split(".")[0] == face), {})
 
 
 def statuses_of(flows: Flows) -> frozenset[str]:

@@ -134,7 +134,8 @@ class Facts:
     wamid: str | None = None                # Meta-style WhatsApp id
     notify: bool | None = None              # False: no provider pushes statuses; None: not stated (= True)
     account: str | None = None              # account name for webhooks (v1: the key's name part)
-    uid: str | None = None                  # chuanglan `uid` (else the batch id)
+    uid: str | None = None                  # chuanglan `uid` (else the client's reference, else the message id)
+    user_initiated: bool | None = None      # sent inside a 24 h window the recipient opened; None: no window
     opaque: str | None = None               # Meta biz_opaque_callback_data
     pricing_category: str | None = None     # Meta pricing category (else "utility")
 

@@ -249,6 +249,10 @@ class Store:
         """Every message, in acceptance order."""
         return iter(self._by_id.values())
 
+    def newest_first(self) -> Iterator[Message]:
+        """Every message, newest accepted first, without copying the store."""
+        return reversed(self._by_id.values())
+
     def tenants(self) -> Iterable[tuple[str, str]]:
         return self._by_tenant.keys()
 

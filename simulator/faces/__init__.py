@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from simulator.core.flows import Flow
 from simulator.faces.base import Face
@@ -40,8 +41,10 @@ def get(face_id: str) -> Face:
 
 
 def flows() -> dict[str, Flow]:
-    """{"v2.sms": Flow, ...}: every face's channels, in registry order."""
-    return {f"{face.id}.{channel}": flow for face in _registry() for channel, flow in face.flows.items()}
+    """{"v2.sms": Flow, ...}: every face's channels, in registry order, each carrying its face's documented
+    API errors (so scenarios can check a fault's `error: {code: ...}` against them)."""
+    return {f"{face.id}.{channel}": replace(flow, api_errors=face.documented_errors) if face.documented_errors
+            else flow for face in _registry() for channel, flow in face.flows.items()}
 
 
 def _under(path: str, prefix: str) -> bool:

@@ -22,12 +22,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
 from simulator.core.engine import Engine
-from simulator.core.flows import Flow
+from simulator.core.flows import ApiError, Flow
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.core.trace import note_tenant
 from simulator.faces.common import error_middleware
@@ -150,7 +151,8 @@ class FaceApp(ABC, Generic[T, C]):
     @abstractmethod
     def fault_error(self, status: int, code: str | None = None, message: str | None = None,
                     retry_after: int = 1) -> FaceError:
-        """The 429/500/502/503/504 a `faults:` entry answers with on this face's paths."""
+        """The 429/500/502/503/504 a `faults:` entry answers with on this face's paths, or with `code` one of the
+        face's documented errors (its status and message come from the face's table)."""
 
     def rate_headers(self, verdict: Verdict | None) -> dict[str, str]:
         """Rate-limit headers a limited route carries (none by default)."""
@@ -257,6 +259,7 @@ class Face(Protocol):
     formats: tuple[Format, ...]     # webhook formats it adds (Qlara: "qlara")
     auth_scheme: str                # "bearer": Authorization: Bearer <key>; "api-key": X-Api-Key or Basic
     aliases: tuple[str, ...]        # parts of its API (relative to mount) also served at that path from the root
+    documented_errors: Mapping[str, ApiError]   # code -> the error its docs name, for faults' `error: {code}`
 
     def parse_section(self, section: object) -> object:
         """The parsed section; ValueError naming the key for a malformed one."""
@@ -272,7 +275,8 @@ class Face(Protocol):
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
                    message: str | None = None, *, retry_after: int = 1) -> web.Response:
-        """A 429/500/502/503/504 in the face's own shape (faults), for a request on one of its prefixes."""
+        """A fault's error in the face's own shape, for a request on one of its prefixes: a 429/500/502/503/504,
+        or (with `code`) one of its `documented_errors`."""
         ...
 
     def banner(self, config: SimConfig, base_url: str) -> list[str]:
@@ -298,6 +302,7 @@ class FaceDeclaration(Generic[C]):
     formats: tuple[Format, ...] = ()
     auth_scheme: str = "bearer"
     aliases: tuple[str, ...] = ()
+    documented_errors: Mapping[str, ApiError] = MappingProxyType({})
     runtime: ClassVar[type[FaceApp[Any, Any]]]
 
     def parse_section(self, section: object) -> C:
@@ -316,6 +321,9 @@ class FaceDeclaration(Generic[C]):
 
     def error_body(self, request: web.Request, status: int, code: str | None = None,
                    message: str | None = None, *, retry_after: int = 1) -> web.Response:
+        documented = self.documented_errors.get(code) if code is not None else None
+        if documented is not None and documented.text is not None:
+            return web.Response(status=documented.status, text=documented.text)
         face = request.config_dict[FACE_APPS][self.id]
         return face.respond(request, face.fault_error(status, code, message, retry_after))
 

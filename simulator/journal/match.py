@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from simulator.journal.entries import Entry
 
 STATUS_CLASS = re.compile(r"^[1-5]xx$")
-FIELDS = ("face", "method", "path", "status", "tenant", "body_contains", "since", "until", "unmatched")
+FIELDS = ("face", "method", "path", "status", "tenant", "body_contains", "since", "until", "unmatched", "message_id")
 
 
 def status_ok(status: str) -> bool:
@@ -32,6 +32,7 @@ class Matcher:
     since: float | None = None           # simulated time, inclusive
     until: float | None = None           # simulated time, exclusive
     unmatched: bool = False              # only requests no route served
+    message_id: str | None = None        # only requests that created or read this message
 
     def __call__(self, entry: Entry) -> bool:
         return ((self.face is None or entry.face == self.face)
@@ -42,7 +43,8 @@ class Matcher:
                 and (self.body_contains is None or self.body_contains in entry.body)
                 and (self.since is None or entry.at >= self.since)
                 and (self.until is None or entry.at < self.until)
-                and (not self.unmatched or entry.face is None))
+                and (not self.unmatched or entry.face is None)
+                and (self.message_id is None or self.message_id in entry.message_ids))
 
     def select(self, entries: Iterable[Entry]) -> list[Entry]:
         """The matching entries, newest first."""

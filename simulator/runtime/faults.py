@@ -1,4 +1,5 @@
-"""API-level faults from the `faults:` block, over HTTP: latency, errors, 429 bursts, dropped connections, timeouts.
+"""API-level faults from the `faults:` block, over HTTP: latency, errors, 429 bursts, dropped connections, timeouts,
+a face's documented errors by code, and custom answers.
 
 A root-app middleware decides per request, before the face sees it, which faults hit (scenarios.faults
 counts and draws; this module only applies the decision). Error bodies are in the shape of the face whose
@@ -42,14 +43,21 @@ def tenant_of(request: web.Request) -> str:
 
 
 def error_response(fault: FaultSpec, status: int, request: web.Request, names: tuple[str, ...] = ()) -> web.Response:
-    """The HTTP error in the shape of the face the path belongs to."""
+    """The HTTP error in the shape of the face the path belongs to (a documented error by its code, when the
+    fault names one), or the fault's own `respond:` answer as written."""
     retry_after = fault.retry_after or 1
     face = by_prefix(request.path)  # a fault's `face:` only matched if it is this one
+    if fault.respond is not None:
+        answer = fault.respond
+        response = web.Response(status=answer.status, text=answer.body, content_type=answer.content_type)
+        response.headers.update(answer.headers)
+        response.headers[FAULT_HEADER] = ", ".join(names or (fault.name,))
+        return response
     if face is None:
         response = web.json_response({"error": {"code": REASONS[status].lower().replace(" ", "_"),
                                                 "message": REASONS[status]}}, status=status)
     else:
-        response = face.error_body(request, status, retry_after=retry_after)
+        response = face.error_body(request, status, fault.error_code, retry_after=retry_after)
     response.headers[FAULT_HEADER] = ", ".join(names or (fault.name,))
     if status in (429, 503):
         response.headers["Retry-After"] = str(retry_after)

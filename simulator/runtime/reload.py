@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 from aiohttp import web
 
@@ -35,9 +35,11 @@ async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
             await task
 
 
-def install(app: web.Application, engine: Engine, planner: ScenarioPlanner, config: SimConfig) -> ScenarioRuntime:
-    """Wire the runtime into the root app: the fault middleware and the file poller."""
-    runtime = ScenarioRuntime(engine, planner, config)
+def install(app: web.Application, engine: Engine, planner: ScenarioPlanner, config: SimConfig,
+            sections: Collection[str]) -> ScenarioRuntime:
+    """Wire the runtime into the root app: the fault middleware and the file poller. `sections`: the
+    top-level sections a reloaded file may have (see simulator.app.sections)."""
+    runtime = ScenarioRuntime(engine, planner, config, sections)
     app[SCENARIO_RUNTIME] = runtime
 
     def current(_request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, PlanState]:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simulator.core.flows import Flows, channels_of, faces_of, flows_for
+from simulator.core.flows import Flows, api_errors_of, channels_of, faces_of, flows_for
 from simulator.core.models import ErrorInfo, Plan
 from simulator.core.timefmt import parse_iso
 from simulator.scenarios.files import DEFAULT_MAX_BYTES, inside, read_text
 from simulator.scenarios.marks import Problem, locate
 from simulator.scenarios.model import (
+    CustomAnswer,
     Distribution,
     FaultSpec,
     Match,
@@ -47,8 +49,11 @@ WEIGHTED_KEYS = {"weight", "name", "timeline", "steps"}
 SEQUENCE_KEYS = {"repeat", "name", "timeline", "steps", "outcomes"}
 WINDOW_KEYS = {"from", "until", "hours"}
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-FAULT_KEYS = {"name", "description", "match", "error", "latency", "drop", "timeout", "probability", "nth",
-              "first", "every", "burst", "processed", "retry_after", "active"}
+FAULT_KEYS = {"name", "description", "match", "error", "respond", "latency", "drop", "timeout", "probability",
+              "nth", "first", "every", "burst", "processed", "retry_after", "active"}
+FAULT_ERROR_KEYS = {"code"}
+RESPOND_KEYS = {"status", "body", "headers"}
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 FAULT_MATCH_KEYS = {"face", "method", "path", "tenant"}
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 LATENCY_KINDS = {"uniform", "normal", "exponential"}
@@ -68,16 +73,20 @@ class ScenarioError(ValueError):
         super().__init__(where + "; ".join(problems))
 
 
-def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, *, flows: Flows) -> SimConfig:
+def load_config(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, *, flows: Flows,
+                sections: Collection[str]) -> SimConfig:
     """Read and parse a scenarios file: a regular file of at most `max_bytes` (OSError otherwise)."""
-    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes, flows=flows)
+    return parse_config(read_text(path, max_bytes), source=str(path), max_bytes=max_bytes, flows=flows,
+                        sections=sections)
 
 
-def parse_config(text: str, source: str | None = None, *, flows: Flows,
+def parse_config(text: str, source: str | None = None, *, flows: Flows, sections: Collection[str],
                  max_bytes: int = DEFAULT_MAX_BYTES) -> SimConfig:
-    """Parse scenarios YAML, checking statuses against `flows` (every face's, from the registry);
+    """Parse scenarios YAML, checking statuses against `flows` (every face's, from the registry) and
+    top-level keys against the language's own and `sections` (the faces', webhooks:, report:);
     `extends:` names `default` or a file inside the folder of `source`."""
     data = _load_yaml(text, source)
+    _check_top_level(text, data, source, sections)
     if data.get("extends") is not None:
         data = _extend(data, text, source, max_bytes)
     parser = _Parser(flows)
@@ -87,10 +96,11 @@ def parse_config(text: str, source: str | None = None, *, flows: Flows,
     if mode not in ("open", "strict"):
         parser.error("mode", f"must be 'open' or 'strict', not {mode!r}")
     for key in data:
-        close = difflib.get_close_matches(str(key), SCENARIO_KEYS, n=1, cutoff=0.8)
-        if key not in SCENARIO_KEYS and close:
-            parser.error("", f"unknown top-level key [{str(key)!r}]; did you mean {close[0]!r}?",
-                         "keys other than version, mode, timelines, rules, defaults and faults are face sections")
+        known = SCENARIO_KEYS | set(sections)
+        if key not in known:
+            close = _close_key(key, known)
+            guess = f"; did you mean {close!r}?" if close else ""
+            parser.error("", f"unknown top-level key [{str(key)!r}]{guess}", f"known: {', '.join(sorted(known))}")
     if parser.problems:
         details = locate(text, parser.problems)
         raise ScenarioError([d.render() for d in details], source, details)
@@ -114,6 +124,22 @@ def _load_yaml(text: str, source: str | None) -> Mapping[str, Any]:
         raise ScenarioError(["the file must hold a mapping at the top level"], source,
                             [Problem("", "the file must hold a mapping at the top level")])
     return data
+
+
+def _check_top_level(text: str, data: Mapping[str, Any], source: str | None, sections: Collection[str]) -> None:
+    """Refuse a file that is not a postman-sim scenarios file at all (e.g. another tool's scenarios.yaml in
+    the project folder): no `version:` and none of our keys, not even a misspelt one (those get a did-you-mean).
+    Serving it would silently use the defaults."""
+    known = SCENARIO_KEYS | set(sections)
+    if not data or "version" in data or any(key in known or _close_key(key, known) for key in data):
+        return
+    found = ", ".join(sorted(map(str, data))[:5])
+    message = (f"this is not a postman-sim scenarios file: it has no `version:` and none of postman-sim's "
+               f"sections (it has {found}); expected `version: 1` and any of "
+               f"{', '.join(sorted((SCENARIO_KEYS - {'version'}) | set(sections)))}")
+    hint = "point --scenarios (POSTMAN_SIM_SCENARIOS) or the plugin's --postman-sim-scenarios at your own file"
+    problems = locate(text, [("", message, hint)])
+    raise ScenarioError([p.render() for p in problems], source, problems)
 
 
 def merge_scenarios(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,6 +215,15 @@ def _yaml_problem(exc: yaml.YAMLError, redact: bool = False) -> Problem:
     elif "found character '%' " in text or "found character '@'" in text or "found character '`'" in text:
         hint = "quote values that start with %, @ or `"
     message = f"not valid YAML: {context + ', ' if context else ''}{text}"
+    opened = getattr(exc, "context_mark", None)
+    if context and context.startswith("while parsing a flow") and opened is not None and mark is not None \
+            and opened.line != mark.line:
+        # An unclosed { or [ is only noticed lines later: point at where it was opened, and say both.
+        bracket = "{" if "mapping" in context else "["
+        message = (f"not valid YAML: the {bracket} opened here is not closed (found at line {mark.line + 1}, "
+                   f"column {mark.column + 1}: {text})")
+        hint = hint or f"close the {bracket} on the line it opens, or write the block as indented lines"
+        mark = opened
     if redact:
         message = _QUOTED.sub("'...'", message)
     if mark is None:
@@ -207,6 +242,11 @@ def duration(value: Any) -> float | None:
         if found:
             return float(found.group(1)) * _UNITS[found.group(2)]
     return None
+
+
+def _close_key(key: Any, known: Collection[str]) -> str | None:
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _did_you_mean(unknown: set[Any], known: set[str]) -> str:
@@ -591,21 +631,22 @@ class _Parser:
         if methods is not None:
             listed = methods if isinstance(methods, list) else [methods]
             method_set = frozenset(str(m).upper() for m in listed)
-        status = item.get("error")
-        if status is not None and status not in FAULT_STATUSES:
-            self.error(f"{where}.error", f"must be one of the HTTP statuses {list(FAULT_STATUSES)}, not {status!r}")
-            status = None
+        status, code = self._fault_error(f"{where}.error", item.get("error"), face if face in self.faces else None)
+        respond = self._respond(f"{where}.respond", item["respond"]) if "respond" in item else None
+        if respond is not None:
+            status = respond.status
         latency = self._latency(f"{where}.latency", item["latency"]) if "latency" in item else None
         drop = item.get("drop", False)
         if not isinstance(drop, bool):
             self.error(f"{where}.drop", "must be true or false")
             drop = False
         timeout = self._seconds(f"{where}.timeout", item["timeout"]) if "timeout" in item else None
-        effects = [k for k in ("error", "drop", "timeout") if item.get(k) not in (None, False)]
+        effects = [k for k in ("error", "respond", "drop", "timeout") if item.get(k) not in (None, False)]
         if len(effects) > 1:
             self.error(where, f"give only one of {', '.join(effects)} (latency may go with any of them)")
         if not effects and "latency" not in item:
-            self.error(where, "needs an effect: error (an HTTP status), latency, drop: true or timeout")
+            self.error(where, "needs an effect: error (an HTTP status or {code: <documented error>}), respond, "
+                       "latency, drop: true or timeout")
         schedule = [k for k in ("probability", "nth", "first", "every") if k in item]
         if len(schedule) > 1:
             self.error(where, f"give only one schedule of {', '.join(schedule)}")
@@ -639,10 +680,67 @@ class _Parser:
             name=str(item.get("name") or where), face=face if isinstance(face, str) else None, methods=method_set,
             path=None if match.get("path") is None else str(match["path"]),
             tenant=None if match.get("tenant") is None else str(match["tenant"]),
-            status=status if isinstance(status, int) else None, latency=latency, drop=drop, timeout=timeout,
+            status=status, error_code=code, respond=respond, latency=latency, drop=drop, timeout=timeout,
             probability=None if probability is None else float(probability), nth=nth_set, first=first,
             every=every, burst=burst, processed=processed, retry_after=retry_after, active=active,
         )
+
+    def _fault_error(self, where: str, raw: Any, face: str | None) -> tuple[int | None, str | None]:
+        """`error: 503` (a status in the face's shape) or `error: {code: invalid_ip_address_used}` (one of the
+        face's documented errors, whose status and message the face's table gives): (status, code)."""
+        if raw is None:
+            return None, None
+        if not isinstance(raw, Mapping):
+            if raw not in FAULT_STATUSES or isinstance(raw, bool):
+                self.error(where, f"must be one of the HTTP statuses {list(FAULT_STATUSES)} or {{code: <a documented "
+                           f"error of the face>}}, not {raw!r}")
+                return None, None
+            return int(raw), None
+        self.unknown(where, raw, FAULT_ERROR_KEYS, "a fault's error")
+        code = raw.get("code")
+        if not isinstance(code, str) or not code:
+            self.error(f"{where}.code", f"must be the code of one of the face's documented errors, not {code!r}")
+            return None, None
+        if face is None:
+            self.error(where, "a documented error needs the face it belongs to: add match: {face: ...}")
+            return None, None
+        documented = api_errors_of(self.flows, face)
+        entry = documented.get(code)
+        if entry is None:
+            close = difflib.get_close_matches(code, documented, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = f"one of {sorted(documented)}" if documented else "none: this face declares no documented errors"
+            self.error(f"{where}.code", f"{code!r} is not a documented {face} error{hint}",
+                       f"{face} documents {known}; respond: {{status, body}} answers anything else")
+            return None, None
+        return entry.status, code
+
+    def _respond(self, where: str, raw: Any) -> CustomAnswer | None:
+        """`respond: {status: 418, body: {...} | "text", headers: {...}}`: an answer exactly as written."""
+        if not isinstance(raw, Mapping):
+            self.error(where, "must be a mapping like {status: 418, body: {error: teapot}, headers: {X-A: b}}")
+            return None
+        self.unknown(where, raw, RESPOND_KEYS, "a fault's respond")
+        status = raw.get("status")
+        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+            self.error(f"{where}.status", f"must be an HTTP status from 200 to 599, not {status!r}")
+            return None
+        body = raw.get("body", "")
+        if isinstance(body, Mapping | list):
+            text, content_type = json.dumps(body, ensure_ascii=False, default=str), "application/json"
+        elif isinstance(body, str):
+            text, content_type = body, "text/plain"
+        else:
+            self.error(f"{where}.body", f"must be a mapping, a list or a string, not {type(body).__name__}")
+            return None
+        headers = raw.get("headers") or {}
+        if not isinstance(headers, Mapping) or not all(
+                isinstance(k, str) and _HEADER_NAME.match(k) and isinstance(v, str | int | float)
+                and not isinstance(v, bool)
+                and "\n" not in str(v) and "\r" not in str(v) for k, v in headers.items()):
+            self.error(f"{where}.headers", "must map header names to single-line strings or numbers")
+            return None
+        return CustomAnswer(status, text, content_type, tuple((k, str(v)) for k, v in headers.items()))
 
     def _count(self, where: str, value: Any) -> int | None:
         if value is None:

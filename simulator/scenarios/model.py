@@ -285,6 +285,16 @@ class Distribution:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomAnswer:
+    """A fault's `respond:`: an answer given as it is written, in no face's shape (body already serialised)."""
+
+    status: int
+    body: str
+    content_type: str                       # application/json for a mapping or list, text/plain for a string
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FaultSpec:
     """An API-level fault: which requests it hits, how often, and what it does to them."""
 
@@ -294,6 +304,8 @@ class FaultSpec:
     path: str | None = None                 # glob over the full request path
     tenant: str | None = None
     status: int | None = None               # answer with this HTTP error
+    error_code: str | None = None           # ... the face's documented error with this code (its status above)
+    respond: CustomAnswer | None = None     # ... or this answer, as written (its status above)
     latency: Distribution | None = None     # added real-time delay
     drop: bool = False                      # close the connection without an answer
     timeout: float | None = None            # hold the request this long, then close the connection

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ from simulator.scenarios.summary import describe_plan
 log = logging.getLogger("postman_sim.scenarios")
 
 class ScenarioRuntime:
-    def __init__(self, engine: Engine, planner: ScenarioPlanner, config: SimConfig) -> None:
+    def __init__(self, engine: Engine, planner: ScenarioPlanner, config: SimConfig,
+                 sections: Collection[str]) -> None:
         self.engine = engine
+        self.sections = tuple(sections)
         self.planner = planner  # the engine's: reload swaps its scenarios
         self.config = config
         self.path = Path(config.source) if config.source and Path(config.source).is_file() else None
@@ -70,8 +73,9 @@ class ScenarioRuntime:
                 raise ScenarioError(["there is no scenarios file to reload; POST the YAML as the body"], source)
             self._stamp = self._stat()
             return parse_config(read_text(self.path, max_bytes), source=source, max_bytes=max_bytes,
-                                flows=self.engine.flows), True
-        return parse_config(text, source=source, max_bytes=max_bytes, flows=self.engine.flows), False
+                                flows=self.engine.flows, sections=self.sections), True
+        return parse_config(text, source=source, max_bytes=max_bytes, flows=self.engine.flows,
+                            sections=self.sections), False
 
     def reload(self, text: str | None = None, origin: str = "request") -> bool:
         """Load `text` (or the file again); True if it is now in force, False if rejected."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.core.flows import Flows, channels_of, faces_of
+from simulator.core.flows import Flows, api_errors_of, channels_of, faces_of
 from simulator.scenarios import loader
 
 SCHEMA_ID = "https://github.com/postman-sim/postman-sim/scenarios.schema.json"
@@ -33,6 +33,7 @@ def build_schema(flows: Flows) -> dict[str, Any]:
     """The schema for these flows (every registered face's: `faces.flows()`)."""
     statuses = sorted({s for flow in flows.values() for s in flow.statuses})
     face_ids, channels = sorted(faces_of(flows)), sorted(channels_of(flows))
+    documented = sorted({code for face in face_ids for code in api_errors_of(flows, face)})
     duration = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
                 "description": "seconds: a number, or a string like \"500ms\", \"30s\", \"5m\", \"1h\""}
     moment = {"anyOf": [{"$ref": "#/$defs/duration"}, {"type": "string", "format": "date-time"}],
@@ -85,7 +86,15 @@ def build_schema(flows: Flows) -> dict[str, Any]:
             "match": _object({"face": {"enum": face_ids},
                               "method": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
                               "path": {"type": "string"}, "tenant": {"type": "string"}}),
-            "error": {"enum": list(loader.FAULT_STATUSES)}, "latency": {"$ref": "#/$defs/latency"},
+            "error": {"oneOf": [
+                {"enum": list(loader.FAULT_STATUSES)},
+                _object({"code": {"enum": documented, "description": "a documented error of the fault's face "
+                                  "(match.face): the face gives its status and message"}}, ["code"])]},
+            "respond": _object({"status": {"type": "integer", "minimum": 200, "maximum": 599},
+                                "body": {"type": ["object", "array", "string"]},
+                                "headers": {"type": "object", "additionalProperties": {"type": ["string", "number"]}}},
+                               ["status"], description="an answer exactly as written, in no face's shape"),
+            "latency": {"$ref": "#/$defs/latency"},
             "drop": {"type": "boolean"}, "timeout": {"$ref": "#/$defs/duration"},
             "probability": {"type": "number", "minimum": 0, "maximum": 1},
             "nth": {"oneOf": [{"type": "integer", "minimum": 1},
@@ -93,7 +102,7 @@ def build_schema(flows: Flows) -> dict[str, Any]:
             "first": {"type": "integer", "minimum": 1}, "every": {"type": "integer", "minimum": 1},
             "burst": {"type": "integer", "minimum": 1}, "processed": {"type": "boolean"},
             "retry_after": {"type": "integer", "minimum": 1}, "active": {"$ref": "#/$defs/window"},
-        }, None, anyOf=[{"required": [k]} for k in ("error", "latency", "drop", "timeout")]),
+        }, None, anyOf=[{"required": [k]} for k in ("error", "respond", "latency", "drop", "timeout")]),
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

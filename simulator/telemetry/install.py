@@ -13,7 +13,7 @@ from simulator.core.events import StatusEvent
 from simulator.core.timefmt import iso_utc
 from simulator.faces import by_mount
 from simulator.telemetry.metrics import METRICS, Metrics
-from simulator.telemetry.secrets import credential, masked_query
+from simulator.telemetry.secrets import credential, mask_tenant, masked_query
 
 ADMIN_PREFIX = "/_sim"
 access_log = logging.getLogger("postman_sim.access")
@@ -66,6 +66,6 @@ def _log_status(event: StatusEvent) -> None:
         return
     message = event.message
     status_log.info("status", extra={"fields": {
-        "message": message.id, "flow": message.flow, "tenant": message.tenant, "attempt": event.attempt,
+        "message": message.id, "flow": message.flow, "tenant": mask_tenant(message.tenant), "attempt": event.attempt,
         "from": event.previous, "to": event.status, "at": iso_utc(event.at), "forced": event.forced,
         "error": None if event.error is None else event.error.code}})

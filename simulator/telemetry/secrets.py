@@ -10,6 +10,8 @@ from typing import Any
 SECRET_HEADERS = ("Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token")
 _SECRET_QUERY = re.compile(r"(key|token|secret|signature|password)", re.IGNORECASE)
 _KEY_LIKE = re.compile(r"\bkey_[A-Za-z0-9_\-]{4,}")
+# A Postman v1 API key, which is also its tenant: <name>_<version>_<secret>, e.g. qa_v1_c2VjcmV0.
+_V1_KEY = re.compile(r"^([^_\s]+)_(v\d+)_\S+$")
 
 
 def mask(secret: str) -> str:
@@ -17,6 +19,16 @@ def mask(secret: str) -> str:
     if len(secret) <= 8:
         return "****"
     return f"{secret[:4]}****{secret[-4:]}"
+
+
+def mask_tenant(tenant: str | None) -> str | None:
+    """A tenant as it may be shown (logs, webhooks, the dashboard): a v1 tenant is its API key, so only the
+    key's name part stays ('qa_v1_c2VjcmV0' -> 'qa_v1_***'); other tenants (v2 campaign ids, Qlara
+    companies) are names, not secrets, and stay as they are."""
+    if tenant is None:
+        return None
+    found = _V1_KEY.match(tenant)
+    return f"{found.group(1)}_{found.group(2)}_***" if found else tenant
 
 
 def mask_credential(header_value: str) -> str:

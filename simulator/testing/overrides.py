@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simulator import faces
+from simulator.app import sections
 from simulator.scenarios import ScenarioError
 from simulator.scenarios.loader import merge_scenarios, parse_config
 from simulator.scenarios.model import SimConfig
@@ -46,4 +47,5 @@ def build_config(base_path: Path | None, override: Override = None, replace: boo
     else:
         data = merge_scenarios(base, _as_mapping(override, where))
     return parse_config(yaml.safe_dump(dict(data), allow_unicode=True, sort_keys=False),
-                        source=where if override is not None else str(base_path), flows=faces.flows())
+                        source=where if override is not None else str(base_path), flows=faces.flows(),
+                        sections=sections())

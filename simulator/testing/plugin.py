@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from simulator.cli.banner import clock_text, scenarios_text, version
 from simulator.clock import ManualClock
 from simulator.core.timefmt import parse_iso
 from simulator.scenarios import BUNDLED_SCENARIOS, ScenarioError
@@ -58,8 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
 
 
-@pytest.fixture(scope="session")
-def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
+def scenarios_path(pytestconfig: pytest.Config) -> Path:
     """The base scenarios file: the option, the ini value, ./scenarios.yaml, or the bundled default."""
     chosen = pytestconfig.getoption("--postman-sim-scenarios") or pytestconfig.getini("postman_sim_scenarios")
     if chosen:
@@ -67,6 +67,23 @@ def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
         return path if path.is_absolute() else pytestconfig.rootpath / path
     default = pytestconfig.rootpath / "scenarios.yaml"
     return default if default.is_file() else BUNDLED_SCENARIOS
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which scenarios file and clock the fixtures use, so a stray scenarios.yaml is seen at once
+    (a conftest that overrides `postman_sim_scenarios_path` is not seen here)."""
+    line = (f"postman-sim {version()}: scenarios {scenarios_text(scenarios_path(config))}; "
+            f"clock {clock_text('manual')}")
+    remote = config.getoption("--postman-sim-url", None)
+    if remote:
+        line += f"; postman_sim_server/postman_sim_tenant use {remote} (its own scenarios and clock)"
+    return [line]
+
+
+@pytest.fixture(scope="session")
+def postman_sim_scenarios_path(pytestconfig: pytest.Config) -> Path | None:
+    """The base scenarios file: the option, the ini value, ./scenarios.yaml, or the bundled default."""
+    return scenarios_path(pytestconfig)
 
 
 @pytest.fixture(scope="session")

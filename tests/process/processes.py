@@ -27,7 +27,8 @@ def start(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
 
 
 def wait_for_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> str:
-    """Read stdout until the 'listening on' banner is complete (the server accepts connections then)."""
+    """Read stdout until the 'listening on' banner is complete (the server accepts connections then): its
+    "try: curl" line, or with --log-format json its one JSON line (event "listening")."""
     assert process.stdout is not None
     stdout = process.stdout
     lines: list[str] = []
@@ -36,7 +37,7 @@ def wait_for_banner(process: subprocess.Popen[str], timeout: float = 20.0) -> st
     def read() -> None:
         for line in stdout:
             lines.append(line)
-            if line.lstrip().startswith("try: curl"):
+            if line.lstrip().startswith("try: curl") or line.startswith('{"ts"') and '"event": "listening"' in line:
                 complete.set()
                 return
 

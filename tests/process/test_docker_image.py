@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -32,6 +33,9 @@ class Image:
     cmd: list[str] = field(default_factory=list)
     healthcheck: list[str] = field(default_factory=list)
     stopsignal: str = "SIGTERM"
+    stages: list[str] = field(default_factory=list)  # every FROM, in order (the last is the image)
+    labels: dict[str, str] = field(default_factory=dict)
+    steps: list[tuple[str, str]] = field(default_factory=list)  # the image's (last stage's) instructions
 
 
 def read_image(path: Path = DOCKERFILE) -> Image:
@@ -45,11 +49,17 @@ def read_image(path: Path = DOCKERFILE) -> Image:
         keyword, _, rest = line.partition(" ")
         keyword, rest = keyword.upper(), rest.strip()
         if keyword == "FROM":
-            image.base = rest
+            image.base = rest.split()[0]
+            image.stages.append(image.base)
+            image.steps = []
+            image.copies = {}
+        image.steps.append((keyword, rest))
+        if keyword == "LABEL":
+            image.labels.update(item.split("=", 1) for item in shlex.split(rest))  # type: ignore[misc]
         elif keyword == "ENV":
             image.env.update(item.split("=", 1) for item in shlex.split(rest))  # type: ignore[misc]
         elif keyword == "COPY":
-            *sources, destination = shlex.split(rest)
+            *sources, destination = (word for word in shlex.split(rest) if not word.startswith("--"))
             for source in sources:
                 image.copies[destination] = source
         elif keyword == "USER":
@@ -79,6 +89,43 @@ def test_the_image_follows_the_house_rules() -> None:
     assert ".venv" in ignored and ".git" in ignored
 
 
+def test_every_stage_pins_python_to_a_patch_version() -> None:
+    image = read_image()
+    assert len(image.stages) >= 1
+    for base in image.stages:
+        assert re.fullmatch(r"python:3\.11\.\d+-slim", base), base  # a rebuild gets the same Python
+
+
+def test_the_image_carries_oci_labels() -> None:
+    labels = read_image().labels
+    for name in ("title", "description", "version", "licenses"):
+        assert labels.get(f"org.opencontainers.image.{name}"), name
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert version is not None and labels["org.opencontainers.image.version"] == version.group(1)
+
+
+def test_dependencies_are_installed_in_their_own_layer_before_the_source() -> None:
+    steps = read_image().steps
+    runs = [(i, rest) for i, (keyword, rest) in enumerate(steps) if keyword == "RUN"]
+    deps = next(i for i, rest in runs if "pip install" in rest and "--no-deps" not in rest)
+    package = next(i for i, rest in runs if "pip install" in rest and "--no-deps" in rest)
+    copied = [(i, rest) for i, (keyword, rest) in enumerate(steps) if keyword == "COPY"]
+    # what the dependency layer depends on: pyproject.toml (and the README it names), nothing of the source
+    assert all("simulator" not in rest for i, rest in copied if i < deps)
+    assert any("pyproject.toml" in rest for i, rest in copied if i < deps)
+    assert deps < package  # a code edit rebuilds from the package step on; the dependencies stay cached
+
+
+def test_no_copy_of_the_source_stays_beside_site_packages() -> None:
+    image = read_image()
+    copied = {source for keyword, rest in image.steps if keyword == "COPY"
+              for source in shlex.split(rest)[:-1] if not source.startswith("--")}
+    assert copied <= {"pyproject.toml", "README.md", "scenarios.yaml"}  # never simulator/ itself
+    deps = next(rest for keyword, rest in image.steps if keyword == "RUN" and "pip install" in rest
+                and "--no-deps" not in rest)
+    assert "pip uninstall --yes postman-sim" in deps and "rm -rf" in deps  # the stub goes with its folder
+
+
 def image_env(image: Image, port: int, scenarios: Path | None = None) -> dict[str, str]:
     """The image's ENV, with the port moved off 8080 and the scenarios path mapped to this checkout."""
     env = dict(image.env)
@@ -95,6 +142,7 @@ def test_the_image_command_serves_passes_its_healthcheck_and_stops_on_sigterm() 
     banner = wait_for_banner(process)
     assert f"http://127.0.0.1:{port}" in banner  # bound on 0.0.0.0, shown as loopback
     assert "WARNING: bound to 0.0.0.0 without an admin token" in banner  # docker run -e POSTMAN_SIM_ADMIN_TOKEN=...
+    assert json.loads(banner)["event"] == "listening"  # JSON logs: the banner is one JSON line too
     health = subprocess.run([str(BIN / "python") if image.healthcheck[0] == "python" else image.healthcheck[0],
                              *image.healthcheck[1:]], env={**env, "PATH": str(BIN)}, capture_output=True, timeout=10)
     assert health.returncode == 0, health.stderr
@@ -102,8 +150,8 @@ def test_the_image_command_serves_passes_its_healthcheck_and_stops_on_sigterm() 
     started = time.monotonic()
     assert process.wait(timeout=5) == 0
     assert time.monotonic() - started < 5
-    _, stderr = process.communicate()
-    logged = [json.loads(line) for line in stderr.splitlines()]  # POSTMAN_SIM_LOG_FORMAT=json: every line is JSON
+    stdout, stderr = process.communicate()
+    logged = [json.loads(line) for line in (stdout + stderr).splitlines()]  # LOG_FORMAT=json: every line is JSON
     assert any(line["event"] == "request" and line["path"] == "/_sim/health" for line in logged)
 
 

@@ -49,3 +49,13 @@ async def test_speed_is_bounded_so_the_clock_stays_on_the_calendar(aiohttp_clien
     await asyncio.sleep(0.01)  # at 10^6 simulated seconds per second the calendar runs out at once
     clock = await (await client.get("/_sim/clock")).json()
     assert clock["now"] == "9999-12-31T23:59:59.000Z"  # held at the last printable instant, never a 500
+
+
+async def test_advancing_a_real_clock_says_it_is_now_ahead_of_wall_time_for_good(aiohttp_client) -> None:
+    client = await aiohttp_client(create_app(default_config(), clock=SystemClock(speed=1.0), seed=1))
+    assert abs((await (await client.get("/_sim/clock")).json())["offset"]) < 5
+    advanced = await (await client.post("/_sim/clock/advance", json={"seconds": 3600})).json()
+    assert 3595 < advanced["offset"] < 3605
+    assert "ahead of wall time, for good" in advanced["note"] and "restart" in advanced["note"]
+    later = await (await client.get("/_sim/clock")).json()
+    assert 3595 < later["offset"] < 3605  # it stays ahead: the real clock ticks on from there

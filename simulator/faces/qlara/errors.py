@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from simulator.core.flows import ApiError
 from simulator.core.timefmt import iso_utc
 from simulator.faces.base import FaceError
 
@@ -13,6 +14,20 @@ UNAUTHORIZED = "Missing or invalid credentials"
 # The answers `faults:` give on Qlara's paths (its 429 is the documented rate-limit body).
 FAULT_MESSAGES = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
                   504: "Gateway timeout"}
+
+
+# Qlara's errors have no code: the documented ones, named by Spring's `error` in snake case, for faults'
+# `error: {code: ...}` (403: the IP whitelist; 409: a webhook that already exists; README "API-level faults").
+DOCUMENTED: dict[str, ApiError] = {
+    "bad_request": ApiError(400, "Invalid request"),
+    "unauthorized": ApiError(401, UNAUTHORIZED),
+    "forbidden": ApiError(403, "Access denied: the request does not come from a whitelisted IP address"),
+    "not_found": ApiError(404, "Message not found"),
+    "conflict": ApiError(409, "A webhook is already registered for this company"),
+    "too_many_requests": ApiError(429, "Rate limit exceeded"),
+    **{HTTPStatus(status).phrase.lower().replace(" ", "_"): ApiError(status, message)
+       for status, message in FAULT_MESSAGES.items()},
+}
 
 
 class QlaraError(FaceError):
@@ -31,7 +46,11 @@ class QlaraRateLimited(QlaraError):
         self.headers["Retry-After"] = str(retry_after)
 
 
-def fault(status: int, message: str | None = None, retry_after: int = 1) -> QlaraError:
+def fault(status: int, message: str | None = None, retry_after: int = 1, code: str | None = None) -> QlaraError:
+    """A fault's answer: a documented error by its code (its own status), else the status's."""
+    documented = DOCUMENTED.get(code) if code is not None else None
+    if documented is not None:
+        status, message = documented.status, message or documented.message
     if status == 429:
         return QlaraRateLimited(retry_after)
     return QlaraError(status, message or FAULT_MESSAGES[status])

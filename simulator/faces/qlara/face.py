@@ -18,6 +18,7 @@ from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, FaceError, admi
 from simulator.faces.bodies import read_fields
 from simulator.faces.jsonio import json_response
 from simulator.faces.qlara.config import SECTION_SCHEMA, QlaraConfig, parse_qlara_config
+from simulator.faces.qlara.errors import DOCUMENTED
 from simulator.faces.qlara.plans import FLOWS
 from simulator.faces.qlara.routes import QlaraRoutes
 from simulator.faces.qlara.state import Companies, Company
@@ -80,6 +81,7 @@ class QlaraDeclaration(FaceDeclaration[QlaraConfig]):
     flows = FLOWS
     auth_scheme = "api-key"
     section = "qlara"
+    documented_errors = DOCUMENTED  # faults' `error: {code: ...}`
     section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     formats = (QlaraFormat(),)

@@ -71,7 +71,7 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
 
     def fault_error(self, status: int, code: str | None = None, message: str | None = None,
                     retry_after: int = 1) -> FaceError:
-        return errors.fault(status, message, retry_after)
+        return errors.fault(status, message, retry_after, code)
 
     def rate_headers(self, verdict: Verdict | None) -> dict[str, str]:
         """X-RateLimit-Limit/Remaining/Reset for the tightest window (Reset: seconds until it restarts)."""
@@ -148,6 +148,7 @@ class QlaraRoutes(QlaraRuntime):
         if simulation:
             return json_response(send_view(customer_id, True, "whatsapp", {"accepted": True, "reasons": []}))
         whatsapp_id = wamid(engine.ids, destination)
+        window_open = self.state.windows.is_open(company.id, destination, engine.clock.now())
         notify = validation.optional_bool(body, "enableNotification", True)
         payload = {
             "customerMessageId": customer_id, "wamid": whatsapp_id, "phoneNumberId": number_id,
@@ -158,15 +159,17 @@ class QlaraRoutes(QlaraRuntime):
         }
         message = engine.accept(face=FACE, channel="whatsapp", tenant=company.id, recipient=destination,
                                 payload=payload, content=content, message_id=platform_id,
-                                plan=self._whatsapp_plan(company, destination, template, content),
-                                facts=Facts(customer_message_id=customer_id, wamid=whatsapp_id, notify=notify))
+                                plan=self._whatsapp_plan(company, destination, template, content, window_open),
+                                facts=Facts(customer_message_id=customer_id, wamid=whatsapp_id, notify=notify,
+                                            user_initiated=window_open))
         self.state.customer_ids.add(company.id, "whatsapp", customer_id, message)
         return json_response(send_view(customer_id, False, "whatsapp", {"accepted": True, "reasons": []}))
 
-    def _whatsapp_plan(self, company: Company, destination: str, template: Template | None, content: str) -> Plan:
+    def _whatsapp_plan(self, company: Company, destination: str, template: Template | None, content: str,
+                       window_open: bool) -> Plan:
         """The face's own rules first (closed window, restricted account, unapproved template), then scenarios."""
         planner, names = self.engine.planner, self.config.timelines
-        if template is None and not self.state.windows.is_open(company.id, destination, self.engine.clock.now()):
+        if template is None and not window_open:
             return plans.named(planner, "window_closed", names.window_closed)
         if company.restricted:
             return plans.named(planner, "account_restricted", names.account_restricted)

@@ -116,17 +116,17 @@ def template(body: dict[str, Any], company: Company, phone_number_id: int) -> tu
     if not isinstance(raw, dict):
         raise bad_request("template must be an object with id (or name and language) and parameters")
     usable = [t for t in company.catalog.templates if t.phone_number_id in (None, phone_number_id)]
-    template_id = raw.get("id")
+    template_id, language = raw.get("id"), raw.get("language")
+    if language is not None and not isinstance(language, str):
+        raise bad_request("template.language must be a string")
     if template_id is not None:
         if isinstance(template_id, bool) or not isinstance(template_id, int):
             raise bad_request("template.id must be an integer")
         found = next((t for t in usable if t.id == template_id), None)
     else:
-        name, language = raw.get("name"), raw.get("language")
+        name = raw.get("name")
         if not isinstance(name, str) or not name:
             raise bad_request("template needs an id, or a name (and optionally a language)")
-        if language is not None and not isinstance(language, str):
-            raise bad_request("template.language must be a string")
         found = next((t for t in usable if t.name == name and language in (None, t.language)), None)
     if found is None:
         raise bad_request("Template not found for this phoneNumberId")

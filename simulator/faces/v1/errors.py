@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from simulator.core.flows import ApiError
 from simulator.faces.base import FaceError
 
 UNAUTHENTICATED = "Unauthenticated request. Please try again with correct authentication"
@@ -40,6 +41,29 @@ FAULTS = {
 }
 
 
+# Every error of postmangovsg's rest-api errors, by code, for faults' `error: {code: ...}` (the texts the
+# face itself answers where it has one; README "API-level faults").
+DOCUMENTED: dict[str, ApiError] = {
+    "api_validation": ApiError(400, '"recipient" is required'),
+    "malformed": ApiError(400, MALFORMED),
+    "invalid_recipient": ApiError(400, "Phone number is invalid"),
+    "too_many_recipients": ApiError(400, TOO_MANY_RECIPIENTS),
+    "invalid_credentials": ApiError(400, BAD_TWILIO),
+    "invalid_credential_label": ApiError(400, UNKNOWN_CREDENTIAL),
+    "invalid_parameters": ApiError(400, "Invalid parameters"),
+    "invalid_from_address": ApiError(400, BAD_FROM),
+    "invalid_template": ApiError(400, EMPTY_AFTER_SANITISING),
+    "attachment_format": ApiError(400, ATTACHMENT_FORMAT),
+    "unauthenticated": ApiError(401, UNAUTHENTICATED),
+    "unauthorized": ApiError(403, ATTACHMENT_DEFAULT_FROM),
+    "already_sent": ApiError(403, "Campaign has already been sent"),
+    "not_found": ApiError(404, "Message not found"),
+    "campaign_redacted": ApiError(410, "Campaign has been redacted"),
+    "attachment_limit": ApiError(413, ATTACHMENTS_TOO_BIG),
+    **{code: ApiError(status, message) for status, (code, message) in FAULTS.items()},
+}
+
+
 class V1Error(FaceError):
     """Raised by handlers; the face turns it into {"code", "message"}."""
 
@@ -50,6 +74,10 @@ class V1Error(FaceError):
 
 
 def fault(status: int, code: str | None = None, message: str | None = None) -> V1Error:
+    """A fault's answer: a documented error by its code (its own status), else FAULTS[status]."""
+    documented = DOCUMENTED.get(code) if code is not None else None
+    if documented is not None:
+        return V1Error(documented.status, code or "", message or documented.message)
     default_code, default_message = FAULTS[status]
     return V1Error(status, code or default_code, message or default_message)
 

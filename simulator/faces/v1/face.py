@@ -10,6 +10,7 @@ from pathlib import Path
 from simulator.faces.base import FaceDeclaration, section_mapping
 from simulator.faces.v1.config import SECTION_SCHEMA, V1Config, parse_v1_config
 from simulator.faces.v1.email import EmailRoutes
+from simulator.faces.v1.errors import DOCUMENTED
 from simulator.faces.v1.govsg import GovsgRoutes
 from simulator.faces.v1.routes import FLOWS
 from simulator.faces.v1.sms import SmsRoutes
@@ -29,6 +30,7 @@ class V1Face(FaceDeclaration[V1Config]):
     prefixes = ("/v1",)
     flows = FLOWS
     section = "v1"
+    documented_errors = DOCUMENTED  # faults' `error: {code: ...}`
     section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V1App

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from simulator.core.flows import ApiError
 from simulator.faces.base import FaceError
 
 # Messages the docs give verbatim.
@@ -31,6 +32,28 @@ FAULTS = {
     502: ("bad_gateway", "Bad gateway", "server_error"),
     503: ("service_unavailable", "Service unavailable", "server_error"),
     504: ("gateway_timeout", "Gateway timeout", "server_error"),
+}
+
+
+# Every error the v2 documentation (and the clients built on it: Plumber, the SMPP gateway) names, by code, for
+# faults' `error: {code: ...}`. Where the docs give no message, the message is ours (README "API-level faults").
+DOCUMENTED: dict[str, ApiError] = {
+    "parameter_invalid": ApiError(400, "Validation failed", "validation_error"),
+    "invalid_ip_address_used": ApiError(400, "The IP address used is not whitelisted for this campaign.",
+                                        "authentication_error"),
+    "message_not_found_or_retry_message_not_in_failure_status": ApiError(400, RETRY_NOT_FAILED, "domain_error"),
+    "too_many_message_attempts_error": ApiError(400, RETRY_TOO_MANY, "domain_error"),
+    "batch_not_found_or_is_not_retryable": ApiError(400, BATCH_NOT_RETRYABLE, "domain_error"),
+    "unresolved_batch_messages": ApiError(400, BATCH_UNRESOLVED, "domain_error"),
+    "no_failed_batch_messages_to_retry": ApiError(400, BATCH_NOTHING_TO_RETRY, "domain_error"),
+    "authentication_required": ApiError(401, "No valid API key provided", "authentication_error"),
+    "invalid_api_key_provided": ApiError(401, "No valid API key provided", "authentication_error"),
+    "forbidden": ApiError(403, "The API key doesn't have permissions to perform the request.",
+                          "authorization_error"),
+    # "a HTTP response code 403 and error code 1010": Cloudflare's block, answered before the API, in plain text
+    "cloudflare_1010": ApiError(403, "error code: 1010", text="error code: 1010"),
+    "invalid_path": ApiError(404, "Cannot find the requested path", "not_found_error"),
+    **{code: ApiError(status, message, type_) for status, (code, message, type_) in FAULTS.items()},
 }
 
 
@@ -67,6 +90,11 @@ def too_many_requests() -> V2Error:
 
 def fault(status: int, code: str | None = None, message: str | None = None, *,
           headers: Mapping[str, str] | None = None) -> V2Error:
+    """A fault's answer: a documented error by its code (its own status), else FAULTS[status]."""
+    documented = DOCUMENTED.get(code) if code is not None else None
+    if documented is not None:
+        return V2Error(documented.status, code or "", message or documented.message,
+                       documented.type or "invalid_request_error", headers=headers)
     default_code, default_message, type_ = FAULTS[status]
     return V2Error(status, code or default_code, message or default_message, type_, headers=headers)
 

@@ -5,6 +5,7 @@ The declaration the registry lists: flows, mount, section, banner, and V2App as 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from simulator.core.flows import Flow
@@ -12,6 +13,7 @@ from simulator.core.models import ErrorInfo
 from simulator.faces.base import FaceDeclaration, section_mapping
 from simulator.faces.v2 import billing
 from simulator.faces.v2.config import SECTION_SCHEMA, VARIABLE, V2Config, parse_v2_config
+from simulator.faces.v2.errors import DOCUMENTED
 from simulator.faces.v2.routes import V2App
 from simulator.scenarios.model import SimConfig
 
@@ -41,6 +43,7 @@ class V2Face(FaceDeclaration[V2Config]):
         forced_errors={"failure": ErrorInfo(code="delivery_unknown_error", type="delivery_error")},
     )}
     section = "v2"
+    documented_errors = DOCUMENTED  # faults' `error: {code: ...}`
     section_schema = SECTION_SCHEMA
     openapi = Path(__file__).resolve().parent / "openapi.yaml"
     runtime = V2App
@@ -62,7 +65,7 @@ class V2Face(FaceDeclaration[V2Config]):
         if campaigns and campaigns[0].get("keys"):
             campaign, key = campaigns[0]["id"], campaigns[0]["keys"][0]
             language, body = next(iter((campaigns[0].get("templates") or {"english": "{{body}}"}).items()))
-            values = {name: "Tan" for name in VARIABLE.findall(body)}
+            values = {name: example_value(name) for name in VARIABLE.findall(body)}
         else:
             campaign, key = DEMO_CAMPAIGN, DEMO_KEY
         example = json.dumps({"recipient": "6591234567", "language": language, "values": values},
@@ -70,6 +73,17 @@ class V2Face(FaceDeclaration[V2Config]):
         return [f"  v2 API key:  {key}", f"  campaign id: {campaign}",
                 f"  try: curl -s -X POST {base_url}{self.mount}/campaigns/{campaign}/messages "
                 f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{example}'"]
+
+
+# Plausible values for the banner's try line, by the template variable's name (a date that reads "Tan" confuses).
+EXAMPLE_VALUES = {"name": "Tan", "date": "1 Dec", "time": "10:00", "code": "123456", "otp": "123456",
+                  "amount": "12.50", "body": "Hello from postman-sim"}
+
+
+def example_value(variable: str) -> str:
+    """An example for `{{variable}}`: from EXAMPLE_VALUES by the last word of its name, else "example"."""
+    word = re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", variable.strip())[-1].lower()
+    return EXAMPLE_VALUES.get(word, EXAMPLE_VALUES.get(variable.lower(), "example"))
 
 
 V2 = V2Face()

@@ -12,7 +12,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from simulator.core.engine import Engine
 from simulator.core.models import NO_FACTS, Message
 from simulator.core.ratelimit import Limit, Verdict
-from simulator.faces.base import Caller, FaceApp, FaceError, route
+from simulator.faces.base import Caller, FaceApp, FaceError, admin_route, route
 from simulator.faces.common import BadBody, bearer_token, no_full_collections, read_json_object, yield_every
 from simulator.faces.jsonio import json_response
 from simulator.faces.v2 import errors
@@ -149,6 +149,27 @@ class V2App(FaceApp[Campaign, V2Config]):
     @route("POST", f"{BASE}/messages/{{messageId}}/retry")
     async def retry(self, request: web.Request, campaign: Campaign) -> web.Response:
         message = self._message(campaign, request.match_info["messageId"])
+        self._retry(message)
+        assert message is not None
+        return json_response(created_view(message, campaign), status=201)
+
+    @admin_route("POST", "/v2/messages/{id}/retry")
+    async def admin_retry(self, request: web.Request) -> web.Response:
+        """The public retry for the dashboard, which holds no API key: the same rules, any campaign's message,
+        answered in the /_sim error shape."""
+        message = self.engine.store.get(request.match_info["id"])
+        if message is None or message.face != FACE:
+            return web.json_response({"error": {"code": "not_found", "message": "No v2 message with that id."}},
+                                     status=404)
+        try:
+            self._retry(message)
+        except errors.V2Error as exc:
+            return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+        return web.json_response({"id": message.id, "status": message.status, "attempts": len(message.attempts)},
+                                 status=201)
+
+    def _retry(self, message: Message | None) -> None:
+        """Start a new attempt of a failed message, or raise the v2 error the real API answers with."""
         if message is None or message.status != "failure":
             raise errors.domain("message_not_found_or_retry_message_not_in_failure_status",
                                 errors.RETRY_NOT_FAILED)
@@ -159,7 +180,6 @@ class V2App(FaceApp[Campaign, V2Config]):
             raise errors.domain("message_not_found_or_retry_message_not_in_failure_status",
                                 errors.RETRY_NOT_FAILED)
         self.engine.retry(message, content=message.payload["fullMessage"])
-        return json_response(created_view(message, campaign), status=201)
 
     @route("POST", f"{BASE}/batch/messages")
     async def batch_send(self, request: web.Request, campaign: Campaign) -> web.Response:

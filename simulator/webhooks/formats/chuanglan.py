@@ -3,6 +3,11 @@
 Statuses: delivered, read, failed, SMECL:FAILED. There is no `sent`. `conversation` only on
 delivered, `errorData` only on failures, `currency` on delivered (as in the seed's example).
 A failure whose error type or code is `SMECL:FAILED` is reported with that status.
+`uid` is in every event (the seed's examples all carry it): the client's own reference where the face has
+one (Facts.uid, Qlara's customerMessageId, a batch id, the id the API answered with, v1's "42"), else the
+message id. `conversation.initiateType` is the seed's `customer_initiated` when the send fell inside a 24 h
+window the recipient opened (Facts.user_initiated, filled by the face at acceptance), else
+`business_initiated`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from simulator.webhooks.formats import meta_errors
 from simulator.webhooks.formats.base import Rendering, conversation_id
 
 SMECL = "SMECL:FAILED"
+# conversation.initiateType, as seed 003 spells them (referral_conversion, a free entry point, never arises here)
+BUSINESS_INITIATED, CUSTOMER_INITIATED = "business_initiated", "customer_initiated"
 STATUSES = {"delivered": "delivered", "read": "read", "failed": "failed", "expired": "failed"}
 
 
@@ -38,12 +45,12 @@ class ChuanglanFormat:
             "wamid": item.wamid,
             "status": status,
         }
-        uid = message.facts.uid or message.batch_id
-        if uid:
-            body["uid"] = str(uid)
+        facts = message.facts
+        body["uid"] = facts.uid or facts.customer_message_id or message.batch_id or item.api_id
         body["sendPhone"] = item.phone_digits
         if status == "delivered":
-            body["conversation"] = {"id": conversation_id(item), "initiateType": "business_initiated",
+            initiated = CUSTOMER_INITIATED if facts.user_initiated else BUSINESS_INITIATED
+            body["conversation"] = {"id": conversation_id(item), "initiateType": initiated,
                                     "expireAt": iso_utc(item.at + 86400)}
         elif status != "read" and _has_error_data(status, item):
             code, description = meta_error(item.status, item.error)

@@ -67,6 +67,7 @@ async def test_simulation_validates_without_sending(sim: Sim) -> None:
     ({"template": {"id": 43, "parameters": [1, 2, 3]}}, "template.parameters must be a list of strings"),
     ({"template": {"id": 43, "parameters": ["a", 2.5]}}, "template.parameters must be a list of strings"),
     ({"template": {"id": 43, "parameters": ["a", None]}}, "template.parameters must be a list of strings"),
+    ({"template": {"id": 43, "parameters": ["a", "b"], "language": {}}}, "template.language must be a string"),
     ({"messageId": "a,b"}, "commas"),
     ({"messageId": ""}, "messageId must be a non-empty string"),
     ({"simulation": "yes"}, "simulation must be a boolean"),
