@@ -17,7 +17,7 @@ LAYERS = {"simulator.core": 0, "simulator.clock": 0, "simulator.scenarios": 1,
           "simulator.cli": 6, "simulator.testing": 6, "simulator.__main__": 6,
           "simulator": 6}
 SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simulator.faces.credentials",
-                       "simulator.faces.formats", "simulator.faces.bodies"}
+                       "simulator.faces.formats", "simulator.faces.bodies", "simulator.faces.jsonio"}
 # (importer, imported): still open. Empty: keep it so.
 ALLOWED: set[tuple[str, str]] = set()
 

@@ -31,7 +31,7 @@ def journal_view(message: Message) -> dict[str, Any]:
         "updatedAt": iso_utc(message.updated_at),
         "batchId": message.batch_id,
         "rule": message.attempt.plan.rule,
-        "payload": message.payload,
+        "payload": dict(message.payload),
         "attempts": [
             {
                 "number": attempt.number,

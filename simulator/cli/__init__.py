@@ -17,6 +17,7 @@ from simulator.cli import sink as webhooks_cli
 from simulator.cli.args import Parser, admin_token, env, port, positive_int
 from simulator.cli.scenarios import add_max_bytes_flag
 from simulator.cli.scenarios import register as register_scenario_commands
+from simulator.cli.serve_loop import new_loop
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.core import gcpolicy
 from simulator.core.store import DEFAULT_MAX_MESSAGES
@@ -163,7 +164,7 @@ def serve(args: argparse.Namespace) -> int:
     gcpolicy.install()  # start-up objects frozen; full collections stop re-walking the store (DESIGN B5)
     try:
         web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
-                    print=lambda _: print(text, flush=True))
+                    print=lambda _: print(text, flush=True), loop=new_loop())
     except OSError as exc:
         print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from simulator.core.models import ErrorInfo, Message
 
 
-@dataclass(frozen=True, slots=True)
-class StatusEvent:
+class StatusEvent(NamedTuple):
+    """One status change. A named tuple: made once per transition (millions in one advance), and a frozen
+    dataclass's __init__ costs a setattr call per field."""
+
     seq: int
     message: Message
     attempt: int

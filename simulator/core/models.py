@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,7 @@ class Message:
     tenant: str
     recipient: str
     created_at: float
-    payload: dict[str, Any]
+    payload: Mapping[str, Any]  # the face's own fields (v2: a compact V2Payload), read-only once stored
     attempts: tuple[Attempt, ...]  # a retry replaces the tuple: one attempt is the common case
     batch_id: str | None = None
     seq: int = 0

@@ -71,7 +71,7 @@ class Scheduler:
                     _, _, job = heapq.heappop(self._heap)
                     ran += 1
                     result = job(when)
-                    if inspect.isawaitable(result):
+                    if result is not None and inspect.isawaitable(result):  # most jobs return None
                         pending.append(result)
                     if not ran % PAUSE_CHECK and monotonic() - last_pause >= PAUSE_EVERY:
                         # Let other requests in; the clock stays at `when` and reads skip catch-up meanwhile.
@@ -107,7 +107,7 @@ class Scheduler:
             self.lag_seconds = now - when
             ran += 1
             result = job(when)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):  # most jobs return None
                 self._spawn(result)
         return ran
 

@@ -69,7 +69,7 @@ class _Index:
         if not messages or sort_key(messages[-1]) <= sort_key(message):
             messages.append(message)  # the common case: the clock only moves forward
             return
-        pos = bisect.bisect_right(_Keys(messages), sort_key(message))
+        pos = bisect.bisect_right(messages, sort_key(message), key=sort_key)
         messages.insert(pos, message)
 
 

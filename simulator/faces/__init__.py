@@ -59,9 +59,15 @@ def by_prefix(path: str) -> Face | None:
 
 
 def by_mount(path: str) -> Face | None:
-    """The face whose sub-app serves `path` (the longest mount), for metrics and logs."""
-    found = [(len(m), face) for face in _registry() for m in (face.mount, *face.aliases) if _under(path, m)]
-    return max(found, key=lambda item: item[0])[1] if found else None
+    """The face whose sub-app serves `path` (the longest mount or alias), for metrics and logs. Once per
+    request (telemetry, the journal): a loop, no lists."""
+    best: Face | None = None
+    longest = -1
+    for face in _registry():
+        for mount in (face.mount, *face.aliases):
+            if len(mount) > longest and path.startswith(mount) and (len(path) == len(mount) or path[len(mount)] == "/"):
+                best, longest = face, len(mount)
+    return best
 
 
 def register(face: Face) -> Callable[[], None]:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
@@ -51,8 +52,13 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
 def parse_json(raw: str | bytes) -> Any:
     """json.loads for request input: ValueError for anything it cannot read, including nesting deep enough
     to hit the recursion limit (`[[[[...` thousands deep), so no caller can leak that as a 500, and text that
-    is not valid Unicode (LoneSurrogate; bytes must be UTF-8)."""
+    is not valid Unicode (LoneSurrogate; bytes must be UTF-8). orjson reads the common case; what it refuses
+    is read again by the standard library, which decides the error (or accepts what orjson would not)."""
     if isinstance(raw, bytes):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
         raw = raw.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError; json.loads would take UTF-16 too
     try:
         data = json.loads(raw, parse_constant=_no_constant)

@@ -1,4 +1,5 @@
-"""The request journal and the integration report (docs/control-surface.md: "Request journal and integration report")."""
+"""The request journal and the integration report (docs/control-surface.md, "Request journal and integration
+report")."""
 
 from simulator.journal.entries import DEFAULT_SIZE, Entry, Journal
 from simulator.journal.html import render_report

@@ -19,11 +19,6 @@ from simulator.scenarios.runtime import ScenarioRuntime
 SCENARIO_RUNTIME = web.AppKey("scenario_runtime", ScenarioRuntime)
 
 
-def _current(request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, PlanState]:
-    runtime = request.config_dict[SCENARIO_RUNTIME]
-    return runtime.config.faults, runtime.fault_state, runtime.planner.state
-
-
 async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
     runtime = app[SCENARIO_RUNTIME]
 
@@ -46,6 +41,10 @@ def install(app: web.Application, engine: Engine, planner: ScenarioPlanner, conf
     top-level sections a reloaded file may have (see simulator.app.sections)."""
     runtime = ScenarioRuntime(engine, planner, config, sections)
     app[SCENARIO_RUNTIME] = runtime
-    app.middlewares.append(make_middleware(_current))
+
+    def current(_request: web.Request) -> tuple[tuple[FaultSpec, ...], FaultState, PlanState]:
+        return runtime.config.faults, runtime.fault_state, runtime.planner.state  # not config_dict: per request
+
+    app.middlewares.append(make_middleware(current))
     app.cleanup_ctx.append(_poll_loop)
     return runtime

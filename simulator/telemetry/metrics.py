@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Tally
 from collections.abc import Iterator
 
@@ -39,6 +40,35 @@ class _CurrentStatuses(Collector):
         yield evicted
 
 
+class _FirstSeen(Tally[tuple[str, str, str]]):
+    """A Counter that notes when each key was first counted (the _created sample of a prometheus counter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: dict[tuple[str, str, str], float] = {}
+
+    def __missing__(self, key: tuple[str, str, str]) -> int:
+        self.created[key] = time.time()
+        return 0
+
+
+class _StatusChanges(Collector):
+    """postman_sim_status_changes_total{face,channel,status}, as a prometheus Counter would export it, counted
+    in a plain Counter: a status change is the hottest event there is (one advance can make millions), and a
+    prometheus child's inc() takes a lock and checks its state every time."""
+
+    def __init__(self) -> None:
+        self.counts = _FirstSeen()
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("postman_sim_status_changes", "Message status changes, by face, channel and "
+                                     "the status reached", labels=("face", "channel", "status"))
+        created = self.counts.created
+        for labels, count in list(self.counts.items()):
+            family.add_metric(labels, count, created=created[labels])
+        yield family
+
+
 class Metrics:
     """Every metric the simulator exports. Other modules increment these; /_sim/metrics renders them."""
 
@@ -50,8 +80,8 @@ class Metrics:
         self.request_seconds = Histogram("postman_sim_request_duration_seconds",
                                          "Time to answer a request, by face", ("face",),
                                          buckets=_DURATION_BUCKETS, registry=registry)
-        self.status_changes = Counter("postman_sim_status_changes", "Message status changes, by face, channel "
-                                      "and the status reached", ("face", "channel", "status"), registry=registry)
+        self.status_changes = _StatusChanges()
+        registry.register(self.status_changes)
         self.webhook_deliveries = Counter("postman_sim_webhook_deliveries",
                                           "Webhook delivery attempts, by outcome", ("outcome",), registry=registry)
         lag = Gauge("postman_sim_scheduler_lag_seconds", "How late (simulated seconds) the scheduler ran its "
@@ -60,15 +90,21 @@ class Metrics:
         pending = Gauge("postman_sim_scheduler_pending", "Jobs waiting on the simulated clock", registry=registry)
         pending.set_function(lambda: float(len(engine.scheduler)))
         registry.register(_CurrentStatuses(engine))
+        # label children by their labels (a few dozen combinations at most: faces x status codes)
+        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         engine.events.subscribe(self._on_status)
 
     def _on_status(self, event: StatusEvent) -> None:
         message = event.message
-        self.status_changes.labels(message.face, message.channel, event.status).inc()
+        self.status_changes.counts[(message.face, message.channel, event.status)] += 1
 
     def observe_request(self, face: str, code: int, seconds: float) -> None:
-        self.requests.labels(face, str(code)).inc()
-        self.request_seconds.labels(face).observe(seconds)
+        children = self._request_children.get((face, code))
+        if children is None:
+            children = self._request_children[(face, code)] = (self.requests.labels(face, str(code)),
+                                                                self.request_seconds.labels(face))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def webhook_delivery(self, outcome: str) -> None:
         """Count one webhook delivery attempt (see WEBHOOK_OUTCOMES)."""

@@ -264,7 +264,7 @@ class Dispatcher:
     def on_status(self, change: StatusEvent) -> None:
         """Event-bus subscriber: one webhook event per matching subscription (fast, never blocks)."""
         message = change.message
-        if message.facts.notify is False:
+        if not self._subs or message.facts.notify is False:
             return
         canonical = canonical_status(message.flow, change.status)
         for sub in list(self._subs.values()):

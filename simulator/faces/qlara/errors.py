@@ -17,7 +17,8 @@ FAULT_MESSAGES = {500: "Internal server error", 502: "Bad gateway", 503: "Servic
 
 
 # Qlara's errors have no code: the documented ones, named by Spring's `error` in snake case, for faults'
-# `error: {code: ...}` (403: the IP whitelist; 409: a webhook that already exists; docs/scenarios.md "API-level faults").
+# `error: {code: ...}` (403: the IP whitelist; 409: a webhook that already exists;
+# docs/scenarios.md "API-level faults").
 DOCUMENTED: dict[str, ApiError] = {
     "bad_request": ApiError(400, "Invalid request"),
     "unauthorized": ApiError(401, UNAUTHORIZED),

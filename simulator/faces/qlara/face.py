@@ -16,6 +16,7 @@ from aiohttp import web
 from simulator.core.timefmt import iso_utc
 from simulator.faces.base import SUBSCRIPTIONS, FaceDeclaration, FaceError, admin_route, section_mapping
 from simulator.faces.bodies import read_fields
+from simulator.faces.jsonio import json_response
 from simulator.faces.qlara.config import SECTION_SCHEMA, QlaraConfig, parse_qlara_config
 from simulator.faces.qlara.errors import DOCUMENTED
 from simulator.faces.qlara.plans import FLOWS
@@ -63,7 +64,7 @@ class QlaraApp(QlaraRoutes, WebhookRoutes):
             raise FaceError(400, "bad_request", "'text' must be a string.")
         inbound = self.record_inbound(company, source, number.phone_number, text)
         push_inbound(request.config_dict[SUBSCRIPTIONS], inbound)
-        return web.json_response({
+        return json_response({
             "company": inbound.company, "from": inbound.source, "to": inbound.destination, "text": inbound.text,
             "receivedAt": iso_utc(inbound.at), "windowClosesAt": iso_utc(inbound.window_closes_at),
         }, status=201)

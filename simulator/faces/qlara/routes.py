@@ -16,6 +16,7 @@ from simulator.core.ratelimit import Verdict
 from simulator.core.trace import note_read
 from simulator.faces.base import Caller, FaceApp, FaceError, route
 from simulator.faces.common import BadBody, read_json_object, wamid
+from simulator.faces.jsonio import json_response
 from simulator.faces.qlara import errors, plans, sms_text, validation
 from simulator.faces.qlara.config import TEMPLATE_STATUSES, QlaraConfig, Template
 from simulator.faces.qlara.errors import bad_request, not_found
@@ -58,9 +59,9 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
 
     def error_response(self, request: web.Request, error: FaceError) -> web.Response:
         if isinstance(error, errors.QlaraRateLimited):
-            return web.json_response(errors.rate_limited_body(error.retry_after), status=429)
+            return json_response(errors.rate_limited_body(error.retry_after), status=429)
         body = errors.error_body(error.status, error.message, request.path, self.engine.clock.now())
-        return web.json_response(body, status=error.status)
+        return json_response(body, status=error.status)
 
     def http_error(self, exc: web.HTTPException) -> FaceError:
         return errors.http_error(exc)
@@ -145,7 +146,7 @@ class QlaraRoutes(QlaraRuntime):
         platform_id = engine.ids.uuid()
         customer_id = client_id or platform_id
         if simulation:
-            return web.json_response(send_view(customer_id, True, "whatsapp", {"accepted": True, "reasons": []}))
+            return json_response(send_view(customer_id, True, "whatsapp", {"accepted": True, "reasons": []}))
         whatsapp_id = wamid(engine.ids, destination)
         window_open = self.state.windows.is_open(company.id, destination, engine.clock.now())
         notify = validation.optional_bool(body, "enableNotification", True)
@@ -162,7 +163,7 @@ class QlaraRoutes(QlaraRuntime):
                                 facts=Facts(customer_message_id=customer_id, wamid=whatsapp_id, notify=notify,
                                             user_initiated=window_open))
         self.state.customer_ids.add(company.id, "whatsapp", customer_id, message)
-        return web.json_response(send_view(customer_id, False, "whatsapp", {"accepted": True, "reasons": []}))
+        return json_response(send_view(customer_id, False, "whatsapp", {"accepted": True, "reasons": []}))
 
     def _whatsapp_plan(self, company: Company, destination: str, template: Template | None, content: str,
                        window_open: bool) -> Plan:
@@ -206,7 +207,7 @@ class QlaraRoutes(QlaraRuntime):
         customer_id = client_id or platform_id
         result = {"accepted": True, "unicode": unicode, "parts": parts, "reasons": []}
         if simulation:
-            return web.json_response(send_view(customer_id, True, "sms", result))
+            return json_response(send_view(customer_id, True, "sms", result))
         payload = {"customerMessageId": customer_id, "sender": sender, "campaignId": campaign_id,
                    "simulation": False, "notify": notify, "text": text, "unicode": unicode, "parts": parts,
                    "udhData": udh, "scheduledDate": body.get("scheduledDate")}
@@ -217,7 +218,7 @@ class QlaraRoutes(QlaraRuntime):
                                 payload=payload, content=text, message_id=platform_id, plan=plan,
                                 facts=Facts(customer_message_id=customer_id, notify=notify))
         self.state.customer_ids.add(company.id, "sms", customer_id, message)
-        return web.json_response(send_view(customer_id, False, "sms", result))
+        return json_response(send_view(customer_id, False, "sms", result))
 
     @route("GET", f"{SEND}/whatsapp/phone-numbers")
     async def phone_numbers(self, request: web.Request, company: Company) -> web.Response:
@@ -256,7 +257,7 @@ class QlaraRoutes(QlaraRuntime):
                 if item and item not in wanted:
                     wanted.append(item)
         found = [m for m in (self.lookup(company, channel, i) for i in wanted) if m is not None]
-        return web.json_response([status_view(m) for m in found])
+        return json_response([status_view(m) for m in found])
 
     @route("GET", f"{GATEWAY}/messages/status/{{customerMessageId}}")
     async def single_status(self, request: web.Request, company: Company) -> web.Response:
@@ -265,7 +266,7 @@ class QlaraRoutes(QlaraRuntime):
         message = self.lookup(company, channel, customer_id)
         if message is None:
             raise not_found(f"Message {customer_id} not found for channel {request.query['channel']}")
-        return web.json_response(status_view(message))
+        return json_response(status_view(message))
 
     @route("GET", f"{GATEWAY}/messages/history")
     async def history(self, request: web.Request, company: Company) -> web.Response:
@@ -284,8 +285,8 @@ class QlaraRoutes(QlaraRuntime):
         matched = [m for m in self.messages(company)
                    if m.channel == channel and start <= m.created_at <= end and (status is None or m.status == status)]
         matched.sort(key=lambda m: (m.created_at, m.seq), reverse=True)  # same-millisecond sends keep send order
-        return web.json_response([status_view(m) for m in matched[page * limit:(page + 1) * limit]])
+        return json_response([status_view(m) for m in matched[page * limit:(page + 1) * limit]])
 
 
 def _page(items: list[dict[str, Any]], page: int, limit: int) -> web.Response:
-    return web.json_response({"data": items[page * limit:(page + 1) * limit]})
+    return json_response({"data": items[page * limit:(page + 1) * limit]})

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from simulator.faces.base import SUBSCRIPTIONS, SubscriptionRefused, Subscriptions, route
 from simulator.faces.formats import Rendering
+from simulator.faces.jsonio import json_response
 from simulator.faces.qlara.errors import QlaraError, bad_request, not_found
 from simulator.faces.qlara.plans import FACE
 from simulator.faces.qlara.routes import GATEWAY, QlaraRuntime
@@ -78,7 +79,7 @@ class WebhookRoutes(QlaraRuntime):
             sub = subscriptions.set_subscription(key, subscription_spec(company.id, url), source=FACE)
         except SubscriptionRefused as exc:
             raise bad_request(f"callbackUrl cannot be used: {exc}") from exc
-        return web.json_response(registration_view(sub), status=201)
+        return json_response(registration_view(sub), status=201)
 
     @route("PUT", HOOK)
     async def update_webhook(self, request: web.Request, company: Company) -> web.Response:
@@ -91,14 +92,14 @@ class WebhookRoutes(QlaraRuntime):
             sub = subscriptions.update_subscription(key, {"url": url, "enabled": True})
         except SubscriptionRefused as exc:
             raise bad_request(f"callbackUrl cannot be used: {exc}") from exc
-        return web.json_response(registration_view(sub))
+        return json_response(registration_view(sub))
 
     @route("GET", HOOK)
     async def read_webhook(self, request: web.Request, company: Company) -> web.Response:
         sub = self._subscriptions(request).get_subscription(subscription_key(company.id))
         if sub is None:
             raise not_found(NOT_CONFIGURED)
-        return web.json_response(registration_view(sub))
+        return json_response(registration_view(sub))
 
     @route("DELETE", HOOK)
     async def delete_webhook(self, request: web.Request, company: Company) -> web.Response:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from simulator.core.models import Plan
 from simulator.faces.base import route
+from simulator.faces.jsonio import json_response
 from simulator.faces.v1 import errors
 from simulator.faces.v1.config import DEFAULT_ADDRESSES
 from simulator.faces.v1.forms import Attachment, read_send_form
@@ -52,20 +53,20 @@ class EmailRoutes(V1Routes):
         if req.disable_tracking:
             plan = Plan(rule=plan.rule, steps=tuple(s for s in plan.steps if s.status != "OPENED"))
         message = self.store(CHANNEL, tenant, req.recipient, payload, req.body, plan)
-        return web.json_response(email_view(message, error_fields=self.config.email_error_fields), status=201)
+        return json_response(email_view(message, error_fields=self.config.email_error_fields), status=201)
 
     @route("GET", "/transactional/email", limited=False)
     async def list_email(self, request: web.Request, tenant: str) -> web.Response:
         query = parse_list_query(request.query, self.statuses(CHANNEL), MAX_LIMIT, email=True)
         has_more, page = select(self.messages(CHANNEL, tenant), query, lambda m: m.payload["tag"])
-        return web.json_response({"has_more": has_more,
+        return json_response({"has_more": has_more,
                                   "data": [email_view(m, query.exclude_params, self.config.email_error_fields)
                                            for m in page]})
 
     @route("GET", "/transactional/email/{emailId}", limited=False)
     async def get_email(self, request: web.Request, tenant: str) -> web.Response:
         message = self.find(request, CHANNEL, tenant, "emailId", MISSING)
-        return web.json_response(email_view(message, error_fields=self.config.email_error_fields))
+        return json_response(email_view(message, error_fields=self.config.email_error_fields))
 
     def _from_problem(self, address: str | None) -> str | None:
         """None when the from-address may be used, else the invalid_from_address message."""

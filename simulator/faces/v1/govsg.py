@@ -10,6 +10,7 @@ from aiohttp import web
 from simulator.core.models import ErrorInfo, Plan, Step
 from simulator.faces.base import route
 from simulator.faces.common import wamid
+from simulator.faces.jsonio import json_response
 from simulator.faces.v1 import errors
 from simulator.faces.v1.forms import read_body
 from simulator.faces.v1.lists import parse_list_query, select
@@ -53,14 +54,14 @@ class GovsgRoutes(V1Routes):
                                  f"Recipient is not a valid WhatsApp user. Recipient: {phone}")
         message = self.store(CHANNEL, tenant, phone, payload, str(template_id), accepted_first(plan),
                              wamid=whatsapp_id)
-        return web.json_response(govsg_view(message), status=201)
+        return json_response(govsg_view(message), status=201)
 
     @route("GET", "/transactional/govsg", limited=False)
     async def list_govsg(self, request: web.Request, tenant: str) -> web.Response:
         query = parse_list_query(request.query, self.statuses(CHANNEL), MAX_LIMIT)
         has_more, page = select(self.messages(CHANNEL, tenant), query)
-        return web.json_response({"has_more": has_more, "data": [govsg_view(m) for m in page]})
+        return json_response({"has_more": has_more, "data": [govsg_view(m) for m in page]})
 
     @route("GET", "/transactional/govsg/{messageId}", limited=False)
     async def get_govsg(self, request: web.Request, tenant: str) -> web.Response:
-        return web.json_response(govsg_view(self.find(request, CHANNEL, tenant, "messageId", MISSING)))
+        return json_response(govsg_view(self.find(request, CHANNEL, tenant, "messageId", MISSING)))

@@ -19,6 +19,7 @@ from simulator.core.ratelimit import Limit, Verdict
 from simulator.faces.base import Caller, FaceApp, FaceError, RouterOptions
 from simulator.faces.common import bearer_token
 from simulator.faces.credentials import SecretMap
+from simulator.faces.jsonio import json_response
 from simulator.faces.v1 import errors
 from simulator.faces.v1.config import V1Config
 from simulator.faces.v1.forms import JSON_MAX_BYTES
@@ -86,7 +87,7 @@ class V1Routes(FaceApp[str, V1Config]):
         return errors.rate_limited(verdict.retry_after)
 
     def error_response(self, request: web.Request, error: FaceError) -> web.Response:
-        return web.json_response({"code": error.code, "message": error.message}, status=error.status)
+        return json_response({"code": error.code, "message": error.message}, status=error.status)
 
     def http_error(self, exc: web.HTTPException) -> FaceError:
         return errors.http_error(exc)

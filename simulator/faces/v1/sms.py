@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from simulator.faces.base import route
+from simulator.faces.jsonio import json_response
 from simulator.faces.v1 import errors
 from simulator.faces.v1.forms import read_body
 from simulator.faces.v1.lists import parse_list_query, select
@@ -36,14 +37,14 @@ class SmsRoutes(V1Routes):
         sid = "SM" + self.engine.ids.faker.random.getrandbits(128).to_bytes(16, "big").hex()
         payload = {"body": body, "label": label, "message_id": sid}
         message = self.store(CHANNEL, tenant, recipient, payload, body, plan)
-        return web.json_response(sms_view(message), status=201)
+        return json_response(sms_view(message), status=201)
 
     @route("GET", "/transactional/sms", limited=False)
     async def list_sms(self, request: web.Request, tenant: str) -> web.Response:
         query = parse_list_query(request.query, self.statuses(CHANNEL), MAX_LIMIT)
         has_more, page = select(self.messages(CHANNEL, tenant), query)
-        return web.json_response({"has_more": has_more, "data": [sms_view(m) for m in page]})
+        return json_response({"has_more": has_more, "data": [sms_view(m) for m in page]})
 
     @route("GET", "/transactional/sms/{smsId}", limited=False)
     async def get_sms(self, request: web.Request, tenant: str) -> web.Response:
-        return web.json_response(sms_view(self.find(request, CHANNEL, tenant, "smsId", MISSING)))
+        return json_response(sms_view(self.find(request, CHANNEL, tenant, "smsId", MISSING)))

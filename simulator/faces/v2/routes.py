@@ -10,14 +10,16 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from simulator.core.engine import Engine
-from simulator.core.models import Facts, Message
+from simulator.core.models import NO_FACTS, Message
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.faces.base import Caller, FaceApp, FaceError, admin_route, route
 from simulator.faces.common import BadBody, bearer_token, no_full_collections, read_json_object, yield_every
+from simulator.faces.jsonio import json_response
 from simulator.faces.v2 import errors
 from simulator.faces.v2.batch import BatchInvalid, parse_batch
 from simulator.faces.v2.config import Campaign, V2Config
 from simulator.faces.v2.pagination import Key, decode_cursor, paginate
+from simulator.faces.v2.payload import V2Payload
 from simulator.faces.v2.serialise import batch_item_view, created_view, list_item_view, message_view
 from simulator.faces.v2.state import RETRYABLE_BATCH, Batch, V2State
 from simulator.faces.v2.validation import language_error, recipient_ok, values_ok
@@ -64,7 +66,7 @@ class V2App(FaceApp[Campaign, V2Config]):
         v2 = error if isinstance(error, errors.V2Error) else errors.V2Error(
             error.status, error.code or "http_error", error.message, "invalid_request_error")
         body = errors.error_body(v2, self.engine.ids.uuid(), self.config.unauthorized_body == "legacy")
-        return web.json_response(body, status=error.status)
+        return json_response(body, status=error.status)
 
     def http_error(self, exc: web.HTTPException) -> FaceError:
         return errors.http_error(exc)
@@ -97,10 +99,10 @@ class V2App(FaceApp[Campaign, V2Config]):
         body = template.render(values)
         if len(body) > self.config.max_message_chars:
             raise errors.invalid(f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
-        payload = {"values": values, "language": language, "fullMessage": campaign.full_message(body)}
+        payload = V2Payload(values, template, campaign)  # fullMessage is rendered again when read
         return self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
                                   payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
-                                  batch_id=batch_id, facts=Facts())
+                                  batch_id=batch_id, facts=NO_FACTS)
 
     # -- endpoints ------------------------------------------------------------------------------
 
@@ -129,7 +131,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             raise errors.invalid(errors.VALUES_INVALID)
         assert isinstance(values, dict)
         message = self._accept(campaign, recipient, language, values)
-        return web.json_response(created_view(message, campaign), status=201)
+        return json_response(created_view(message, campaign), status=201)
 
     @route("GET", f"{BASE}/messages")
     async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
@@ -142,14 +144,14 @@ class V2App(FaceApp[Campaign, V2Config]):
         message = self._message(campaign, request.match_info["messageId"])
         if message is None:
             raise errors.not_found(f"Message {request.match_info['messageId']} not found.")
-        return web.json_response(message_view(message, campaign, self._batch_of(message)))
+        return json_response(message_view(message, campaign, self._batch_of(message)))
 
     @route("POST", f"{BASE}/messages/{{messageId}}/retry")
     async def retry(self, request: web.Request, campaign: Campaign) -> web.Response:
         message = self._message(campaign, request.match_info["messageId"])
         self._retry(message)
         assert message is not None
-        return web.json_response(created_view(message, campaign), status=201)
+        return json_response(created_view(message, campaign), status=201)
 
     @admin_route("POST", "/v2/messages/{id}/retry")
     async def admin_retry(self, request: web.Request) -> web.Response:
@@ -209,7 +211,7 @@ class V2App(FaceApp[Campaign, V2Config]):
                 break
             message = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
             batch.message_ids.append(message.id)
-        return web.json_response({"isValid": True, "batchId": batch.id}, status=201)
+        return json_response({"isValid": True, "batchId": batch.id}, status=201)
 
     async def _read_csv(self, request: web.Request) -> bytes:
         limit = self.config.batch_max_bytes
@@ -261,7 +263,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             messages = [messages[i] for i in chosen]
             keys = [keys[i] for i in chosen]
         page = paginate(keys, messages, limit, after=after, before=before)
-        return web.json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
+        return json_response({"data": [view(m) for m in page.items], "pageData": page.page_data()})
 
     @route("GET", f"{BASE}/batch/{{batchId}}/messages")
     async def list_batch(self, request: web.Request, campaign: Campaign) -> web.Response:
