@@ -50,7 +50,8 @@ def _check(info: os.stat_result, max_bytes: int) -> None:
 
 def inside(folder: Path, name: str) -> Path | None:
     """`name` resolved against `folder` (symlinks followed), or None when it lands outside the folder or
-    does not exist: the caller gives one message for both, so errors do not reveal what exists where."""
+    does not exist: the caller gives one message for both, so errors do not reveal what exists outside the
+    folder (inside it, `read_text` still says when an entry is not a regular file)."""
     root = Path(os.path.realpath(folder))
     target = Path(os.path.realpath(root / name))
     if not target.is_relative_to(root) or not target.exists():

@@ -164,12 +164,16 @@ def _extend(data: Mapping[str, Any], text: str, source: str | None, max_bytes: i
     """`extends: default` (the bundled file) or `extends: other.yaml` (in this file's folder): layer over it.
     Errors name the file as written with the line and column of `extends:`, never its content or where
     it resolved to; a path outside the folder and a missing one get the same message."""
-    name = str(data["extends"])
+    value = data["extends"]
+    name = value if isinstance(value, str) else "?"
 
     def refuse(reason: str) -> ScenarioError:
         problems = locate(text, [("extends", f"cannot read {name!r}: {reason}", _EXTENDS_HINT)])
         return ScenarioError([p.render() for p in problems], source, problems)
 
+    if not isinstance(value, str):  # a list or mapping is no file name (and its repr is not an error message)
+        problems = locate(text, [("extends", "must be `default` or a file name (a string)", _EXTENDS_HINT)])
+        raise ScenarioError([p.render() for p in problems], source, problems)
     if name == "default":
         path: Path | None = BUNDLED_SCENARIOS
     elif source is None:
@@ -178,6 +182,8 @@ def _extend(data: Mapping[str, Any], text: str, source: str | None, max_bytes: i
         path = inside(Path(source).parent, name)
     if path is None:
         raise refuse("there is no such file in the folder of this scenarios file")
+    if name != "default" and not name.lower().endswith((".yaml", ".yml")):
+        raise refuse("only a .yaml or .yml scenarios file can be extended")  # never code or data beside it
     try:
         base = yaml.safe_load(read_text(path, max_bytes)) or {}
     except OSError as exc:

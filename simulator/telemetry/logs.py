@@ -48,7 +48,9 @@ def _text_value(value: Any) -> str:
     if value is None:
         return "-"
     text = scrub(str(value))
-    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+    # quoted (and so escaped) when it has a space or anything unprintable: a NUL or ESC from a request's path or
+    # query must not reach the log file raw (grep calls it binary; a terminal runs the escape)
+    return json.dumps(text, ensure_ascii=False) if (" " in text or not text or not text.isprintable()) else text
 
 
 class BufferedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -109,3 +109,15 @@ async def test_requests_are_labelled_with_the_faces_own_ids(sim: Sim) -> None:
     after = await scrape(sim)
     assert after[("postman_sim_requests_total", (("code", "401"), ("face", "v1")))] == 1
     assert after[("postman_sim_requests_total", (("code", "401"), ("face", "qlara")))] == 1
+
+
+async def test_control_characters_from_a_request_never_reach_the_text_log_raw(
+        sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
+    """A NUL or ESC in a path or query is escaped in the access line (raw, grep calls the log binary and a
+    terminal runs the escape sequence)."""
+    caplog.set_level(logging.INFO, logger="postman_sim")
+    await sim.client.get("/api/v2/nope%00%1b[2J", params={"q": "a\x00b\x1bc"})
+    access = [r for r in caplog.records if r.name == "postman_sim.access"]
+    text = LineFormatter(json_lines=False).format(access[-1])
+    assert text.isprintable(), repr(text)
+    assert "\\u0000" in text and "\\u001b" in text

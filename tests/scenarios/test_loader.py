@@ -66,3 +66,17 @@ def test_an_extending_file_rules_come_first_and_its_section_keys_win(tmp_path: P
     assert isinstance(config, SimConfig)
     assert [rule.name for rule in config.scenarios.rules] == ["mine", "base"]
     assert config.sections["v2"] == {"kept": 1, "replaced": "new"}
+
+
+def test_extends_takes_only_a_yaml_file_name(tmp_path: Path) -> None:
+    """A file beside the served one that is not a scenarios file (the package's code, py.typed) is refused
+    unread, and a list or mapping is a type error, not a Python repr in the message."""
+    write(tmp_path, "code.py", "import os\n")
+    source = str(tmp_path / "s.yaml")
+    assert problems("version: 1\nextends: code.py\n", source=source) == [
+        "line 2, column 10: extends: cannot read 'code.py': only a .yaml or .yml scenarios file can be extended "
+        "(hint: use `extends: default` or the name of a scenarios file in the same folder as this one)"]
+    for value in ("[/etc/hostname]", "{a: 1}", "5"):
+        found = problems(f"version: 1\nextends: {value}\n", source=source)
+        assert len(found) == 1 and "must be `default` or a file name (a string)" in found[0], found
+        assert "[" not in found[0].split("extends:")[1].split("(hint")[0], found
