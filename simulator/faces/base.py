@@ -288,7 +288,7 @@ class Face(Protocol):
         ...
 
 
-class FaceDeclaration(Generic[C]):
+class FaceDeclaration(ABC, Generic[C]):
     """The half of a Face that is the same everywhere. Subclasses set the attributes and `runtime`."""
 
     id: str
@@ -305,8 +305,9 @@ class FaceDeclaration(Generic[C]):
     documented_errors: Mapping[str, ApiError] = MappingProxyType({})
     runtime: ClassVar[type[FaceApp[Any, Any]]]
 
+    @abstractmethod
     def parse_section(self, section: object) -> C:
-        raise NotImplementedError
+        """The face's section of the scenarios file, parsed; ValueError naming the key for a malformed one."""
 
     def section_of(self, config: SimConfig) -> C:
         """The face's parsed section of `config` (an absent section is empty)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -55,10 +56,8 @@ def parse_json(raw: str | bytes) -> Any:
     is not valid Unicode (LoneSurrogate; bytes must be UTF-8). orjson reads the common case; what it refuses
     is read again by the standard library, which decides the error (or accepts what orjson would not)."""
     if isinstance(raw, bytes):
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):  # what orjson refuses, the standard library decides
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
         raw = raw.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError; json.loads would take UTF-16 too
     try:
         data = json.loads(raw, parse_constant=_no_constant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import deque
 from collections.abc import Iterator
@@ -105,10 +106,8 @@ def masked_text(raw: bytes | None) -> str | None:
         return None
     text = raw.decode("utf-8", "replace")
     if len(raw) < EXCERPT:
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: shown as text, key-like strings scrubbed
             return json.dumps(masked_json(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            pass
     return scrub(text)
 
 
