@@ -39,7 +39,7 @@ test-fast: $(VENV)/.test-deps
 
 # The schemathesis run of `make test`, longer: more examples per operation and a 10-minute budget.
 fuzz: $(VENV)/.test-deps
-	POSTMAN_SIM_FUZZ_EXAMPLES=$${POSTMAN_SIM_FUZZ_EXAMPLES:-100} POSTMAN_SIM_FUZZ_SECONDS=600 \
+	POSTMAN_SIM_FUZZ_EXAMPLES=$${POSTMAN_SIM_FUZZ_EXAMPLES:-100} POSTMAN_SIM_FUZZ_SECONDS=600 POSTMAN_SIM_FUZZ_SEED=$${SEED:-20261201} \
 		$(BIN)/pytest -q tests/process/test_fuzz.py
 
 bench: $(BIN)/postman-sim

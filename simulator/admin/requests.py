@@ -45,7 +45,7 @@ def _matcher(values: dict[str, Any], *, unmatched: bool = False) -> Matcher:
         choices = ", ".join(sorted(known))
         raise AdminError(400, "bad_request", f"face={face!r} is not allowed; it takes one of {choices}.")
     status = values.get("status")
-    status = None if status is None or status == "" else str(status)
+    status = None if status is None or status == "" else str(int(status) if isinstance(status, float) else status)
     if status is not None and not status_ok(status):
         raise AdminError(400, "bad_request", "'status' must be a code such as 404 or a class such as 4xx.")
     return Matcher(face=face, method=values.get("method") or None, path=values.get("path") or None, status=status,

@@ -12,7 +12,7 @@ from simulator.admin.bodies import query_choice, read_fields, read_object
 from simulator.admin.errors import AdminError, admin_errors
 from simulator.admin.paging import page
 from simulator.core.flows import statuses_of
-from simulator.webhooks.dispatcher import Conflict, Dispatcher, NotFound
+from simulator.webhooks.dispatcher import RESERVED_IDS, Conflict, Dispatcher, NotFound
 from simulator.webhooks.state import DISPATCHER
 from simulator.webhooks.subscription import SubscriptionError
 from simulator.webhooks.targets import local_address
@@ -164,6 +164,10 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(_dispatcher(request).stats())
 
 
+# /{id} never matches a listing's name, so a 405's Allow names only that listing's methods.
+SUBSCRIPTION = "/{id:(?!(?:" + "|".join(RESERVED_IDS) + ")$)[^/]+}"
+
+
 def create_webhook_admin() -> web.Application:
     """The /_sim/webhooks sub-application (static paths first: they win over /{id})."""
     app = web.Application(middlewares=[admin_errors])
@@ -175,7 +179,7 @@ def create_webhook_admin() -> web.Application:
         web.get("/deliveries", list_deliveries),
         web.get("/dead-letters", list_dead_letters), web.post("/dead-letters/replay", replay_dead_letters),
         web.post("/dead-letters/{id}/replay", replay_one),
-        web.get("/{id}", get_subscription), web.patch("/{id}", update_subscription),
-        web.delete("/{id}", delete_subscription),
+        web.get(SUBSCRIPTION, get_subscription), web.patch(SUBSCRIPTION, update_subscription),
+        web.delete(SUBSCRIPTION, delete_subscription),
     ])
     return app

@@ -61,6 +61,8 @@ def _is(value: Any, kinds: list[str]) -> bool:
         return "boolean" in kinds
     if isinstance(value, float) and not math.isfinite(value):
         return False
+    if isinstance(value, float) and value.is_integer() and "integer" in kinds:
+        return True  # JSON Schema: 146.0 is an integer (callers read it with int())
     return any(isinstance(value, _TYPES[kind]) for kind in kinds)
 
 

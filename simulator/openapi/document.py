@@ -84,11 +84,25 @@ def fill_enums(node: Any, enums: Mapping[str, list[str]]) -> None:
             fill_enums(value, enums)
 
 
+def allow_empty_query_choices(document: dict[str, Any]) -> None:
+    """An empty query value (`?face=`, what an HTML form sends for "any") means no filter on /_sim (see
+    admin/bodies.query_choice): say so by adding "" to each /_sim query enum, in place."""
+    for path, item in (document.get("paths") or {}).items():
+        if not path.startswith("/_sim"):
+            continue
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema") or {}
+                if parameter.get("in") == "query" and "" not in schema.get("enum", [""]):
+                    schema["enum"] = [*schema["enum"], ""]
+
+
 @functools.cache
 def _load(fragments: tuple[Path, ...], enums: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, Any]:
     document = merge_fragments(_read(FOLDER / BASE), [(p.name if p.parent == FOLDER else str(p), _read(p))
                                                       for p in fragments])
     fill_enums(document, {name: list(values) for name, values in enums})
+    allow_empty_query_choices(document)
     return document
 
 

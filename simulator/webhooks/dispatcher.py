@@ -40,6 +40,9 @@ from simulator.webhooks.signing import meta_signature, standard_headers
 from simulator.webhooks.subscription import Subscription, SubscriptionError, parse_subscription
 from simulator.webhooks.targets import SelfAddress, host_allowed, local_address, resolves_to_self
 
+# Names of the /_sim/webhooks listings (stats, events, ...): a subscription id never takes one.
+RESERVED_IDS = ("stats", "events", "deliveries", "dead-letters")
+
 log = logging.getLogger("postman_sim.webhooks")
 
 SECTION_KEYS = {"subscriptions", "defaults", "max_in_flight", "subscription_in_flight", "log_limit", "event_limit",
@@ -198,6 +201,8 @@ class Dispatcher:
         sub_id = spec.get("id") if isinstance(spec, Mapping) else None
         if sub_id is not None and (not isinstance(sub_id, str) or not sub_id or "/" in sub_id):
             raise SubscriptionError(["id: must be a non-empty string without '/'"])
+        if sub_id in RESERVED_IDS:
+            raise SubscriptionError([f"id: {sub_id!r} names a /_sim/webhooks listing; choose another id"])
         if sub_id is None:
             sub_id = f"wh_{next(self._sub_ids)}"
             while sub_id in self._subs:

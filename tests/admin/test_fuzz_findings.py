@@ -69,3 +69,33 @@ async def test_the_sink_takes_any_sub_path_even_with_a_newline_in_it(sim: Sim) -
     for method in ("POST", "GET", "DELETE"):
         response = await sim.client.request(method, "/_sim/sink/a%0Ab")
         assert response.status in (200, 204), (method, response.status)
+
+
+async def test_a_listing_under_webhooks_never_answers_for_a_subscription_id(sim: Sim) -> None:
+    for listing in ("stats", "events", "deliveries", "dead-letters"):
+        created = await sim.client.post("/_sim/webhooks", json={"id": listing, "url": "http://127.0.0.1:1/x"})
+        assert created.status == 400 and "names a /_sim/webhooks listing" in await created.text()
+        wrong = await sim.client.delete(f"/_sim/webhooks/{listing}")
+        assert wrong.status == 405, listing
+        assert "DELETE" not in wrong.headers["Allow"] and "PATCH" not in wrong.headers["Allow"]
+    named = await sim.client.post("/_sim/webhooks", json={"id": "stats-2", "url": "http://127.0.0.1:1/x"})
+    assert named.status == 201
+    assert (await sim.client.delete("/_sim/webhooks/stats-2")).status == 204
+
+
+async def test_request_count_takes_a_status_written_as_a_whole_float(sim: Sim) -> None:
+    await sim.client.get("/api/v2/nowhere")
+    counted = await sim.client.post("/_sim/requests/count", json={"status": 404.0})
+    assert counted.status == 200 and (await counted.json())["count"] == 1
+    assert (await sim.client.post("/_sim/requests/count", json={"status": 404.5})).status == 400
+
+
+async def test_openapi_says_an_empty_query_choice_means_any(sim: Sim) -> None:
+    document = await (await sim.client.get("/_sim/openapi.json")).json()
+    face = next(p for p in document["paths"]["/_sim/requests"]["get"]["parameters"] if p["name"] == "face")
+    assert "" in face["schema"]["enum"] and "v2" in face["schema"]["enum"]
+    assert (await sim.client.get("/_sim/requests?face=")).status == 200
+    history = document["paths"]["/api/partner-gateway/v1/messages/history"]["get"]["parameters"]
+    qlara_status = next(p for p in history if p.get("name") == "status")
+    assert qlara_status["schema"] == {"$ref": "#/components/schemas/QlaraStatus"}  # a face's own API: untouched
+    assert "" not in document["components"]["schemas"]["QlaraStatus"]["enum"]

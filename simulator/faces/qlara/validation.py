@@ -116,16 +116,16 @@ def template(body: dict[str, Any], company: Company, phone_number_id: int) -> tu
     if not isinstance(raw, dict):
         raise bad_request("template must be an object with id (or name and language) and parameters")
     usable = [t for t in company.catalog.templates if t.phone_number_id in (None, phone_number_id)]
-    template_id, language = raw.get("id"), raw.get("language")
-    if language is not None and not isinstance(language, str):
-        raise bad_request("template.language must be a string")
+    template_id, name, language = raw.get("id"), raw.get("name"), raw.get("language")
+    for key, value in (("name", name), ("language", language)):
+        if value is not None and not isinstance(value, str):
+            raise bad_request(f"template.{key} must be a string")
     if template_id is not None:
         if isinstance(template_id, bool) or not isinstance(template_id, int):
             raise bad_request("template.id must be an integer")
         found = next((t for t in usable if t.id == template_id), None)
     else:
-        name = raw.get("name")
-        if not isinstance(name, str) or not name:
+        if not name:
             raise bad_request("template needs an id, or a name (and optionally a language)")
         found = next((t for t in usable if t.name == name and language in (None, t.language)), None)
     if found is None:
@@ -156,7 +156,9 @@ def free_form(raw: Any) -> tuple[dict[str, Any], str]:
     if kind not in MEDIA_TYPES:
         raise bad_request(f"body.type must be one of {['text', *MEDIA_TYPES]}")
     caption = raw.get("caption")
-    return dict(raw), caption if isinstance(caption, str) else ""
+    if caption is not None and not isinstance(caption, str):
+        raise bad_request("body.caption must be a string")
+    return dict(raw), caption or ""
 
 
 def placeholders(body: dict[str, Any], text: str) -> str:

@@ -68,6 +68,8 @@ async def test_simulation_validates_without_sending(sim: Sim) -> None:
     ({"template": {"id": 43, "parameters": ["a", 2.5]}}, "template.parameters must be a list of strings"),
     ({"template": {"id": 43, "parameters": ["a", None]}}, "template.parameters must be a list of strings"),
     ({"template": {"id": 43, "parameters": ["a", "b"], "language": {}}}, "template.language must be a string"),
+    ({"template": {"id": 43, "parameters": ["a", "b"], "name": 0}}, "template.name must be a string"),
+    ({"template": {"name": ["order_shipped"], "parameters": ["a", "b"]}}, "template.name must be a string"),
     ({"messageId": "a,b"}, "commas"),
     ({"messageId": ""}, "messageId must be a non-empty string"),
     ({"simulation": "yes"}, "simulation must be a boolean"),
@@ -105,7 +107,8 @@ async def test_free_form_body_shapes(sim: Sim, free_form: Any) -> None:
     assert response.status == 200
 
 
-@pytest.mark.parametrize("free_form", [{"type": "text"}, {"type": "hologram"}, 42, {"type": "text", "text": ""}])
+@pytest.mark.parametrize("free_form", [{"type": "text"}, {"type": "hologram"}, 42, {"type": "text", "text": ""},
+                                       {"type": "image", "link": "https://example.com/a.png", "caption": 7}])
 async def test_bad_free_form_bodies_are_400(sim: Sim, free_form: Any) -> None:
     response = await sim.client.post(SEND_WA, json=text_body("+393401234567") | {"body": free_form}, headers=KEY)
     assert response.status == 400

@@ -113,13 +113,22 @@ async def test_history_filters_by_send_date_inclusive_and_status(sim: Sim) -> No
     assert await _history(sim, **backwards) == []
 
 
+async def test_history_takes_any_qlara_status_on_any_channel(sim: Sim) -> None:
+    await send_sms(sim, "+393401234567", messageId="sms-only")
+    assert await _history(sim, channel="RCS", status="DELIVERED") == []
+    assert await _history(sim, channel="SMS", status="READ") == []  # SMS never reaches READ
+    response = await sim.client.get(HISTORY, params={"channel": "RCS", "status": "NOPE", **DAY}, headers=KEY)
+    assert response.status == 400
+    assert "expected one of DELIVERED, ERROR" in (await response.json())["message"]
+
+
 @pytest.mark.parametrize(("params", "words"), [
     ({"from": "2026-01-01"}, "offset"),
     ({"from": "2026-01-01T00:00:00"}, "offset"),
     ({"from": "2026-01-01T00:00:00 01:00"}, "%2B"),
     ({"to": "2026-13-45T00:00:00Z"}, "not a valid date-time"),
     ({"from": ""}, "'from'"),
-    ({"status": "READ"}, "status"),
+    ({"status": "READD"}, "status"),
     ({"page": "-1"}, "page"),
     ({"limit": "0"}, "limit"),
     ({"limit": "ten"}, "limit"),
