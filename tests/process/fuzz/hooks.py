@@ -1,8 +1,9 @@
 """schemathesis hooks for the fuzz run (loaded by SCHEMATHESIS_HOOKS=tests.process.fuzz.hooks).
 
 - Generated webhook and callback URLs would make the simulator deliver to arbitrary hosts: every
-  string in a request that looks like a URL, or sits under a key naming one, is pointed at a closed
-  loopback port before the request is sent, so the run never leaves this machine.
+  string in a request that is an absolute URL with a host is pointed at a closed loopback port before the
+  request is sent, so the run never leaves this machine. Anything else is left as generated: the server
+  refuses it (no delivery), and a negative case stays negative.
 - Failures listed in tests/process/test_fuzz.py's EXCEPTIONS (each with its reason) are dropped; so is the
   sink answering the very status the request asked it for (`?status=598` is its purpose).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 
@@ -19,15 +21,22 @@ from tests.process.test_fuzz import EXCEPTIONS
 NOWHERE = "http://127.0.0.1:9/fuzz"
 
 
-def loopback_only(value: Any, key: str = "") -> Any:
-    """`value` with every URL-ish string replaced by NOWHERE (other values as they were)."""
+def loopback_only(value: Any) -> Any:
+    """`value` with every absolute URL replaced by NOWHERE (other values as they were)."""
     if isinstance(value, dict):
-        return {k: loopback_only(v, str(k)) for k, v in value.items()}
+        return {k: loopback_only(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [loopback_only(item, key) for item in value]
-    if isinstance(value, str) and ("url" in key.lower() or "://" in value or value.startswith("//")):
+        return [loopback_only(item) for item in value]
+    if isinstance(value, str) and _has_host(value):
         return NOWHERE
     return value
+
+
+def _has_host(value: str) -> bool:
+    try:
+        return bool(urlsplit(value.strip()).hostname)
+    except ValueError:
+        return False
 
 
 @schemathesis.hook
