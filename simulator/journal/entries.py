@@ -17,6 +17,7 @@ from simulator.telemetry.secrets import (
     SECRET_HEADERS,
     credential,
     mask,
+    mask_tenant,
     masked_headers,
     masked_json,
     masked_query,
@@ -89,9 +90,10 @@ class Entry:
         return "" if self.raw_body is None else self.raw_body.decode("utf-8", "replace")
 
     def view(self) -> dict[str, Any]:
-        tenant, headers = self.tenant, self.headers
+        headers = self.headers
+        tenant = mask_tenant(self.tenant)  # a v1 tenant is its key: its name part, as logs and the dashboard show it
         if tenant is not None and any(tenant in value for value in headers.values()):
-            tenant = mask(tenant)  # the tenant is the API key itself (Postman v1): shown as the logs show it
+            tenant = mask(tenant)  # any other tenant that is the credential itself
         return {"id": self.id, "at": iso_utc(self.at), "wall": iso_utc(self.wall), "face": self.face,
                 "method": self.method, "path": self.path, "query": masked_query(self.query),
                 "headers": masked_headers(headers), "body": masked_text(self.raw_body), "status": self.status,

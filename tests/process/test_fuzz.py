@@ -46,7 +46,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
                                            "which overrides the invalid one this check sends; bad keys are "
                                            "covered by tests/faces/qlara/test_qlara_auth.py",
     ("* /api/partner-gateway/*", "ST401"): "as above: the configured valid X-Api-Key wins over the check's",
-    ("* /partner-gateway/*", "ST401"): "as above (the gateway's paths as the seed writes them, without /api)",
     ("* /_sim/sink*", "ST201"): "the sink records whatever it is sent: unknown query parameters and a "
                                 "hub.mode other than subscribe are data to show back, not errors",
     ("POST /_sim/webhooks/dead-letters/replay", "ST201"): "the body is optional (no body replays every dead "
