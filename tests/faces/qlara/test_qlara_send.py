@@ -42,6 +42,13 @@ async def test_template_by_name_and_language(sim: Sim) -> None:
     assert journal["data"][0]["payload"]["text"] == "Ciao Mario, il tuo ordine A-1 e stato spedito! Tracking: TRK9"
 
 
+async def test_template_name_and_language_may_be_null_as_in_the_gateways_dto(sim: Sim) -> None:
+    body = template_body("+393401234567", template={"id": 43, "name": None, "language": None,
+                                                     "parameters": ["Mario", "A-1", "TRK9"]})
+    response = await sim.client.post(SEND_WA, json=body, headers=KEY)
+    assert response.status == 200, await response.text()
+
+
 async def test_simulation_validates_without_sending(sim: Sim) -> None:
     response = await sim.client.post(SEND_WA, json=template_body("+393401234567", simulation=True,
                                                                   messageId="dry-run"), headers=KEY)
