@@ -99,3 +99,14 @@ async def test_openapi_says_an_empty_query_choice_means_any(sim: Sim) -> None:
     qlara_status = next(p for p in history if p.get("name") == "status")
     assert qlara_status["schema"] == {"$ref": "#/components/schemas/QlaraStatus"}  # a face's own API: untouched
     assert "" not in document["components"]["schemas"]["QlaraStatus"]["enum"]
+
+
+async def test_a_webhook_tenant_written_as_a_number_is_its_digits_as_in_yaml(sim: Sim) -> None:
+    created = await sim.client.post("/_sim/webhooks", json={"url": "http://127.0.0.1:1/x", "tenant": 12345,
+                                                            "phone_number_id": 106540352242922})
+    assert created.status == 201
+    body = await created.json()
+    assert body["tenant"] == "12345" and body["phone_number_id"] == "106540352242922"
+    document = await (await sim.client.get("/_sim/openapi.json")).json()
+    spec = document["components"]["schemas"]["WebhooksSubscriptionSpec"]["properties"]
+    assert "integer" in spec["tenant"]["type"] and "integer" in spec["phone_number_id"]["type"]
