@@ -108,7 +108,8 @@ def parse_subscription(raw: Any, *, sub_id: str, source: str, now: float,
     unknown = sorted(set(raw) - KEYS)
     if unknown:
         problems.append(f"unknown key(s) {unknown}; known: {sorted(KEYS)}")
-    spec = {**(defaults or {}), **{k: v for k, v in raw.items() if k != "id"}}
+    # null is the same as leaving a key out (its default), as a PATCH's null removes one
+    spec = {**(defaults or {}), **{k: v for k, v in raw.items() if k != "id" and v is not None}}
     url = _url(spec.get("url"), problems)
     fmt = spec.get("format", "chuanglan")
     by_name = formats()

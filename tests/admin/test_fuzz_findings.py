@@ -110,3 +110,16 @@ async def test_a_webhook_tenant_written_as_a_number_is_its_digits_as_in_yaml(sim
     document = await (await sim.client.get("/_sim/openapi.json")).json()
     spec = document["components"]["schemas"]["WebhooksSubscriptionSpec"]["properties"]
     assert "integer" in spec["tenant"]["type"] and "integer" in spec["phone_number_id"]["type"]
+
+
+async def test_a_null_in_a_webhook_spec_is_the_keys_default(sim: Sim) -> None:
+    nulls = {"timeout": None, "enabled": None, "format": None, "channels": None, "pricing_model": None}
+    created = await sim.client.post("/_sim/webhooks", json={"url": "http://127.0.0.1:1/x", **nulls})
+    assert created.status == 201, await created.text()
+    body = await created.json()
+    assert (body["timeout"], body["enabled"], body["format"], body["channels"]) == (10.0, True, "chuanglan",
+                                                                                  ["whatsapp"])
+    changed = await sim.client.patch(f"/_sim/webhooks/{body['id']}", json={"timeout": 5})
+    assert (await changed.json())["timeout"] == 5.0
+    reverted = await sim.client.patch(f"/_sim/webhooks/{body['id']}", json={"timeout": None})
+    assert (await reverted.json())["timeout"] == 10.0
