@@ -107,25 +107,31 @@ class Store:
     # -- writes -------------------------------------------------------------------------------------
 
     def add(self, message: Message) -> None:
+        self._hold(message).add(message)
+
+    def _hold(self, message: Message) -> _Index:
+        """File `message` everywhere but in its tenant index, which is returned (the caller places it there)."""
         self._seq += 1
         message.seq = self._seq
         self._by_id[message.id] = message
         index = self._by_tenant.get((message.face, message.tenant))
         if index is None:
             index = self._by_tenant[(message.face, message.tenant)] = _Index()
-        index.add(message)
         self._by_flow_tenant.setdefault((message.face, message.channel, message.tenant), []).append(message)
         self._by_recipient.setdefault(recipient_key(message.recipient), []).append(message)
+        return index
 
     def restore(self, messages: Iterable[Message], evicted: int = 0) -> None:
         """Hold messages read back from a snapshot (in acceptance order): every index and count is rebuilt
         from the messages themselves, never stored; settled ones queue for eviction in the order they settled."""
         settled = []
         for message in messages:
-            self.add(message)
+            self._hold(message).messages.append(message)  # sorted once below, not one bisect per message
             self._counts[(message.face, message.channel, message.tenant, message.status)] += 1
             if message.is_settled:
                 settled.append(message)
+        for index in self._by_tenant.values():
+            index.messages.sort(key=sort_key)
         settled.sort(key=_updated_at)
         self._settled.extend(settled)
         self.evicted = evicted

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -54,24 +55,35 @@ class Header:
     sha256: str
 
 
-def encode(payload: bytes, seed: int | None) -> bytes:
-    """The whole file for an already serialised JSON payload (compressing is the slow part: run it off the
-    event loop; zlib lets other threads run meanwhile)."""
-    compressed = gzip.compress(payload, compresslevel=LEVEL, mtime=0)
-    header = {"format": FORMAT, "simulator": simulator_version(), "seed": seed, "payload_bytes": len(compressed),
-              "sha256": hashlib.sha256(compressed).hexdigest()}
-    return MAGIC + orjson.dumps(header) + b"\n" + compressed
+def encode(pieces: Iterable[bytes], seed: int | None) -> list[bytes]:
+    """The whole file, as pieces to write one after the other, for a JSON payload given in pieces (joined, they
+    are the JSON text). Run it off the event loop: zlib and SHA-256 let other threads run while they work, and
+    nothing here copies the payload into one large buffer."""
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    digest = hashlib.sha256()
+    compressed = []
+    for piece in (*pieces, None):
+        out = packer.compress(piece) if piece is not None else packer.flush()
+        if out:
+            digest.update(out)
+            compressed.append(out)
+    header = {"format": FORMAT, "simulator": simulator_version(), "seed": seed,
+              "payload_bytes": sum(len(c) for c in compressed), "sha256": digest.hexdigest()}
+    return [MAGIC + orjson.dumps(header) + b"\n", *compressed]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, pieces: Iterable[bytes]) -> int:
     """PATH.tmp, fsync, rename over PATH, fsync the folder: readers see the old file or the new one, whole.
-    Readable by its owner only (run-time webhook subscriptions carry their signing secrets)."""
+    Readable by its owner only (run-time webhook subscriptions carry their signing secrets). Returns the size."""
     tmp = path.with_name(path.name + ".tmp")
+    size = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in pieces:
+            view = memoryview(piece)
+            size += len(view)
+            while view:
+                view = view[os.write(fd, view):]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -81,6 +93,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+    return size
 
 
 def decode(data: bytes) -> tuple[Header, Any]:

@@ -10,6 +10,7 @@ rebuilds them on load.
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
@@ -71,30 +72,34 @@ def message_row(message: Message, tables: Tables, payload: Callable[[Message], A
               a.next_step, a.halted] for a in message.attempts]]
 
 
-def read_tables(data: Mapping[str, Any]) -> tuple[list[Plan], list[list[Change]]]:
+def read_tables(data: Mapping[str, Any]) -> tuple[list[Plan], list[tuple[Change, ...]]]:
+    """The plans and the status paths, each path built once through `Attempt.record`, so restored attempts
+    share it with each other and with attempts made later (as the core shares them)."""
     plans = [Plan(rule=str(rule), steps=tuple(Step(after=float(after), status=str(status), error=error_from(error))
                                               for after, status, error in steps))
              for rule, steps in data["plans"]]
-    paths = [[(str(status), bool(forced), error_from(error)) for status, forced, error in path]
-             for path in data["paths"]]
+    paths = []
+    for path in data["paths"]:
+        builder = Attempt(id="", number=0, created_at=0.0, plan=Plan("", ()))
+        for status, forced, error in path:
+            builder.record(str(status), 0.0, bool(forced), error_from(error))
+        paths.append(builder.changes)
     return plans, paths
 
 
-def message_from(row: Row, plans: list[Plan], paths: list[list[Change]],
+def message_from(row: Row, plans: list[Plan], paths: list[tuple[Change, ...]],
                  payload: Callable[[str, Any, str], Mapping[str, Any]]) -> Message:
     """`payload(face, data, tenant)`: the face's own payload object. ValueError/KeyError/TypeError/IndexError
     on a row of the wrong shape."""
     message_id, face, channel, tenant, recipient, created_at, payload_data, batch_id, facts, attempts = row
     restored = []
     for attempt_id, number, attempt_created, plan, path, times, next_step, halted in attempts:
-        attempt = Attempt(id=str(attempt_id), number=int(number), created_at=float(attempt_created),
-                          plan=plans[plan], next_step=int(next_step), halted=bool(halted))
         changes = paths[path]
         if len(changes) != len(times) or not changes:
             raise ValueError(f"message {message_id}: an attempt's statuses and times do not pair up")
-        for (status, forced, error), at in zip(changes, times, strict=True):
-            attempt.record(status, float(at), forced, error)  # shares the path with other attempts again
-        restored.append(attempt)
+        restored.append(Attempt(id=str(attempt_id), number=int(number), created_at=float(attempt_created),
+                                plan=plans[plan], changes=changes, times=array("d", times),
+                                next_step=int(next_step), halted=bool(halted)))
     if not restored:
         raise ValueError(f"message {message_id}: no attempt")
     return Message(id=str(message_id), face=str(face), channel=str(channel), tenant=str(tenant),

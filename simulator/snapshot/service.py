@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.clock import monotonic
+from simulator.core import gcpolicy
 from simulator.core.timefmt import iso_utc
 from simulator.snapshot import envelope
 from simulator.snapshot.state import capture, restore
@@ -58,15 +59,11 @@ def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list
     """Restore `path` into a freshly built app (none there: start empty) and arrange the writes. SnapshotError
     when the file cannot be used: nothing has been served, and the caller must not start. Returns notes."""
     status = SnapshotStatus(path=path, every=every)
-    found = envelope.read(path)
-    notes: list[str] = []
+    with gcpolicy.no_full_collections():  # a million long-lived objects made at once (DESIGN B5)
+        found = envelope.read(path)
+        notes = [] if found is None else _restore(app, found[1])
     if found is not None:
-        header, payload = found
-        try:
-            notes = restore(app, payload)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            raise envelope.SnapshotError(f"corrupt: its content does not have the expected shape ({exc!s:.200})") \
-                from None
+        header = found[0]
         seed = app[ENGINE].seed
         if header.seed != seed:
             notes.append(f"it was taken with --seed {header.seed}, this run has {seed}: the seeded streams "
@@ -78,6 +75,14 @@ def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list
     return notes
 
 
+def _restore(app: web.Application, payload: Any) -> list[str]:
+    try:
+        return restore(app, payload)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise envelope.SnapshotError(f"corrupt: its content does not have the expected shape ({exc!s:.200})") \
+            from None
+
+
 async def write(app: web.Application) -> None:
     """One snapshot of the app now; a failure is logged and shown by /_sim/health, never raised."""
     status = app[SNAPSHOT]
@@ -85,18 +90,21 @@ async def write(app: web.Application) -> None:
     started = monotonic()
     try:
         payload, stall = await _timed_capture(app)
-        data = await asyncio.to_thread(envelope.encode, payload, seed)
-        await asyncio.to_thread(envelope.write_atomic, status.path, data)
+        size = await asyncio.to_thread(_encode_and_write, payload, seed, status.path)
     except (OSError, ValueError, TypeError) as exc:  # a full disk, a folder gone: the next write tries again
         status.error = f"{type(exc).__name__}: {exc}"
         log.error("snapshot write to %s failed: %s", status.path, status.error)
         return
-    status.written_at, status.size, status.error = status.path.stat().st_mtime, len(data), None
+    status.written_at, status.size, status.error = status.path.stat().st_mtime, size, None
     status.write_ms, status.stall_ms = round((monotonic() - started) * 1000, 1), round(stall * 1000, 1)
-    log.debug("snapshot written to %s: %d bytes in %.1f ms", status.path, len(data), status.write_ms)
+    log.debug("snapshot written to %s: %d bytes in %.1f ms", status.path, size, status.write_ms)
 
 
-async def _timed_capture(app: web.Application) -> tuple[bytes, float]:
+def _encode_and_write(payload: list[bytes], seed: int | None, path: Path) -> int:
+    return envelope.write_atomic(path, envelope.encode(payload, seed))
+
+
+async def _timed_capture(app: web.Application) -> tuple[list[bytes], float]:
     """The payload, and the longest stretch it kept the loop (measured between its hand-backs)."""
     longest = 0.0
     task = asyncio.ensure_future(capture(app))

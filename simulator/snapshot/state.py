@@ -21,6 +21,7 @@ import orjson
 from aiohttp import web
 
 from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall
+from simulator.core import gcpolicy
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.faces.base import FACE_APPS, FaceApp
@@ -54,8 +55,9 @@ def _restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
     return None
 
 
-async def capture(app: web.Application, chunk: int = CHUNK) -> bytes:
-    """The JSON payload of the whole simulator (see the module docstring for how it yields)."""
+async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
+    """The JSON payload of the whole simulator, in pieces that joined are its text (see the module docstring
+    for how it yields; the pieces are never joined here: a copy of tens of MB would stall the loop too)."""
     engine = app[ENGINE]
     faces = app[FACE_APPS]
     tables = Tables()
@@ -65,14 +67,16 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> bytes:
         return dict(message.payload) if face is None else face.export_payload(message.payload)
 
     held = list(engine.store.all())  # acceptance order
-    parts: list[bytes] = []
+    parts: list[bytes] = [b'{"messages":[']
     for start in range(0, len(held), chunk):
-        rows = [message_row(m, tables, payload) for m in held[start:start + chunk] if not m.removed]
-        if rows:
-            parts.append(orjson.dumps(rows)[1:-1])  # the rows without the brackets: joined below
+        with gcpolicy.no_full_collections():  # no full collection walks the store in the middle of a chunk
+            rows = [message_row(m, tables, payload) for m in held[start:start + chunk] if not m.removed]
+            if rows:
+                parts += (b"," if len(parts) > 1 else b"", orjson.dumps(rows)[1:-1])  # the rows, no brackets
+            del rows
         await asyncio.sleep(0)
     rest = orjson.dumps(_rest(app, engine, faces, tables))
-    return b'{"messages":[' + b",".join(parts) + b"]," + rest[1:]
+    return [*parts, b"],", rest[1:]]
 
 
 def _rest(app: web.Application, engine: Engine, faces: Mapping[str, FaceApp[Any, Any]],

@@ -207,7 +207,7 @@ async def test_kill_9_after_a_periodic_write_restores_that_write(tmp_path: Path)
 
 
 def _valid(payload: bytes = b"{}", fmt: int = FORMAT) -> bytes:
-    data = encode(payload, 7)
+    data = b"".join(encode([payload], 7))
     if fmt != FORMAT:
         data = data.replace(b'"format":1,', f'"format":{fmt},'.encode(), 1)
     return data
@@ -229,11 +229,8 @@ REFUSED = {
 }
 
 
-@pytest.mark.parametrize("case", list(REFUSED))
-def test_an_unusable_snapshot_is_refused_and_left_alone(tmp_path: Path, case: str) -> None:
-    content, reason = REFUSED[case]
-    path = tmp_path / "sim.snapshot"
-    path.write_bytes(content)
+def refused_start(path: Path) -> tuple[int, str, str]:
+    """Start with --snapshot PATH, expecting it to end by itself: (exit code, stdout, stderr)."""
     process = start([sys.executable, "-m", "simulator", "serve", "--snapshot", str(path)],
                     {"POSTMAN_SIM_PORT": str(free_port()), "POSTMAN_SIM_CLOCK": "manual"})
     try:
@@ -241,7 +238,16 @@ def test_an_unusable_snapshot_is_refused_and_left_alone(tmp_path: Path, case: st
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 2
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_an_unusable_snapshot_is_refused_and_left_alone(tmp_path: Path, case: str) -> None:
+    content, reason = REFUSED[case]
+    path = tmp_path / "sim.snapshot"
+    path.write_bytes(content)
+    code, out, err = refused_start(path)
+    assert code == 2
     assert "listening" not in out
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -252,13 +258,7 @@ def test_an_unusable_snapshot_is_refused_and_left_alone(tmp_path: Path, case: st
 def test_a_snapshot_path_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "a-folder"
     path.mkdir()
-    process = start([sys.executable, "-m", "simulator", "serve", "--snapshot", str(path)],
-                    {"POSTMAN_SIM_PORT": str(free_port()), "POSTMAN_SIM_CLOCK": "manual"})
-    try:
-        _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 2
+    code, _, err = refused_start(path)
+    assert code == 2
     assert err.strip() == f"postman-sim: cannot restore the snapshot {path}: cannot be read: Is a directory; move it " \
                           "away to start empty", err
