@@ -34,13 +34,13 @@ from simulator.webhooks import DISPATCHER
 CHUNK = 2_000  # messages serialised between two hand-backs to the event loop
 
 
-def _clock_data(clock: Clock) -> dict[str, Any]:
+def clock_data(clock: Clock) -> dict[str, Any]:
     if isinstance(clock, ManualClock):
         return {"kind": "manual", "now": clock.now()}
     return {"kind": clock.kind, "ahead": ahead_of_wall(clock), "speed": clock.speed}
 
 
-def _restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
+def restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
     """Put the clock where it was; a note when the snapshot's clock is of another kind (then it is left as
     the flags set it: the messages keep their times)."""
     if data["kind"] != clock.kind:
@@ -82,7 +82,7 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
 def _rest(app: web.Application, engine: Engine, faces: Mapping[str, FaceApp[Any, Any]],
           tables: Tables) -> dict[str, Any]:
     journal = app.get(JOURNAL)
-    return {**tables.data(), "clock": _clock_data(engine.clock), "ids": engine.ids.export_state(),
+    return {**tables.data(), "clock": clock_data(engine.clock), "ids": engine.ids.export_state(),
             "event_seq": engine.events.seq, "evicted": engine.store.evicted,
             "scenarios": app[SCENARIO_RUNTIME].export_state(),
             "faces": {face_id: face.export_state() for face_id, face in faces.items()},
@@ -99,7 +99,7 @@ def restore(app: web.Application, data: Any) -> list[str]:
     engine = app[ENGINE]
     faces = app[FACE_APPS]
     notes = []
-    note = _restore_clock(engine.clock, data["clock"])
+    note = restore_clock(engine.clock, data["clock"])
     if note is not None:
         notes.append(note)
     app[SCENARIO_RUNTIME].import_state(data["scenarios"])  # a reload body first: it is what the rest ran under
