@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="evict a settled message this long after it settled, on the simulated clock, e.g. 1h "
                             "or 7d; off by default (POSTMAN_SIM_RETENTION)")
     serve.add_argument("--snapshot", type=_snapshot_path, default=env("SNAPSHOT", ""), metavar="PATH",
-                       help="keep the state (--state memory) in this file: restored at start, written every "
+                       help="keep the in-memory state in this file: restored at start, written every "
                             "--snapshot-every and on exit (POSTMAN_SIM_SNAPSHOT)")
     serve.add_argument("--snapshot-every", type=_snapshot_every, default=env("SNAPSHOT_EVERY", "60s"),
                        metavar="DURATION", help="how often to write the snapshot, in real time, e.g. 30s or 5m "

@@ -24,6 +24,7 @@ from simulator.core.timefmt import iso_utc
 from simulator.snapshot import envelope
 from simulator.snapshot.state import capture, restore
 from simulator.state import ENGINE
+from simulator.webhooks import DISPATCHER
 
 log = logging.getLogger("postman_sim.snapshot")
 DEFAULT_EVERY = 60.0
@@ -71,6 +72,7 @@ def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list
         status.restored_messages = len(app[ENGINE].store)
         status.taken_at = path.stat().st_mtime
     app[SNAPSHOT] = status
+    app[DISPATCHER].kept = True
     app.cleanup_ctx.insert(0, _lifecycle)  # first in: its exit runs last, after the server and webhooks stop
     return notes
 

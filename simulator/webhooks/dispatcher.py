@@ -54,6 +54,7 @@ DEFAULT_EVENT_LIMIT = 100_000
 DEFAULT_DEAD_LETTER_LIMIT = 10_000
 DEFAULT_SHUTDOWN_GRACE = 5.0
 DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulated second later
+CONFIG_SOURCES = ("scenarios", "cli")  # subscriptions the scenarios file and the flags make at every start
 
 
 def _rng(seed: int | None) -> random.Random:
@@ -116,6 +117,7 @@ class Dispatcher:
         self._in_flight = 0   # attempts holding a slot
         self._closed = False
         self.on_outcome: Callable[[str], None] | None = None  # e.g. the metrics counter (app.py wires it)
+        self.kept = False  # True with serve --snapshot: what is left undelivered on shutdown is in the file
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -609,11 +611,16 @@ class Dispatcher:
                 "dead_dropped": self._dead_dropped, "evicted": self._evicted}
 
     def import_state(self, data: Mapping[str, Any]) -> int:
-        """Put a snapshot's state back (after the messages): subscriptions as they were (a scenarios-file one
-        is replaced by its saved state), events in their states, pending ones scheduled again at their next
-        attempt. Returns how many are pending."""
+        """Put a snapshot's state back (after the messages): subscriptions as they were (one from the scenarios
+        file or the flags only while it is still there unchanged), events in their states (those of a
+        subscription now gone are dropped), pending ones scheduled again at their next attempt. Returns how
+        many are pending."""
         for item in data["subscriptions"]:
-            self._put(persist.subscription_from(item, self.defaults))
+            sub = persist.subscription_from(item, self.defaults)
+            current = self._subs.get(sub.id)
+            if sub.source in CONFIG_SOURCES and (current is None or current.spec != sub.spec):
+                continue  # gone from, or changed in, the scenarios file or the flags since: their word wins
+            self._put(sub)
         pending = 0
         for item in data["events"]:
             event = persist.event_from(item)
@@ -678,8 +685,9 @@ class Dispatcher:
             await asyncio.sleep(0.02)
         left = {lane.sub_id: len(lane.pending) for lane in self._lanes.values() if lane.pending}
         if left:
-            log.warning("shutting down: %d webhook events left undelivered (state is in memory and is lost): %s",
-                        sum(left.values()), ", ".join(f"{sub_id}={n}" for sub_id, n in left.items()))
+            fate = "kept in the snapshot" if self.kept else "state is in memory and is lost"
+            log.warning("shutting down: %d webhook events left undelivered (%s): %s", sum(left.values()), fate,
+                        ", ".join(f"{sub_id}={n}" for sub_id, n in left.items()))
         await self.close()
         return left
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from simulator import create_app
+from simulator import create_app, parse_config
 from simulator.clock import ManualClock, SystemClock, ahead_of_wall
+from simulator.scenarios.model import SimConfig
 from simulator.snapshot import envelope, load
 from simulator.snapshot.state import capture, clock_data, restore_clock
 from tests.conftest import DEMO_CAMPAIGN, START, Sim, default_config
@@ -31,8 +32,8 @@ async def save(sim: Sim, path: Path) -> None:
     envelope.write_atomic(path, envelope.encode(await capture(sim.app), 0))
 
 
-async def restored(aiohttp_client: Any, path: Path) -> TestClient[Any, Any]:
-    app = create_app(default_config(), clock=ManualClock(start=START), seed=0)
+async def restored(aiohttp_client: Any, path: Path, config: SimConfig | None = None) -> TestClient[Any, Any]:
+    app = create_app(config or default_config(), clock=ManualClock(start=START), seed=0)
     load(app, path)
     client: TestClient[Any, Any] = await aiohttp_client(app)
     return client
@@ -96,3 +97,23 @@ def test_a_real_clock_keeps_its_lead_and_speed() -> None:
     assert restore_clock(later, data) is None
     assert later.speed == 60 and 3600 <= ahead_of_wall(later) < 3600 + 60 * 5
     assert restore_clock(ManualClock(), data) is not None  # another kind: left as the flags set it
+
+
+HOOKS = """
+version: 1
+webhooks:
+  subscriptions:
+    - {{id: from-file, url: "{url}", format: standard}}
+"""
+
+
+async def test_the_scenarios_file_wins_over_a_snapshot_for_its_own_subscriptions(
+        make_sim: Any, tmp_path: Path, aiohttp_client: Any) -> None:
+    path = tmp_path / "sim.snapshot"
+    sim = await make_sim(HOOKS.format(url="http://127.0.0.1:9/old"))
+    added = await sim.client.post("/_sim/webhooks", json={"id": "at-run-time", "url": "http://127.0.0.1:9/rt"})
+    assert added.status == 201, await added.text()
+    await save(sim, path)
+    client = await restored(aiohttp_client, path, parse_config(HOOKS.format(url="http://127.0.0.1:9/new")))
+    urls = {s["id"]: s["url"] for s in (await json_of(client, "/_sim/webhooks"))["data"]}
+    assert urls == {"from-file": "http://127.0.0.1:9/new", "at-run-time": "http://127.0.0.1:9/rt"}

@@ -109,9 +109,10 @@ class V2State:
                                     header=str(item["header"]), footer=str(item["footer"]),
                                     creator_id=str(item["creator_id"]), configured=False)
             self.campaigns[campaign.id] = campaign
-        for digest, owner in data["key_owner"]:
-            if str(owner) in self.campaigns:
-                self.key_owner.put_digest(str(digest), str(owner))
+        for digest, owner in data["key_owner"]:  # open-mode bindings only: configured keys are the file's
+            bound = self.campaigns.get(str(owner))
+            if bound is not None and not bound.configured:
+                self.key_owner.put_digest(str(digest), bound.id)
         self.batches = {str(b["id"]): Batch(id=str(b["id"]), campaign_id=str(b["campaign_id"]),
                                             message_ids=[str(i) for i in b["message_ids"]],
                                             created_at=float(b["created_at"]), updated_at=float(b["updated_at"]),
