@@ -9,7 +9,6 @@ dispatcher have stopped, so it is exact. /_sim/health shows where the file is an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -93,9 +92,9 @@ async def write(app: web.Application) -> None:
     try:
         payload, stall = await _timed_capture(app)
         size = await asyncio.to_thread(_encode_and_write, payload, seed, status.path)
-    except (OSError, ValueError, TypeError) as exc:  # a full disk, a folder gone: the next write tries again
+    except Exception as exc:  # a full disk, a folder gone: logged, shown by /_sim/health, tried again next time
         status.error = f"{type(exc).__name__}: {exc}"
-        log.error("snapshot write to %s failed: %s", status.path, status.error)
+        log.exception("snapshot write to %s failed", status.path)
         return
     status.written_at, status.size, status.error = status.path.stat().st_mtime, size, None
     status.write_ms, status.stall_ms = round((monotonic() - started) * 1000, 1), round(stall * 1000, 1)
@@ -119,19 +118,19 @@ async def _timed_capture(app: web.Application) -> tuple[list[bytes], float]:
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     status = app[SNAPSHOT]
-    lock = asyncio.Lock()
+    stopping = asyncio.Event()
 
     async def periodic() -> None:
         while True:
-            await asyncio.sleep(status.every)
-            async with lock:
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=status.every)
+                return
+            except TimeoutError:
                 await write(app)
 
     task = asyncio.create_task(periodic())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    async with lock:
-        await write(app)
+    stopping.set()
+    await task  # never cancelled mid-write: its worker thread would still be writing PATH.tmp
+    await write(app)
     log.info("snapshot written to %s on the way down", status.path)

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from simulator import create_app, parse_config
 from simulator.clock import ManualClock, SystemClock, ahead_of_wall
 from simulator.scenarios.model import SimConfig
-from simulator.snapshot import envelope, load
+from simulator.snapshot import envelope, load, write
 from simulator.snapshot.state import capture, clock_data, restore_clock
 from tests.conftest import DEMO_CAMPAIGN, START, Sim, default_config
 from tests.faces.qlara.helpers import open_window, send_whatsapp, status, text_body
@@ -117,3 +117,16 @@ async def test_the_scenarios_file_wins_over_a_snapshot_for_its_own_subscriptions
     client = await restored(aiohttp_client, path, parse_config(HOOKS.format(url="http://127.0.0.1:9/new")))
     urls = {s["id"]: s["url"] for s in (await json_of(client, "/_sim/webhooks"))["data"]}
     assert urls == {"from-file": "http://127.0.0.1:9/new", "at-run-time": "http://127.0.0.1:9/rt"}
+
+
+async def test_a_failed_write_is_shown_by_health_and_the_next_one_recovers(tmp_path: Path, aiohttp_client: Any) -> None:
+    folder = tmp_path / "not-yet"
+    client = await restored(aiohttp_client, folder / "sim.snapshot")  # nothing there: a first start
+    await write(client.app)
+    failed = (await json_of(client, "/_sim/health"))["snapshot"]
+    assert failed["last_written_at"] is None and "No such file or directory" in failed["last_error"]
+    folder.mkdir()
+    await write(client.app)
+    ok = (await json_of(client, "/_sim/health"))["snapshot"]
+    assert ok["last_error"] is None and ok["bytes"] == (folder / "sim.snapshot").stat().st_size
+    assert ok["restored_messages"] is None and ok["last_written_at"] is not None
