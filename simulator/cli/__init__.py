@@ -93,7 +93,7 @@ def _restore(app: web.Application, args: argparse.Namespace) -> list[str] | None
         return None
     status = app[snapshot.SNAPSHOT]
     restored = ("no file yet, starting empty" if status.restored_messages is None
-                else f"restored {status.restored_messages} messages")
+                else f"restored {status.restored_messages} message{'' if status.restored_messages == 1 else 's'}")
     return [f"  {'Snapshot':<12} {path} ({restored}; written every {args.snapshot_every:g}s and on exit)",
             *(f"  note: snapshot {note}" for note in notes)]
 
