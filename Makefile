@@ -9,6 +9,8 @@ SCENARIOS ?= ./scenarios.yaml
 CLOCK ?= real
 SPEED ?= 1
 SEED ?=
+# make run SNAPSHOT=.postman-sim.snapshot: keep messages, clock and webhooks across restarts (docs/configuration.md)
+SNAPSHOT ?=
 
 .PHONY: run test test-fast lint bench bench-peers fuzz clean
 
@@ -24,7 +26,7 @@ $(VENV)/.test-deps: pyproject.toml $(BIN)/postman-sim
 
 run: $(BIN)/postman-sim
 	$(BIN)/postman-sim serve --host $(HOST) --port $(PORT) --scenarios $(SCENARIOS) --clock $(CLOCK) \
-		--speed $(SPEED) $(if $(SEED),--seed $(SEED))
+		--speed $(SPEED) $(if $(SEED),--seed $(SEED)) $(if $(SNAPSHOT),--snapshot $(SNAPSHOT))
 
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check simulator tests bench

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from simulator.admin.bodies import read_fields
 from simulator.core.engine import Engine
+from simulator.snapshot import SNAPSHOT
 from simulator.state import ENGINE
 
 
@@ -16,8 +17,11 @@ def engine_of(request: web.Request) -> Engine:
 async def health(request: web.Request) -> web.Response:
     engine = engine_of(request)
     engine.catch_up()  # retention is on the simulated clock: what expired by now is gone
-    return web.json_response({"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store),
-                              "evicted": engine.store.evicted})
+    body = {"status": "ok", "clock": engine.clock.kind, "messages": len(engine.store), "evicted": engine.store.evicted}
+    snapshot = request.config_dict.get(SNAPSHOT)
+    if snapshot is not None:  # serve --snapshot: where the file is and when it was last written
+        body["snapshot"] = snapshot.view()
+    return web.json_response(body)
 
 
 async def reset(request: web.Request) -> web.Response:

@@ -7,10 +7,11 @@ import ipaddress
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
-from simulator import faces
+from simulator import faces, snapshot
 from simulator.app import create_app, sections
 from simulator.cli import banner
 from simulator.cli import sink as webhooks_cli
@@ -67,6 +68,36 @@ def _retention(text: str) -> float | None:
     return seconds
 
 
+def _snapshot_path(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+def _snapshot_every(text: str) -> float:
+    seconds = duration(text)
+    if seconds is None or not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid snapshot interval {text!r}: a duration such as 60, 30s or 5m "
+                                         "(flag or POSTMAN_SIM_SNAPSHOT_EVERY)")
+    return seconds
+
+
+def _restore(app: web.Application, args: argparse.Namespace) -> list[str] | None:
+    """Restore --snapshot into `app` (banner lines), or None after printing why it cannot start."""
+    path: Path | None = args.snapshot
+    if path is None:
+        return []
+    try:
+        notes = snapshot.load(app, path, args.snapshot_every)
+    except snapshot.SnapshotError as exc:
+        print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}; move it away to start empty",
+              file=sys.stderr)
+        return None
+    status = app[snapshot.SNAPSHOT]
+    restored = ("no file yet, starting empty" if status.restored_messages is None
+                else f"restored {status.restored_messages} message{'' if status.restored_messages == 1 else 's'}")
+    return [f"  {'Snapshot':<12} {path} ({restored}; written every {args.snapshot_every:g}s and on exit)",
+            *(f"  note: snapshot {note}" for note in notes)]
+
+
 def loopback(host: str) -> bool:
     """Whether only this machine can reach `host` ('' and 0.0.0.0 mean every interface)."""
     if host.lower() == "localhost":
@@ -108,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--retention", type=_retention, default=env("RETENTION", "off"), metavar="DURATION",
                        help="evict a settled message this long after it settled, on the simulated clock, e.g. 1h "
                             "or 7d; off by default (POSTMAN_SIM_RETENTION)")
+    serve.add_argument("--snapshot", type=_snapshot_path, default=env("SNAPSHOT", ""), metavar="PATH",
+                       help="keep the in-memory state in this file: restored at start, written every "
+                            "--snapshot-every and on exit (POSTMAN_SIM_SNAPSHOT)")
+    serve.add_argument("--snapshot-every", type=_snapshot_every, default=env("SNAPSHOT_EVERY", "60s"),
+                       metavar="DURATION", help="how often to write the snapshot, in real time, e.g. 30s or 5m "
+                                                "(POSTMAN_SIM_SNAPSHOT_EVERY)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
@@ -154,9 +191,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2
     app[ENGINE].store.configure(max_messages=args.max_messages, retention=args.retention)
+    snapshot_lines = _restore(app, args)
+    if snapshot_lines is None:
+        return 2
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     base = f"http://{shown_host}:{args.port}"
-    text = banner.render(config, base, _admin_lines(args.host, args.admin_token),
+    text = banner.render(config, base, [*_admin_lines(args.host, args.admin_token), *snapshot_lines],
                          banner.clock_text(clock.kind, clock.speed))
     if args.log_format == "json":
         text = banner.as_json_line(text, base, config, clock)

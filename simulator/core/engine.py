@@ -120,6 +120,19 @@ class Engine:
             previous=previous, at=at, forced=forced, error=error,
         ))
 
+    def resume(self) -> int:
+        """After a snapshot is restored: schedule each held message's next due step again, from its own
+        attempt (the step after its latest recorded change), as `_continue` scheduled it. Returns how many."""
+        pending = 0
+        for message in self.store.all():
+            attempt = message.attempt
+            if attempt.halted or attempt.next_step >= len(attempt.plan.steps):
+                continue
+            step = attempt.plan.steps[attempt.next_step]
+            self.scheduler.call_at(attempt.updated_at + step.after, _Due(self, message, attempt, attempt.next_step))
+            pending += 1
+        return pending
+
     def catch_up(self) -> None:
         """Apply transitions already due (real clock) before a read, so reads are never stale."""
         self.scheduler.run_due_nowait()

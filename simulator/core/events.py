@@ -43,6 +43,14 @@ class EventBus:
         self._seq += 1
         return self._seq
 
+    @property
+    def seq(self) -> int:
+        """The last event's number (a snapshot keeps it: numbers go on after a restart)."""
+        return self._seq
+
+    def restore_seq(self, seq: int) -> None:
+        self._seq = seq
+
     def publish(self, event: StatusEvent) -> None:
         for subscriber in self._subscribers:
             try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import count
+import random
+from typing import Any
 
 from faker import Faker
 
@@ -17,7 +18,7 @@ class IdFactory:
         if seed is not None:
             self.faker.seed_instance(seed)
         self._bits = self.faker.random.getrandbits  # the instance's own Random: fixed once seeded
-        self._counters: dict[str, count[int]] = {}
+        self._counters: dict[str, int] = {}  # name -> the last serial given
 
     def uuid(self) -> str:
         """A version-4 UUID from 128 seeded bits: str(uuid.UUID(int=bits, version=4)) without building a UUID
@@ -32,7 +33,25 @@ class IdFactory:
 
     def serial(self, name: str) -> str:
         """Database-style increasing ids (as strings), one sequence per name."""
-        counter = self._counters.get(name)
-        if counter is None:
-            counter = self._counters[name] = count(1)
-        return str(next(counter))
+        serial = self._counters[name] = self._counters.get(name, 0) + 1
+        return str(serial)
+
+    def export_state(self) -> dict[str, Any]:
+        """Where the streams stand, as plain data (a snapshot: the next ids after a restart continue)."""
+        return {"random": random_state(self.faker.random), "serials": dict(self._counters)}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        set_random_state(self.faker.random, data["random"])
+        self._counters = {str(name): int(last) for name, last in data["serials"].items()}
+
+
+def random_state(rng: random.Random) -> list[Any]:
+    """A Random's state as JSON-able data: [version, [625 ints], gauss_next]."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_random_state(rng: random.Random, state: list[Any]) -> None:
+    """The inverse of `random_state`; ValueError/TypeError on a state of the wrong shape."""
+    version, internal, gauss = state
+    rng.setstate((int(version), tuple(int(n) for n in internal), None if gauss is None else float(gauss)))

@@ -107,15 +107,34 @@ class Store:
     # -- writes -------------------------------------------------------------------------------------
 
     def add(self, message: Message) -> None:
+        self._hold(message).add(message)
+
+    def _hold(self, message: Message) -> _Index:
+        """File `message` everywhere but in its tenant index, which is returned (the caller places it there)."""
         self._seq += 1
         message.seq = self._seq
         self._by_id[message.id] = message
         index = self._by_tenant.get((message.face, message.tenant))
         if index is None:
             index = self._by_tenant[(message.face, message.tenant)] = _Index()
-        index.add(message)
         self._by_flow_tenant.setdefault((message.face, message.channel, message.tenant), []).append(message)
         self._by_recipient.setdefault(recipient_key(message.recipient), []).append(message)
+        return index
+
+    def restore(self, messages: Iterable[Message], evicted: int = 0) -> None:
+        """Hold messages read back from a snapshot (in acceptance order): every index and count is rebuilt
+        from the messages themselves, never stored; settled ones queue for eviction in the order they settled."""
+        settled = []
+        for message in messages:
+            self._hold(message).messages.append(message)  # sorted once below, not one bisect per message
+            self._counts[(message.face, message.channel, message.tenant, message.status)] += 1
+            if message.is_settled:
+                settled.append(message)
+        for index in self._by_tenant.values():
+            index.messages.sort(key=sort_key)
+        settled.sort(key=_updated_at)
+        self._settled.extend(settled)
+        self.evicted = evicted
 
     def status_changed(self, message: Message, previous: str | None, status: str) -> None:
         """Keep the counts by current status (the engine calls this on every change of a stored message)."""
@@ -298,6 +317,10 @@ def recipient_key(recipient: str) -> str:
     `+65-8000-0001` find the same messages; anything else (an email address) as it is."""
     digits = _PHONE_PUNCTUATION.sub("", recipient)
     return digits if digits.isascii() and digits.isdigit() else recipient
+
+
+def _updated_at(message: Message) -> float:
+    return message.updated_at
 
 
 def _seq(message: Message) -> int:

@@ -29,6 +29,7 @@ from aiohttp import web
 
 from simulator.core.engine import Engine
 from simulator.core.flows import ApiError, Flow
+from simulator.core.models import Message
 from simulator.core.ratelimit import Limit, Verdict
 from simulator.core.trace import note_tenant
 from simulator.faces.common import error_middleware
@@ -168,6 +169,28 @@ class FaceApp(ABC, Generic[T, C]):
 
     def reset(self, tenant: str | None) -> None:
         """Forget the face's own state (all, or one tenant's)."""
+
+    def export_state(self) -> dict[str, Any]:
+        """The face's own state as plain JSON-able data, for a snapshot (nothing by default). Never a secret:
+        keys only by digest (SecretMap.digests)."""
+        return {}
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        """Put `export_state`'s data back, before the messages are restored (ValueError/KeyError/TypeError on
+        data of the wrong shape)."""
+
+    def message_restored(self, message: Message) -> None:
+        """One of the face's messages was read back from a snapshot (in acceptance order): rebuild any lookup
+        of the face's own that points at messages."""
+
+    def export_payload(self, payload: Mapping[str, Any]) -> Any:
+        """A stored message's payload as JSON-able data (a face with a compact payload class overrides both)."""
+        return dict(payload)
+
+    def import_payload(self, data: Any, tenant: str) -> Mapping[str, Any]:
+        if not isinstance(data, dict):
+            raise ValueError("a message payload is not an object")
+        return data
 
     # -- shared by every face -------------------------------------------------------------------
 

@@ -57,3 +57,11 @@ class SecretMap(Generic[V]):
 
     def clear(self) -> None:
         self._by_digest.clear()
+
+    def digests(self) -> Iterator[tuple[str, V]]:
+        """(hex SHA-256 of the key, value) for each entry: what a snapshot stores, never the key itself."""
+        return ((digest.hex(), value) for digest, value in self._by_digest.items())
+
+    def put_digest(self, digest: str, value: V) -> None:
+        """File `value` under a key known only by its hex digest (read back from a snapshot)."""
+        self._by_digest[bytes.fromhex(digest)] = value

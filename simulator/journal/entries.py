@@ -156,6 +156,16 @@ class Journal:
         seq = seq_of(entry_id)
         return None if seq is None else self._by_seq.get(seq)
 
+    def export_state(self) -> dict[str, Any]:
+        """The entries as plain data for a snapshot, credentials and secret-looking values masked (as `view`
+        shows them: the file on disk never holds a key a request carried in a header or body)."""
+        return {"seq": self._seq, "dropped": self.dropped, "entries": [_entry_data(e) for e in self._entries]}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        self._seq, self.dropped = int(data["seq"]), int(data["dropped"])
+        for item in data["entries"]:
+            self.add(_entry_from(item))
+
     def on_reset(self, tenant: str | None) -> None:
         """POST /_sim/reset forgets the journal too (one tenant's entries when it names one)."""
         self.forget(tenant)
@@ -173,3 +183,27 @@ class Journal:
         self._entries = kept
         self._by_seq = {e.seq: e for e in kept}
         return count
+
+
+def _entry_data(entry: Entry) -> dict[str, Any]:
+    headers = masked_headers(entry.headers)
+    return {"seq": entry.seq, "at": entry.at, "wall": entry.wall, "face": entry.face, "method": entry.method,
+            "path": entry.path, "query": masked_query(entry.query), "headers": list(headers.items()),
+            "body": masked_text(entry.raw_body), "status": entry.status,
+            "response": masked_text(entry.raw_response), "latency_ms": entry.latency_ms, "fault": entry.fault,
+            "tenant": entry.tenant, "created": [list(c) for c in entry.created], "read": list(entry.read),
+            "retry_after": entry.retry_after, "rate": None if entry.rate is None else list(entry.rate)}
+
+
+def _entry_from(data: dict[str, Any]) -> Entry:
+    def raw(text: object) -> bytes | None:
+        return None if text is None else str(text).encode()
+
+    rate = data["rate"]
+    return Entry(seq=int(data["seq"]), at=float(data["at"]), wall=float(data["wall"]), face=data["face"],
+                 method=str(data["method"]), path=str(data["path"]), query_string=str(data["query"]),
+                 raw_headers=tuple((str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in data["headers"]),
+                 raw_body=raw(data["body"]), status=int(data["status"]), raw_response=raw(data["response"]),
+                 latency_ms=float(data["latency_ms"]), fault=data["fault"], tenant=data["tenant"],
+                 created=tuple((str(i), str(t)) for i, t in data["created"]), read=tuple(str(i) for i in data["read"]),
+                 retry_after=data["retry_after"], rate=None if rate is None else (int(rate[0]), int(rate[1])))

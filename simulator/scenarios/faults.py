@@ -10,7 +10,9 @@ from __future__ import annotations
 import fnmatch
 import random
 from dataclasses import dataclass
+from typing import Any
 
+from simulator.core.ids import random_state, set_random_state
 from simulator.scenarios.model import FaultSpec, PlanState
 
 
@@ -34,6 +36,14 @@ class FaultState:
 
     def forget(self, tenant: str) -> None:
         self.counts = {k: v for k, v in self.counts.items() if k[1] != tenant}
+
+    def export_state(self) -> dict[str, Any]:
+        """The stream's position and the per-fault counts, as plain data (snapshots)."""
+        return {"random": random_state(self.rng), "counts": [[i, t, n] for (i, t), n in self.counts.items()]}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        set_random_state(self.rng, data["random"])
+        self.counts = {(int(i), str(t)): int(n) for i, t, n in data["counts"]}
 
     def decide(self, faults: tuple[FaultSpec, ...], plans: PlanState, method: str, face: str | None, path: str,
                tenant: str) -> Decision:

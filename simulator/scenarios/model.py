@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.clock import Clock
+from simulator.core.ids import random_state, set_random_state
 from simulator.core.models import ErrorInfo, Plan, Step
 
 _PHONE_NOISE = re.compile(r"[\s+\-().]")
@@ -96,6 +97,16 @@ class PlanState:
 
     def forget(self, tenant: str) -> None:
         self.counts = {k: v for k, v in self.counts.items() if k[1] != tenant}
+
+    def export_state(self) -> dict[str, Any]:
+        """The stream's position, the scenario start and the sequence counters, as plain data (snapshots)."""
+        return {"random": random_state(self.rng), "started_at": self.started_at,
+                "counts": [[*slot, n] for slot, n in self.counts.items()]}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        set_random_state(self.rng, data["random"])
+        self.started_at = float(data["started_at"])
+        self.counts = {(str(k), str(t), str(r)): int(n) for k, t, r, n in data["counts"]}
 
     def now(self) -> float:
         return 0.0 if self.clock is None else self.clock.now()

@@ -39,6 +39,7 @@ class ScenarioRuntime:
         self.reloads = 0
         self.loaded_from = "file" if self.path is not None else "config"
         self.last_error: dict[str, Any] | None = None
+        self.body: str | None = None  # the YAML a reload request put in force (a snapshot restores it)
         self.poll_interval = 1.0
         self.fault_state = FaultState(engine.seed)
         self._stamp = self._stat()
@@ -83,7 +84,7 @@ class ScenarioRuntime:
             found = self._parse(text)
         except (ScenarioError, OSError, UnicodeDecodeError) as exc:
             return self._reject(exc, origin)
-        return self._apply(*found, origin)
+        return self._apply(*found, origin, text)
 
     async def reload_async(self, text: str | None = None, origin: str = "request") -> bool:
         """`reload`, with the reading and parsing off the event loop so other requests keep being answered."""
@@ -91,7 +92,7 @@ class ScenarioRuntime:
             found = await asyncio.to_thread(self._parse, text)
         except (ScenarioError, OSError, UnicodeDecodeError) as exc:
             return self._reject(exc, origin)
-        return self._apply(*found, origin)
+        return self._apply(*found, origin, text)
 
     def _reject(self, exc: ScenarioError | OSError | UnicodeDecodeError, origin: str) -> bool:
         if isinstance(exc, ScenarioError):
@@ -105,8 +106,9 @@ class ScenarioRuntime:
                   origin, "; ".join(problems))
         return False
 
-    def _apply(self, config: SimConfig, text_from_file: bool, origin: str) -> bool:
+    def _apply(self, config: SimConfig, text_from_file: bool, origin: str, text: str | None) -> bool:
         self.config = config
+        self.body = text
         self.planner.swap(config.scenarios)
         self.fault_state.restart()
         self.loaded_at = self.planner.state.started_at
@@ -116,6 +118,24 @@ class ScenarioRuntime:
         log.info("scenarios reloaded (%s): %d rule(s), %d fault(s)", origin, len(config.scenarios.rules),
                  len(config.faults))
         return True
+
+    def export_state(self) -> dict[str, Any]:
+        """What a snapshot keeps: a reload body in force (else the file's scenarios are), the reload count, and
+        the seeded state draws and faults read."""
+        return {"body": self.body, "reloads": self.reloads, "loaded_at": self.loaded_at,
+                "plans": self.planner.state.export_state(), "faults": self.fault_state.export_state()}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        """Put a snapshot's scenarios back in force (ValueError if its reload body no longer parses), then its
+        seeded state."""
+        body = data["body"]
+        if body is not None and not self.reload(str(body), origin="snapshot"):
+            problems = "; ".join((self.last_error or {}).get("problems", []))
+            raise ValueError(f"the scenarios it was taken under no longer load: {problems}")
+        self.reloads = int(data["reloads"])
+        self.loaded_at = float(data["loaded_at"])
+        self.planner.state.import_state(data["plans"])
+        self.fault_state.import_state(data["faults"])
 
     def _changed(self) -> bool:
         stamp = self._stat()

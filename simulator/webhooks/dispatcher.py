@@ -19,7 +19,6 @@ import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
-from itertools import count
 from typing import Any
 
 import aiohttp
@@ -27,9 +26,10 @@ from yarl import URL
 
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
+from simulator.core.ids import random_state, set_random_state
 from simulator.faces import faces
 from simulator.scenarios.model import SimConfig
-from simulator.webhooks import formats
+from simulator.webhooks import formats, persist
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
 from simulator.webhooks.formats import Rendering
@@ -54,6 +54,7 @@ DEFAULT_EVENT_LIMIT = 100_000
 DEFAULT_DEAD_LETTER_LIMIT = 10_000
 DEFAULT_SHUTDOWN_GRACE = 5.0
 DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulated second later
+CONFIG_SOURCES = ("scenarios", "cli")  # subscriptions the scenarios file and the flags make at every start
 
 
 def _rng(seed: int | None) -> random.Random:
@@ -100,7 +101,7 @@ class Dispatcher:
         self._rng = _rng(engine.seed)
         self._subs: dict[str, Subscription] = {}
         self._lanes: dict[str, Lane] = {}
-        self._sub_ids = count(1)
+        self._last_sub = 0    # wh_<n> ids given
         self._events: OrderedDict[str, WebhookEvent] = OrderedDict()   # oldest first
         self._finished: OrderedDict[str, None] = OrderedDict()         # delivered/dropped, oldest first
         self._dead: OrderedDict[str, WebhookEvent] = OrderedDict()     # dead letters, oldest first
@@ -108,7 +109,7 @@ class Dispatcher:
         self._dead_dropped = 0
         self._evicted = 0
         self._log: deque[AttemptRecord] = deque(maxlen=log_limit)
-        self._log_ids = count(1)
+        self._last_log = 0    # attempt record ids given
         self._slots = asyncio.Semaphore(max_in_flight)
         self._verify_locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -116,6 +117,7 @@ class Dispatcher:
         self._in_flight = 0   # attempts holding a slot
         self._closed = False
         self.on_outcome: Callable[[str], None] | None = None  # e.g. the metrics counter (app.py wires it)
+        self.kept = False  # True with serve --snapshot: what is left undelivered on shutdown is in the file
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -204,9 +206,10 @@ class Dispatcher:
         if sub_id in RESERVED_IDS:
             raise SubscriptionError([f"id: {sub_id!r} names a /_sim/webhooks listing; choose another id"])
         if sub_id is None:
-            sub_id = f"wh_{next(self._sub_ids)}"
-            while sub_id in self._subs:
-                sub_id = f"wh_{next(self._sub_ids)}"
+            self._last_sub += 1
+            while f"wh_{self._last_sub}" in self._subs:
+                self._last_sub += 1
+            sub_id = f"wh_{self._last_sub}"
         if sub_id in self._subs:
             raise Conflict(f"a subscription with id {sub_id!r} already exists")
         sub = parse_subscription(spec, sub_id=sub_id, source=source, now=self.engine.clock.now(),
@@ -444,7 +447,8 @@ class Dispatcher:
     async def _send(self, sub: Subscription, event: WebhookEvent, trigger: str,
                     scheduled_at: float) -> tuple[AttemptRecord, str | None]:
         at = self.engine.clock.now()
-        record = AttemptRecord(id=next(self._log_ids), event_id=event.id, subscription_id=sub.id,
+        self._last_log += 1
+        record = AttemptRecord(id=self._last_log, event_id=event.id, subscription_id=sub.id,
                                number=len(event.attempts) + 1, trigger=trigger, scheduled_at=scheduled_at, at=at,
                                url=sub.url, request_headers={}, request_body=event.body.decode())
         if sub.verify_token is not None and not sub.verified:
@@ -597,6 +601,45 @@ class Dispatcher:
                 "attempts_logged": len(self._log),
                 "discarded": {"dead_letters": self._dead_dropped, "pending": self._evicted}}
 
+    # -- snapshots (simulator.webhooks.persist reads and writes the data) --------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """Subscriptions, every held event with its attempts, counters and the seeded stream, as plain data."""
+        return {"subscriptions": [persist.subscription_data(s) for s in self._subs.values()],
+                "events": [persist.event_data(e) for e in self._events.values()],
+                "last_sub": self._last_sub, "last_log": self._last_log, "random": random_state(self._rng),
+                "dead_dropped": self._dead_dropped, "evicted": self._evicted}
+
+    def import_state(self, data: Mapping[str, Any]) -> int:
+        """Put a snapshot's state back (after the messages): subscriptions as they were (one from the scenarios
+        file or the flags only while it is still there unchanged), events in their states (those of a
+        subscription now gone are dropped), pending ones scheduled again at their next attempt. Returns how
+        many are pending."""
+        for item in data["subscriptions"]:
+            sub = persist.subscription_from(item, self.defaults)
+            current = self._subs.get(sub.id)
+            if sub.source in CONFIG_SOURCES and (current is None or current.spec != sub.spec):
+                continue  # gone from, or changed in, the scenarios file or the flags since: their word wins
+            self._put(sub)
+        pending = 0
+        for item in data["events"]:
+            event = persist.event_from(item)
+            lane = self._lanes.get(event.subscription_id)
+            if lane is None:
+                continue  # its subscription is gone from the scenarios file
+            state, event.state = event.state, "pending"
+            self._store(event, lane)
+            if state != "pending":
+                self._move(event, state)
+            elif event.next_attempt_at is not None:
+                self._schedule(event, event.next_attempt_at, "auto")
+                pending += 1
+        self._log.extend(sorted((a for e in self._events.values() for a in e.attempts), key=persist.record_id))
+        self._last_sub, self._last_log = int(data["last_sub"]), int(data["last_log"])
+        set_random_state(self._rng, data["random"])
+        self._dead_dropped, self._evicted = int(data["dead_dropped"]), int(data["evicted"])
+        return pending
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _http(self) -> aiohttp.ClientSession:
@@ -642,8 +685,9 @@ class Dispatcher:
             await asyncio.sleep(0.02)
         left = {lane.sub_id: len(lane.pending) for lane in self._lanes.values() if lane.pending}
         if left:
-            log.warning("shutting down: %d webhook events left undelivered (state is in memory and is lost): %s",
-                        sum(left.values()), ", ".join(f"{sub_id}={n}" for sub_id, n in left.items()))
+            fate = "kept in the snapshot" if self.kept else "state is in memory and is lost"
+            log.warning("shutting down: %d webhook events left undelivered (%s): %s", sum(left.values()), fate,
+                        ", ".join(f"{sub_id}={n}" for sub_id, n in left.items()))
         await self.close()
         return left
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -41,6 +42,17 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
 
     def reset(self, tenant: str | None) -> None:
         self.state.forget(tenant)
+
+    def export_state(self) -> dict[str, Any]:
+        return self.state.export_state()
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        self.state.import_state(data)
+
+    def message_restored(self, message: Message) -> None:
+        customer_id = message.payload.get("customerMessageId")
+        if customer_id is not None:
+            self.state.customer_ids.add(message.tenant, message.channel, str(customer_id), message)
 
     # -- the guard's hooks ----------------------------------------------------------------------
 

@@ -3,7 +3,9 @@ lookups, the 24-hour conversation windows and the simulated inbound messages tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.core.models import Message
 from simulator.core.ratelimit import Limit
@@ -83,16 +85,21 @@ class Companies:
         self.by_user[cred.identity] = (cred.secret or "", company)
         return company
 
-    def _open(self, kind: str, company_id: str) -> Company:
-        """The open-mode company with this id, made on first use. Never a configured company: an id that
-        clashes with one (an API key equal to `qlara-demo`) is namespaced as `<kind>:<id>`."""
-        while (company := self.by_id.get(company_id)) is not None and company.configured:
-            company_id = f"{kind}:{company_id}"
+    def open_company(self, company_id: str) -> Company:
+        """The open-mode company with exactly this id (a snapshot names it), made if need be."""
+        company = self.by_id.get(company_id)
         if company is None:
             company = self.by_id[company_id] = Company(
                 id=company_id, name=company_id, catalog=self.config.open_catalog, limits=self.config.limits,
                 configured=False)
         return company
+
+    def _open(self, kind: str, company_id: str) -> Company:
+        """The open-mode company with this id, made on first use. Never a configured company: an id that
+        clashes with one (an API key equal to `qlara-demo`) is namespaced as `<kind>:<id>`."""
+        while (company := self.by_id.get(company_id)) is not None and company.configured:
+            company_id = f"{kind}:{company_id}"
+        return self.open_company(company_id)
 
     def find(self, company_id: str) -> Company | None:
         return self.by_id.get(company_id)
@@ -136,6 +143,13 @@ class ConversationWindows:
         key = (company, normalise_recipient(recipient))
         self._last[key] = max(at, self._last.get(key, at))
         return self._last[key] + self.hours * 3600
+
+    def items(self) -> list[tuple[tuple[str, str], float]]:
+        """((company, normalised recipient), latest inbound) for each window ever opened."""
+        return list(self._last.items())
+
+    def restore(self, company: str, recipient: str, at: float) -> None:
+        self._last[(company, recipient)] = at
 
     def last_inbound(self, company: str, recipient: str) -> float | None:
         return self._last.get((company, normalise_recipient(recipient)))
@@ -183,3 +197,22 @@ class QlaraState:
         self.customer_ids.forget(company)
         if company is None:
             self.companies.load()
+
+    # -- snapshots: plain data, keys only by digest ------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """Open windows, customerMessageId lookups and the open-mode companies made by API key (a Basic
+        user's company is made again, with the same id, on its next request: its password is not stored)."""
+        companies = self.companies
+        return {
+            "windows": [[company, recipient, at] for (company, recipient), at in self.windows.items()],
+            "open_keys": [[digest, company.id] for digest, company in companies.by_key.digests()
+                          if not company.configured],
+        }
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        """Before the messages: they rebuild the customerMessageId lookups themselves (`message_restored`)."""
+        for company, recipient, at in data["windows"]:
+            self.windows.restore(str(company), str(recipient), float(at))
+        for digest, company_id in data["open_keys"]:
+            self.companies.by_key.put_digest(str(digest), self.companies.open_company(str(company_id)))

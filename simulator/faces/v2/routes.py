@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +47,25 @@ class V2App(FaceApp[Campaign, V2Config]):
             self.state.load(self.engine.ids, self.engine.clock.now())
         else:
             self.state.forget_tenant(tenant)
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        return self.state.export_state()
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        self.state.import_state(data)
+
+    def export_payload(self, payload: Mapping[str, Any]) -> Any:
+        """The values and language: fullMessage is rendered again from the campaign (restored first)."""
+        return {"values": payload["values"], "language": payload["language"]}
+
+    def import_payload(self, data: Any, tenant: str) -> Mapping[str, Any]:
+        campaign = self.state.campaigns.get(tenant)
+        template = None if campaign is None else campaign.templates.get(str(data["language"]))
+        if campaign is None or template is None:
+            raise ValueError(f"a v2 message of campaign {tenant!r} names a template it does not have")
+        return V2Payload({str(k): str(v) for k, v in data["values"].items()}, template, campaign)
 
     # -- the guard's hooks ----------------------------------------------------------------------
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from simulator.core.ids import IdFactory
 from simulator.faces.credentials import SecretMap
 from simulator.faces.v2.config import (
     CAMPAIGN_FORMAT,
     KEY_FORMAT,
+    VARIABLE,
     Campaign,
+    Template,
     V2Config,
     build_campaign,
     open_campaign_spec,
@@ -70,3 +74,47 @@ class V2State:
     def forget_tenant(self, campaign_id: str) -> None:
         for batch_id in [b.id for b in self.batches.values() if b.campaign_id == campaign_id]:
             del self.batches[batch_id]
+
+    # -- snapshots: plain data, keys only by digest ------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        return {
+            "campaigns": [{"id": c.id, "configured": c.configured, "header": c.header, "footer": c.footer,
+                           "creator_id": c.creator_id,
+                           "templates": {lang: {"body": t.body, "id": t.id, "template_id": t.template_id,
+                                                "created_at": t.created_at} for lang, t in c.templates.items()}}
+                          for c in self.campaigns.values()],
+            "key_owner": [[digest, owner] for digest, owner in self.key_owner.digests()],
+            "batches": [asdict(b) for b in self.batches.values()],
+        }
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        """Campaigns come back with the ids they had (a configured one keeps its keys from the scenarios file,
+        and a template whose text changed there takes the new text); open-mode key bindings come back by digest."""
+        for item in data["campaigns"]:
+            templates = {str(lang): Template(language=str(lang), body=str(t["body"]), id=str(t["id"]),
+                                             template_id=str(t["template_id"]),
+                                             variables=frozenset(VARIABLE.findall(str(t["body"]))),
+                                             created_at=float(t["created_at"]))
+                         for lang, t in item["templates"].items()}
+            current = self.campaigns.get(item["id"])
+            if current is not None and current.configured:
+                templates = {lang: t if lang not in templates or templates[lang].body != t.body
+                             else replace(t, id=templates[lang].id, template_id=templates[lang].template_id,
+                                          created_at=templates[lang].created_at)
+                             for lang, t in current.templates.items()}
+                campaign = replace(current, templates=templates, creator_id=str(item["creator_id"]))
+            else:
+                campaign = Campaign(id=str(item["id"]), keys=frozenset(), templates=templates,
+                                    header=str(item["header"]), footer=str(item["footer"]),
+                                    creator_id=str(item["creator_id"]), configured=False)
+            self.campaigns[campaign.id] = campaign
+        for digest, owner in data["key_owner"]:  # open-mode bindings only: configured keys are the file's
+            bound = self.campaigns.get(str(owner))
+            if bound is not None and not bound.configured:
+                self.key_owner.put_digest(str(digest), bound.id)
+        self.batches = {str(b["id"]): Batch(id=str(b["id"]), campaign_id=str(b["campaign_id"]),
+                                            message_ids=[str(i) for i in b["message_ids"]],
+                                            created_at=float(b["created_at"]), updated_at=float(b["updated_at"]),
+                                            status=str(b["status"]))
+                        for b in data["batches"]}

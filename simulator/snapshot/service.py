@@ -1,0 +1,136 @@
+"""`serve --snapshot PATH`: restore at start, write every `every` real seconds and once more on the way down.
+
+A write captures the state on the event loop in chunks (simulator.snapshot.state), then compresses and
+writes the file in a worker thread (zlib and file I/O let the loop run meanwhile), replacing the file
+atomically (simulator.snapshot.envelope). The last write runs after the server, the scheduler and the webhook
+dispatcher have stopped, so it is exact. /_sim/health shows where the file is and when it was last written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from simulator.clock import monotonic
+from simulator.core import gcpolicy
+from simulator.core.timefmt import iso_utc
+from simulator.snapshot import envelope
+from simulator.snapshot.state import capture, restore
+from simulator.state import ENGINE
+from simulator.webhooks import DISPATCHER
+
+log = logging.getLogger("postman_sim.snapshot")
+DEFAULT_EVERY = 60.0
+
+
+@dataclass(slots=True)
+class SnapshotStatus:
+    """What /_sim/health says about the snapshot (wall-clock times: it is about the file, not the simulation)."""
+
+    path: Path
+    every: float
+    restored_messages: int | None = None   # None: no file at start (a fresh simulator)
+    taken_at: float | None = None          # when the restored snapshot was written
+    written_at: float | None = None
+    write_ms: float | None = None          # the last write, from capture to rename
+    stall_ms: float | None = None          # the longest the loop waited on it in that write
+    size: int | None = None
+    error: str | None = None               # the last write's failure, if it failed
+
+    def view(self) -> dict[str, Any]:
+        return {"path": str(self.path), "every_seconds": self.every,
+                "restored_messages": self.restored_messages,
+                "restored_from": None if self.taken_at is None else iso_utc(self.taken_at),
+                "last_written_at": None if self.written_at is None else iso_utc(self.written_at),
+                "last_write_ms": self.write_ms, "last_write_stall_ms": self.stall_ms, "bytes": self.size,
+                "last_error": self.error}
+
+
+SNAPSHOT = web.AppKey("snapshot", SnapshotStatus)
+
+
+def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list[str]:
+    """Restore `path` into a freshly built app (none there: start empty) and arrange the writes. SnapshotError
+    when the file cannot be used: nothing has been served, and the caller must not start. Returns notes."""
+    status = SnapshotStatus(path=path, every=every)
+    with gcpolicy.no_full_collections():  # a million long-lived objects made at once (DESIGN B5)
+        found = envelope.read(path)
+        notes = [] if found is None else _restore(app, found[1])
+    if found is not None:
+        header = found[0]
+        seed = app[ENGINE].seed
+        if header.seed != seed:
+            notes.append(f"it was taken with --seed {header.seed}, this run has {seed}: the seeded streams "
+                         "continue from the snapshot; a full reset restarts them from this run's seed")
+        status.restored_messages = len(app[ENGINE].store)
+        status.taken_at = path.stat().st_mtime
+    app[SNAPSHOT] = status
+    app[DISPATCHER].kept = True
+    app.cleanup_ctx.insert(0, _lifecycle)  # first in: its exit runs last, after the server and webhooks stop
+    return notes
+
+
+def _restore(app: web.Application, payload: Any) -> list[str]:
+    try:
+        return restore(app, payload)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise envelope.SnapshotError(f"corrupt: its content does not have the expected shape ({exc!s:.200})") \
+            from None
+
+
+async def write(app: web.Application) -> None:
+    """One snapshot of the app now; a failure is logged and shown by /_sim/health, never raised."""
+    status = app[SNAPSHOT]
+    seed = app[ENGINE].seed
+    started = monotonic()
+    try:
+        payload, stall = await _timed_capture(app)
+        size = await asyncio.to_thread(_encode_and_write, payload, seed, status.path)
+    except Exception as exc:  # a full disk, a folder gone: logged, shown by /_sim/health, tried again next time
+        status.error = f"{type(exc).__name__}: {exc}"
+        log.exception("snapshot write to %s failed", status.path)
+        return
+    status.written_at, status.size, status.error = status.path.stat().st_mtime, size, None
+    status.write_ms, status.stall_ms = round((monotonic() - started) * 1000, 1), round(stall * 1000, 1)
+    log.debug("snapshot written to %s: %d bytes in %.1f ms", status.path, size, status.write_ms)
+
+
+def _encode_and_write(payload: list[bytes], seed: int | None, path: Path) -> int:
+    return envelope.write_atomic(path, envelope.encode(payload, seed))
+
+
+async def _timed_capture(app: web.Application) -> tuple[list[bytes], float]:
+    """The payload, and the longest stretch it kept the loop (measured between its hand-backs)."""
+    longest = 0.0
+    task = asyncio.ensure_future(capture(app))
+    while not task.done():
+        mark = monotonic()
+        await asyncio.sleep(0)
+        longest = max(longest, monotonic() - mark)
+    return task.result(), longest
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    status = app[SNAPSHOT]
+    stopping = asyncio.Event()
+
+    async def periodic() -> None:
+        while True:
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=status.every)
+                return
+            except TimeoutError:
+                await write(app)
+
+    task = asyncio.create_task(periodic())
+    yield
+    stopping.set()
+    await task  # never cancelled mid-write: its worker thread would still be writing PATH.tmp
+    await write(app)
+    log.info("snapshot written to %s on the way down", status.path)
