@@ -101,12 +101,17 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
     (a chunked body has none, and request.read() would stop at the app's client_max_size instead)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadBody("too large")
-    raw = bytearray()
-    while chunk := await request.content.read(256 * 1024):
-        raw.extend(chunk)
-        if len(raw) > max_bytes:
-            raise BadBody("too large")
-    body = bytes(raw)
+    content = request.content
+    body = await content.read(256 * 1024)
+    if len(body) > max_bytes:
+        raise BadBody("too large")
+    if body and not content.at_eof():  # more to come (the usual small body has all arrived: one read)
+        raw = bytearray(body)
+        while chunk := await content.read(256 * 1024):
+            raw.extend(chunk)
+            if len(raw) > max_bytes:
+                raise BadBody("too large")
+        body = bytes(raw)
     note_body(body)
     return body
 
