@@ -56,8 +56,8 @@ def command(root: Path, port: int, clock: str, log_level: str, profile: Path | N
 
 
 def measure(root: Path, name: str, clock: str, log_level: str, duration: str, connections: int,
-            profile: Path | None = None) -> tuple[float, float, float | None]:
-    """(req/s, server CPU µs per request, user instructions per request or None)."""
+            profile: Path | None = None) -> tuple[float, float, float | None, float]:
+    """(req/s, server CPU µs per request, user instructions per request or None, p99 ms)."""
     request = REQUESTS[name]
     script = request.write_lua(CACHE / "lua")
     port = free_port()
@@ -77,7 +77,7 @@ def measure(root: Path, name: str, clock: str, log_level: str, duration: str, co
     if result.errors:
         raise RuntimeError(f"{name}: {result.errors}")
     per = instructions / result.requests if instructions else None
-    return result.requests_per_s, used / result.requests * 1e6, per
+    return result.requests_per_s, used / result.requests * 1e6, per, result.p99_ms
 
 
 class _env:
@@ -128,10 +128,11 @@ def main() -> None:
         for round_ in range(args.rounds):
             for root in args.roots:
                 profile = args.profile if args.profile and round_ == 0 else None
-                rate, micros, instructions = measure(Path(root).resolve(), name, args.clock, args.log_level,
+                rate, micros, instructions, p99 = measure(Path(root).resolve(), name, args.clock, args.log_level,
                                                      args.duration, args.connections, profile)
                 extra = f", {instructions / 1e3:,.0f} k instr" if instructions else ""
-                print(f"{name:<15} {args.clock:<6} {root:<28} {rate:8,.0f} req/s  {micros:6.1f} µs CPU/req{extra}",
+                print(f"{name:<15} {args.clock:<6} {root:<28} {rate:8,.0f} req/s  p99 {p99:6.2f} ms  "
+                      f"{micros:6.1f} µs CPU/req{extra}",
                       flush=True)
 
 

@@ -42,6 +42,7 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
             response = respond(request, from_http(exc))
             if "Allow" in exc.headers:  # a 405 says which methods the path takes (RFC 9110)
                 response.headers["Allow"] = exc.headers["Allow"]
+            exc.__traceback__ = None  # a router 404/405 stays in the request's match_info: no cycle through frames
             return response
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
