@@ -127,8 +127,9 @@ class Attempt:
 
     def first_at(self, status: str) -> float | None:
         """When this attempt first reached `status`, if it did."""
-        for (reached, _forced, _error), at in zip(self.changes, self._times(), strict=True):
+        for index, (reached, _forced, _error) in enumerate(self.changes):
             if reached == status:
+                at: float = _TIME.unpack_from(self.times, 8 * index)[0]
                 return at
         return None
 
