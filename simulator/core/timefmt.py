@@ -24,10 +24,16 @@ def iso_sgt(ts: float) -> str:
     return datetime.fromtimestamp(ts, SGT).isoformat(timespec="milliseconds")
 
 
-@functools.lru_cache(maxsize=256)
 def iso_utc(ts: float) -> str:
-    """ISO 8601 in UTC with milliseconds and a Z, e.g. 2024-01-01T00:00:00.000Z."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with milliseconds and a Z, e.g. 2024-01-01T00:00:00.000Z. Every log line has one for a
+    different instant, so the date and time of day are formatted once per second and the milliseconds added."""
+    second, milli = divmod(epoch_ms(ts), 1000)
+    return f"{_utc_second(second)}.{milli:03d}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds").removesuffix("+00:00")
 
 
 def parse_iso(text: str) -> float:
