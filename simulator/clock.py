@@ -110,9 +110,6 @@ def ahead_of_wall(clock: Clock) -> float:
     return clock.now() - time.time()
 
 
-def monotonic() -> float:
-    """Real seconds from an arbitrary origin, for measuring how long work took (logs, metrics).
-
-    Never use it for simulated time: that is what a `Clock` is for.
-    """
-    return time.perf_counter()
+# Real seconds from an arbitrary origin, for measuring how long work took (logs, metrics). Never use it for
+# simulated time: that is what a `Clock` is for. The function itself, not a wrapper: it runs several times a request.
+monotonic = time.perf_counter

@@ -102,23 +102,13 @@ class Engine:
         if not message.removed:
             self.store.settled(message, at)
 
-    def _due(self, message: Message, attempt: Attempt, index: int, when: float) -> None:
-        if message.removed or attempt.halted or attempt.next_step != index:
-            return
-        step = attempt.plan.steps[index]
-        attempt.next_step += 1
-        self._record(message, attempt, step.status, when, error=step.error)
-        self._continue(message, attempt, when)
-
     def _record(self, message: Message, attempt: Attempt, status: str, at: float,
                 forced: bool = False, error: ErrorInfo | None = None) -> None:
         previous = attempt.changes[-1][0] if attempt.changes else None
         attempt.record(status, at, forced, error)
         self.store.status_changed(message, previous, status)
-        self.events.publish(StatusEvent(
-            seq=self.events.next_seq(), message=message, attempt=attempt.number, status=status,
-            previous=previous, at=at, forced=forced, error=error,
-        ))
+        events = self.events
+        events.publish(StatusEvent(events.next_seq(), message, attempt.number, status, previous, at, forced, error))
 
     def resume(self) -> int:
         """After a snapshot is restored: schedule each held message's next due step again, from its own
@@ -162,8 +152,9 @@ class Engine:
 
 
 class _Due:
-    """The scheduler's job for an attempt's next step: `Engine._due(message, attempt, index, when)`. A slots
-    object rather than a functools.partial: one is pending per message in flight, and it is half the size."""
+    """The scheduler's job for an attempt's next step (step `index`, due at `when`). A slots object rather than a
+    functools.partial: one is pending per message in flight, and it is half the size. It runs the step itself:
+    one call less per transition, and a million of them run in one advance."""
 
     __slots__ = ("attempt", "engine", "index", "message")
 
@@ -171,4 +162,11 @@ class _Due:
         self.engine, self.message, self.attempt, self.index = engine, message, attempt, index
 
     def __call__(self, when: float) -> None:
-        self.engine._due(self.message, self.attempt, self.index, when)
+        message, attempt, index = self.message, self.attempt, self.index
+        if message.removed or attempt.halted or attempt.next_step != index:
+            return
+        step = attempt.plan.steps[index]
+        attempt.next_step = index + 1
+        engine = self.engine
+        engine._record(message, attempt, step.status, when, error=step.error)
+        engine._continue(message, attempt, when)

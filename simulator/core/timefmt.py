@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,14 +16,24 @@ def epoch_ms(ts: float) -> int:
     return (int(whole) * 1_000_000 + round(frac * 1e6)) // 1000
 
 
+# Every send formats its timestamps, and sends and status changes cluster on a few instants (the manual clock
+# has one until it is advanced): a small cache of the last ones formatted saves a datetime per call.
+@functools.lru_cache(maxsize=256)
 def iso_sgt(ts: float) -> str:
     """Postman v2: ISO 8601 with milliseconds and +08:00, e.g. 2024-05-16T10:30:50.904+08:00."""
     return datetime.fromtimestamp(ts, SGT).isoformat(timespec="milliseconds")
 
 
 def iso_utc(ts: float) -> str:
-    """ISO 8601 in UTC with milliseconds and a Z, e.g. 2024-01-01T00:00:00.000Z."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with milliseconds and a Z, e.g. 2024-01-01T00:00:00.000Z. Every log line has one for a
+    different instant, so the date and time of day are formatted once per second and the milliseconds added."""
+    second, milli = divmod(epoch_ms(ts), 1000)
+    return f"{_utc_second(second)}.{milli:03d}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds").removesuffix("+00:00")
 
 
 def parse_iso(text: str) -> float:

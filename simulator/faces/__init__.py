@@ -59,15 +59,26 @@ def by_prefix(path: str) -> Face | None:
 
 
 def by_mount(path: str) -> Face | None:
-    """The face whose sub-app serves `path` (the longest mount or alias), for metrics and logs. Once per
-    request (telemetry, the journal): a loop, no lists."""
+    """The face whose sub-app serves `path` (the longest mount or alias), for metrics and logs. Twice per
+    request (telemetry, the journal): answered from a small cache of the paths seen last."""
+    try:
+        return _MOUNT_CACHE[path]
+    except KeyError:
+        pass
     best: Face | None = None
     longest = -1
     for face in _registry():
         for mount in (face.mount, *face.aliases):
             if len(mount) > longest and path.startswith(mount) and (len(path) == len(mount) or path[len(mount)] == "/"):
                 best, longest = face, len(mount)
+    if len(_MOUNT_CACHE) >= _MOUNT_CACHE_MAX:  # paths carry ids: never let them grow the cache without bound
+        _MOUNT_CACHE.clear()
+    _MOUNT_CACHE[path] = best
     return best
+
+
+_MOUNT_CACHE: dict[str, Face | None] = {}  # path -> by_mount(path); emptied whenever the registry changes
+_MOUNT_CACHE_MAX = 1024
 
 
 def register(face: Face) -> Callable[[], None]:
@@ -82,10 +93,12 @@ def register(face: Face) -> Callable[[], None]:
             raise ValueError(f"face {face.id!r} clashes with {other.id!r}: {', '.join(clashes)}")
     at = next((i for i, other in enumerate(registry) if _under(face.mount, other.mount)), len(registry))
     registry.insert(at, face)
+    _MOUNT_CACHE.clear()
 
     def undo() -> None:
         if face in registry:
             registry.remove(face)
+        _MOUNT_CACHE.clear()
 
     return undo
 

@@ -42,6 +42,7 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
             response = respond(request, from_http(exc))
             if "Allow" in exc.headers:  # a 405 says which methods the path takes (RFC 9110)
                 response.headers["Allow"] = exc.headers["Allow"]
+            exc.__traceback__ = None  # a router 404/405 stays in the request's match_info: no cycle through frames
             return response
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
@@ -101,12 +102,17 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
     (a chunked body has none, and request.read() would stop at the app's client_max_size instead)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadBody("too large")
-    raw = bytearray()
-    while chunk := await request.content.read(256 * 1024):
-        raw.extend(chunk)
-        if len(raw) > max_bytes:
-            raise BadBody("too large")
-    body = bytes(raw)
+    content = request.content
+    body = await content.read(256 * 1024)
+    if len(body) > max_bytes:
+        raise BadBody("too large")
+    if body and not content.at_eof():  # more to come (the usual small body has all arrived: one read)
+        raw = bytearray(body)
+        while chunk := await content.read(256 * 1024):
+            raw.extend(chunk)
+            if len(raw) > max_bytes:
+                raise BadBody("too large")
+        body = bytes(raw)
     note_body(body)
     return body
 

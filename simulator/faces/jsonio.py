@@ -25,8 +25,11 @@ def dumps(data: Any) -> bytes:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    """`web.json_response(data, status=..., headers=...)`, encoded by orjson (same Content-Type)."""
-    return web.Response(body=dumps(data), status=status, headers=headers, content_type="application/json",
-                        charset="utf-8")
+_JSON_TYPE = "application/json; charset=utf-8"
 
+
+def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    """`web.json_response(data, status=..., headers=...)`, encoded by orjson (same Content-Type, given as the
+    header itself: aiohttp's content_type and charset arguments parse and rebuild it on every answer)."""
+    all_headers = {"Content-Type": _JSON_TYPE} if headers is None else {**headers, "Content-Type": _JSON_TYPE}
+    return web.Response(body=dumps(data), status=status, headers=all_headers)

@@ -26,6 +26,7 @@ async def unrouted(request: web.Request, handler: Handler) -> web.StreamResponse
         runtime = None if face is None else request.app[FACE_APPS].get(face.id)
         if runtime is None:
             raise
+        exc.__traceback__ = None  # it stays in the request's match_info: no reference cycle through frames
         return runtime.respond(request, runtime.http_error(exc))
 
 

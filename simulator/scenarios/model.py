@@ -240,6 +240,8 @@ class ScenarioSet:
     # per flow on first use, so the set needs no list of flows.
     _by_flow: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict, init=False, repr=False,
                                                                compare=False)
+    _checks: dict[tuple[str, str], tuple[Rule | dict[str, Rule], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def rules_for(self, face: str, channel: str) -> tuple[Rule, ...]:
         """The rules whose face and channel (when given) are this flow's, in file order."""
@@ -250,18 +252,47 @@ class ScenarioSet:
                                                 and r.match.channel in (None, channel))
         return found
 
+    def _checks_for(self, face: str, channel: str) -> tuple[Rule | dict[str, Rule], ...]:
+        """`rules_for`, with each run of rules that only name recipients (no window, nothing else to match)
+        folded into one dict: recipient -> the first rule of the run naming it. The default scenarios open every
+        flow with such a run (the documented test numbers), so a send looks its recipient up once."""
+        key = (face, channel)
+        found = self._checks.get(key)
+        if found is None:
+            checks: list[Rule | dict[str, Rule]] = []
+            for rule in self.rules_for(face, channel):
+                if rule.active is None and _names_recipients_only(rule.match):
+                    if not checks or not isinstance(checks[-1], dict):
+                        checks.append({})
+                    run = checks[-1]
+                    assert isinstance(run, dict) and rule.match.recipients is not None
+                    for recipient in rule.match.recipients:
+                        run.setdefault(recipient, rule)
+                else:
+                    checks.append(rule)
+            found = self._checks[key] = tuple(checks)
+        return found
+
     def plan(self, face: str, channel: str, tenant: str, recipient: str, content: str,
              state: PlanState) -> Plan:
         """First matching rule (in force now) wins; else the flow's default; else no planned change at all."""
         normalised = normalise_recipient(recipient)
         flow = f"{face}.{channel}"
-        for rule in self.rules_for(face, channel):
-            if rule.match.matches(face, channel, tenant, normalised, content):
+        for check in self._checks_for(face, channel):
+            if isinstance(check, dict):
+                named = check.get(normalised)
+                if named is None:
+                    continue
+                rule = named
+            else:
+                rule = check
+                if not rule.match.matches(face, channel, tenant, normalised, content):
+                    continue
                 if rule.active is not None and not state.active(rule.active):
                     continue
-                if rule.outcome is None:
-                    return rule.plan
-                return rule.outcome.pick(tenant, normalised, state)
+            if rule.outcome is None:
+                return rule.plan
+            return rule.outcome.pick(tenant, normalised, state)
         outcome = self.outcomes.get(flow)
         if outcome is not None:
             return outcome.pick(tenant, normalised, state)
@@ -273,6 +304,12 @@ class ScenarioSet:
 
 
 _NO_PLAN = Plan(rule="no rule matched", steps=())
+
+
+def _names_recipients_only(match: Match) -> bool:
+    """Whether a rule of a flow matches on its recipient set alone (face and channel are the flow's already)."""
+    return (match.recipients is not None and match.tenant is None and match.prefix is None and match.glob is None
+            and match.regex is None and match.content is None and match.content_regex is None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,8 @@ class LineFormatter(logging.Formatter):
 def _text_value(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, (int, float)):  # digits (or True/False, inf): nothing to mask or quote
+        return str(value)
     text = scrub(str(value))
     # quoted (and so escaped) when it has a space or anything unprintable: a NUL or ESC from a request's path or
     # query must not reach the log file raw (grep calls it binary; a terminal runs the escape)
@@ -112,3 +114,6 @@ def configure_logging(log_format: str = "text", level: str = "info", stream: Tex
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    # No line shows a source file or line either: without _srcfile, logging skips walking the stack for the
+    # caller of every record (the documented switch, in logging/__init__.py, for exactly this).
+    logging._srcfile = None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter as Tally
 from collections.abc import Iterator
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
+from prometheus_client.utils import floatToGoString
 
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
@@ -40,14 +43,14 @@ class _CurrentStatuses(Collector):
         yield evicted
 
 
-class _FirstSeen(Tally[tuple[str, str, str]]):
+class _FirstSeen(Tally[tuple[str, ...]]):
     """A Counter that notes when each key was first counted (the _created sample of a prometheus counter)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.created: dict[tuple[str, str, str], float] = {}
+        self.created: dict[tuple[str, ...], float] = {}
 
-    def __missing__(self, key: tuple[str, str, str]) -> int:
+    def __missing__(self, key: tuple[str, ...]) -> int:
         self.created[key] = time.time()
         return 0
 
@@ -69,17 +72,55 @@ class _StatusChanges(Collector):
         yield family
 
 
+class _Requests(Collector):
+    """postman_sim_requests_total{face,code} and postman_sim_request_duration_seconds{face}, exported as a
+    prometheus Counter and Histogram would export them, counted in plain dicts and lists: every request
+    observes both, and a prometheus child takes a lock per counter and per bucket."""
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.bounds = (*buckets, float("inf"))
+        self.les: tuple[str, ...] = tuple(floatToGoString(b) for b in self.bounds)  # type: ignore[no-untyped-call]
+        self.codes = _FirstSeen()
+        self.durations: dict[str, list[float]] = {}  # face -> [count per bucket (not cumulative)..., sum]
+        self.created: dict[str, float] = {}
+
+    def observe(self, face: str, code: str, seconds: float) -> None:
+        self.codes[(face, code)] += 1
+        row = self.durations.get(face)
+        if row is None:
+            row = self.durations[face] = [0.0] * (len(self.bounds) + 1)
+            self.created[face] = time.time()
+        row[bisect.bisect_left(self.bounds, seconds)] += 1  # the first bucket whose bound is >= seconds
+        row[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily("postman_sim_requests", "HTTP requests answered, by face and status code",
+                                       labels=("face", "code"))
+        created = self.codes.created
+        for labels, count in list(self.codes.items()):
+            requests.add_metric(labels, count, created=created[labels])
+        yield requests
+        name = "postman_sim_request_duration_seconds"
+        histogram = Metric(name, "Time to answer a request, by face", "histogram")
+        for face, row in list(self.durations.items()):
+            total = 0.0
+            for le, in_bucket in zip(self.les, row, strict=False):
+                total += in_bucket
+                histogram.samples.append(Sample(name + "_bucket", {"face": face, "le": le}, total))
+            histogram.samples.append(Sample(name + "_count", {"face": face}, total))
+            histogram.samples.append(Sample(name + "_sum", {"face": face}, row[-1]))
+            histogram.samples.append(Sample(name + "_created", {"face": face}, self.created[face]))
+        yield histogram
+
+
 class Metrics:
     """Every metric the simulator exports. Other modules increment these; /_sim/metrics renders them."""
 
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
-        self.requests = Counter("postman_sim_requests", "HTTP requests answered, by face and status code",
-                                ("face", "code"), registry=registry)
-        self.request_seconds = Histogram("postman_sim_request_duration_seconds",
-                                         "Time to answer a request, by face", ("face",),
-                                         buckets=_DURATION_BUCKETS, registry=registry)
+        self.requests = _Requests(_DURATION_BUCKETS)
+        registry.register(self.requests)
         self.status_changes = _StatusChanges()
         registry.register(self.status_changes)
         self.webhook_deliveries = Counter("postman_sim_webhook_deliveries",
@@ -90,8 +131,6 @@ class Metrics:
         pending = Gauge("postman_sim_scheduler_pending", "Jobs waiting on the simulated clock", registry=registry)
         pending.set_function(lambda: float(len(engine.scheduler)))
         registry.register(_CurrentStatuses(engine))
-        # label children by their labels (a few dozen combinations at most: faces x status codes)
-        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         engine.events.subscribe(self._on_status)
 
     def _on_status(self, event: StatusEvent) -> None:
@@ -99,12 +138,7 @@ class Metrics:
         self.status_changes.counts[(message.face, message.channel, event.status)] += 1
 
     def observe_request(self, face: str, code: int, seconds: float) -> None:
-        children = self._request_children.get((face, code))
-        if children is None:
-            children = self._request_children[(face, code)] = (self.requests.labels(face, str(code)),
-                                                                self.request_seconds.labels(face))
-        children[0].inc()
-        children[1].observe(seconds)
+        self.requests.observe(face, str(code), seconds)
 
     def webhook_delivery(self, outcome: str) -> None:
         """Count one webhook delivery attempt (see WEBHOOK_OUTCOMES)."""

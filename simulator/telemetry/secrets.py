@@ -57,6 +57,8 @@ def masked_query(query: Mapping[str, str]) -> str:
 
 def scrub(text: str) -> str:
     """Mask anything in free text that looks like an API key."""
+    if "key_" not in text:  # what _KEY_LIKE needs: a substring test is cheaper than the regex (every log field)
+        return text
     return _KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 

@@ -71,7 +71,7 @@ class V1Routes(FaceApp[str, V1Config]):
         however much of a guessed key is right)."""
         header = request.headers.get("Authorization", "")
         key = bearer_token(request)
-        if key is None or header != f"Bearer {key}" or any(c.isspace() for c in key):
+        if key is None or header != f"Bearer {key}" or key.split() != [key]:  # no whitespace anywhere in it
             return None
         parts = key.split("_")
         if len(parts) < 3 or not all(parts[:3]):

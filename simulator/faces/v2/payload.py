@@ -5,7 +5,8 @@ The wire shape has `values`, `language` and `fullMessage`. `fullMessage` (about 
 test prefix, the campaign's header and footer) is rendered again when read, from the very Template and Campaign
 objects it was accepted with (a hot reload builds new ones, so an old message never changes). `values` is kept
 as a tuple of its strings plus a shared tuple of its names (in the order the client sent them), not as a dict.
-Short values are interned: load tests repeat the same few.
+Short values are interned, and a tuple of short values is shared by every message that sent the same ones (up to
+_SHARED_MAX distinct tuples): load tests repeat the same few, and a tuple costs 56 bytes a message.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ _KEYS = ("values", "language", "fullMessage")
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}  # shared name orders (bounded: a template's variables)
 _NAMES_MAX = 10_000
 _INTERN_MAX = 64  # characters: longer values are unlikely to repeat
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}  # value tuples shared between messages (bounded)
+_SHARED_MAX = 10_000
 
 
 class V2Payload(Mapping[str, Any]):
@@ -33,7 +36,13 @@ class V2Payload(Mapping[str, Any]):
         if shared is None and len(_NAMES) < _NAMES_MAX:
             shared = _NAMES[names] = names
         self._names = shared or names
-        self._values = tuple(sys.intern(v) if len(v) <= _INTERN_MAX else v for v in values.values())
+        texts = tuple(values.values())
+        shared_values = _SHARED.get(texts)
+        if shared_values is None:
+            shared_values = tuple(sys.intern(v) if len(v) <= _INTERN_MAX else v for v in texts)
+            if len(_SHARED) < _SHARED_MAX and all(len(v) <= _INTERN_MAX for v in texts):
+                _SHARED[shared_values] = shared_values
+        self._values = shared_values
         self._template = template
         self._campaign = campaign
 

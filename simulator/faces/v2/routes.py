@@ -41,8 +41,10 @@ class V2App(FaceApp[Campaign, V2Config]):
         self.state = V2State(config=config, open_mode=open_mode)
         self.state.load(engine.ids, engine.clock.now())
         self.limits = (Limit(config.rate_limit, 1.0),) if config.rate_limit else ()
+        self._callers: dict[str, Caller[Campaign]] = {}  # campaign id -> its Caller (built once, not per request)
 
     def reset(self, tenant: str | None) -> None:
+        self._callers.clear()
         if tenant is None:
             self.state.load(self.engine.ids, self.engine.clock.now())
         else:
@@ -73,7 +75,12 @@ class V2App(FaceApp[Campaign, V2Config]):
         """The campaign the key may use (open mode binds a new key to its first campaign)."""
         campaign = self.state.authorise(bearer_token(request), request.match_info["campaignId"],
                                         self.engine.ids, self.engine.clock.now())
-        return None if campaign is None else Caller(campaign, campaign.id, f"v2:{campaign.id}", self.limits)
+        if campaign is None:
+            return None
+        caller = self._callers.get(campaign.id)
+        if caller is None or caller.tenant is not campaign:
+            caller = self._callers[campaign.id] = Caller(campaign, campaign.id, f"v2:{campaign.id}", self.limits)
+        return caller
 
     def unauthorized(self) -> FaceError:
         return errors.unauthorized()
@@ -113,15 +120,17 @@ class V2App(FaceApp[Campaign, V2Config]):
         return None if message.batch_id is None else self.state.batches.get(message.batch_id)
 
     def _accept(self, campaign: Campaign, recipient: str, language: str, values: dict[str, str],
-                batch_id: str | None = None) -> Message:
+                batch_id: str | None = None) -> tuple[Message, str]:
+        """The accepted message and its rendered body."""
         template = campaign.templates[language]
         body = template.render(values)
         if len(body) > self.config.max_message_chars:
             raise errors.invalid(f"Message exceeds the maximum length of {self.config.max_message_chars} characters.")
         payload = V2Payload(values, template, campaign)  # fullMessage is rendered again when read
-        return self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
-                                  payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
-                                  batch_id=batch_id, facts=NO_FACTS)
+        message = self.engine.accept(face=FACE, channel=CHANNEL, tenant=campaign.id, recipient=recipient,
+                                     payload=payload, content=body, message_id=self.engine.ids.prefixed("message"),
+                                     batch_id=batch_id, facts=NO_FACTS)
+        return message, body
 
     # -- endpoints ------------------------------------------------------------------------------
 
@@ -149,8 +158,8 @@ class V2App(FaceApp[Campaign, V2Config]):
         if not values_ok(values, campaign.templates[language].variables):
             raise errors.invalid(errors.VALUES_INVALID)
         assert isinstance(values, dict)
-        message = self._accept(campaign, recipient, language, values)
-        return json_response(created_view(message, campaign), status=201)
+        message, text = self._accept(campaign, recipient, language, values)
+        return json_response(created_view(message, campaign, campaign.full_message(text)), status=201)
 
     @route("GET", f"{BASE}/messages")
     async def list_messages(self, request: web.Request, campaign: Campaign) -> web.Response:
@@ -228,7 +237,7 @@ class V2App(FaceApp[Campaign, V2Config]):
             row = rows.pop()
             if self.state.batches.get(batch.id) is not batch:  # a reset forgot it meanwhile: stop filling it
                 break
-            message = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
+            message, _ = self._accept(campaign, row.recipient, row.language, row.values, batch_id=batch.id)
             batch.message_ids.append(message.id)
         return json_response({"isValid": True, "batchId": batch.id}, status=201)
 

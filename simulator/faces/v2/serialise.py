@@ -14,20 +14,23 @@ def _ts(value: float | None) -> str | None:
     return None if value is None else iso_sgt(value)
 
 
-def created_view(message: Message, campaign: Campaign) -> dict[str, Any]:
-    """The single-send (and retry) response."""
-    template = campaign.templates[message.payload["language"]]
+def created_view(message: Message, campaign: Campaign, full_message: str | None = None) -> dict[str, Any]:
+    """The single-send (and retry) response. `full_message`: the text just rendered, when the caller has it."""
+    payload = message.payload
+    language = payload["language"]
+    created = iso_sgt(message.created_at)
+    updated = message.updated_at
     return {
-        "createdAt": iso_sgt(message.created_at),
-        "updatedAt": iso_sgt(message.updated_at),
+        "createdAt": created,
+        "updatedAt": created if updated == message.created_at else iso_sgt(updated),
         "id": message.id,
         "recipient": message.recipient,
-        "values": message.payload["values"],
-        "fullMessage": message.payload["fullMessage"],
+        "values": payload["values"],
+        "fullMessage": payload["fullMessage"] if full_message is None else full_message,
         "latestStatus": message.status,
-        "templateBodyId": template.id,
+        "templateBodyId": campaign.templates[language].id,
         "campaignId": campaign.id,
-        "language": message.payload["language"],
+        "language": language,
         "creatorId": campaign.creator_id,
     }
 

@@ -1,0 +1,46 @@
+"""The tenant index keeps (millisecond, id) order however sends interleave: many in one millisecond (the manual
+clock), a clock set back, evictions in between; reads always see the order a full sort would give."""
+
+from __future__ import annotations
+
+import random
+
+from simulator.core.store import Store, sort_key
+from tests.core.conftest import START
+from tests.core.test_store_ratelimit import message
+
+
+def _expected(store: Store) -> list[str]:
+    return [m.id for m in sorted((m for m in store.all() if m.face == "v2" and m.tenant == "t1"), key=sort_key)]
+
+
+def test_reads_see_millisecond_then_id_order_after_any_mix_of_sends() -> None:
+    rng = random.Random(7)
+    store = Store()
+    at = START
+    for n in range(400):
+        step = rng.random()
+        if step < 0.5:
+            pass  # the same millisecond as the last send
+        elif step < 0.9:
+            at += rng.choice((0.001, 0.0004, 1.0))
+        else:
+            at -= 0.5  # a clock set back: this one goes before others
+        store.add(message(f"{rng.getrandbits(32):08x}-{n}", at))
+        if n % 37 == 0:
+            assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store)
+    assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store)
+    assert list(store.tenant_keys("v2", "t1")) == sorted(store.tenant_keys("v2", "t1"))
+
+
+def test_the_order_holds_after_evictions_and_later_sends() -> None:
+    store = Store(max_messages=50)
+    for n in range(120):
+        m = message(f"{(n * 7919) % 1000:04d}", START + (n // 30) * 0.001)
+        store.add(m)
+        store.settled(m, START)  # settled at once: the oldest are evicted past 50
+    assert len(store) <= 50 + 1
+    assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store)
+    for n in range(5):
+        store.add(message(f"late-{4 - n}", START + 0.003))  # the last millisecond again, after the evictions
+    assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store)
