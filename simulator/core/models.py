@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +82,11 @@ def _extend(changes: tuple[Change, ...], status: str, forced: bool, error: Error
 _TIME = struct.Struct("d")
 
 
+def pack_times(times: Iterable[float]) -> bytes:
+    """Change times as `Attempt.times` holds them (a snapshot reads them back with this)."""
+    return b"".join(_TIME.pack(float(at)) for at in times)
+
+
 @dataclass(slots=True)
 class Attempt:
     """One try at delivering a message; a retry starts a new attempt with a fresh plan."""
@@ -103,6 +108,10 @@ class Attempt:
 
     def _times(self) -> Iterator[float]:
         return (at for (at,) in _TIME.iter_unpack(self.times))
+
+    def change_times(self) -> list[float]:
+        """The time of each change, in order (what `times` packs)."""
+        return list(self._times())
 
     @property
     def history(self) -> tuple[StatusChange, ...]:

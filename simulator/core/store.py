@@ -89,6 +89,19 @@ class _Index:
             messages.insert(bisect.bisect_right(messages, sort_key(message), key=sort_key), message)
             self._run += 1
 
+    def restore(self, message: Message) -> None:
+        """Hold a message read back from a snapshot, in any order: `restored()` sorts them all once."""
+        self._messages.append(message)
+
+    def restored(self) -> None:
+        """Sort after `restore`: the index starts again from a fully ordered list."""
+        messages = self._messages
+        messages.sort(key=sort_key)
+        self._dirty = False
+        self._last_ms = epoch_ms(messages[-1].created_at) if messages else 0
+        self._run = next((i for i in range(len(messages) - 1, -1, -1)
+                          if epoch_ms(messages[i].created_at) != self._last_ms), -1) + 1
+
     def _sort_run(self) -> None:
         run = self._messages[self._run:]
         run.sort(key=_message_id)
@@ -170,12 +183,12 @@ class Store:
         from the messages themselves, never stored; settled ones queue for eviction in the order they settled."""
         settled = []
         for message in messages:
-            self._hold(message).messages.append(message)  # sorted once below, not one bisect per message
+            self._hold(message).restore(message)  # sorted once below, not one bisect per message
             self._counts[(message.face, message.channel, message.tenant, message.status)] += 1
             if message.is_settled:
                 settled.append(message)
         for index in self._by_tenant.values():
-            index.messages.sort(key=sort_key)
+            index.restored()
         settled.sort(key=_updated_at)
         self._settled.extend(settled)
         self.evicted = evicted

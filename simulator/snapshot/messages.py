@@ -10,12 +10,11 @@ rebuilds them on load.
 from __future__ import annotations
 
 import sys
-from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
-from simulator.core.models import NO_FACTS, Attempt, ErrorInfo, Facts, Message, Plan, Step
+from simulator.core.models import NO_FACTS, Attempt, ErrorInfo, Facts, Message, Plan, Step, pack_times
 
 Row = list[Any]
 Change = tuple[str, bool, ErrorInfo | None]
@@ -68,7 +67,7 @@ def message_row(message: Message, tables: Tables, payload: Callable[[Message], A
         name: value for name in _FACTS if (value := getattr(message.facts, name)) is not None}
     return [message.id, message.face, message.channel, message.tenant, message.recipient, message.created_at,
             payload(message), message.batch_id, facts,
-            [[a.id, a.number, a.created_at, tables.plan(a.plan), tables.path(a.changes), a.times.tolist(),
+            [[a.id, a.number, a.created_at, tables.plan(a.plan), tables.path(a.changes), a.change_times(),
               a.next_step, a.halted] for a in message.attempts]]
 
 
@@ -98,7 +97,7 @@ def message_from(row: Row, plans: list[Plan], paths: list[tuple[Change, ...]],
         if len(changes) != len(times) or not changes:
             raise ValueError(f"message {message_id}: an attempt's statuses and times do not pair up")
         restored.append(Attempt(id=str(attempt_id), number=int(number), created_at=float(attempt_created),
-                                plan=plans[plan], changes=changes, times=array("d", times),
+                                plan=plans[plan], changes=changes, times=pack_times(times),
                                 next_step=int(next_step), halted=bool(halted)))
     if not restored:
         raise ValueError(f"message {message_id}: no attempt")
