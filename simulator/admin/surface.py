@@ -6,7 +6,7 @@ from aiohttp import web
 
 from simulator.admin import billing, clock, messages, scenarios, system
 from simulator.admin.dashboard import dashboard
-from simulator.admin.docs import docs_view, openapi_view
+from simulator.admin.docs import docs_view, index_view, openapi_view
 from simulator.admin.errors import admin_errors
 from simulator.admin.faces import list_faces
 from simulator.admin.metrics import metrics_view
@@ -21,6 +21,7 @@ def create_admin(face_routes: list[web.RouteDef] | None = None) -> web.Applicati
     mounted beside it on the root)."""
     app = web.Application(middlewares=[admin_errors])
     app.add_routes([
+        web.get("", index_view),
         web.get("/health", system.health), web.post("/reset", system.reset),
         web.get("/clock", clock.get_clock), web.post("/clock/advance", clock.advance),
         web.post("/clock/set", clock.set_clock), web.post("/clock/speed", clock.set_speed),

@@ -152,3 +152,14 @@ async def test_journal_finds_a_phone_recipient_in_any_spelling(sim: Sim) -> None
         journal = await (await sim.client.get("/_sim/messages", params={"recipient": spelling})).json()
         assert journal["total"] == 2, spelling
         assert {m["face"] for m in journal["data"]} == {"v2", "qlara"}
+
+
+async def test_the_control_surfaces_address_answers_with_where_to_go(sim: Sim) -> None:
+    response = await sim.client.get("/_sim")
+    assert response.status == 200
+    index = await response.json()
+    assert index["docs"] == "/_sim/docs" and index["dashboard"] == "/_sim/dashboard"
+    assert "POST /_sim/clock/advance" in index["routes"] and "GET /_sim/webhooks" in index["routes"]
+    for route in ("GET /_sim/health", "GET /_sim/requests"):
+        assert route in index["routes"]
+        assert (await sim.client.get(route.split(" ", 1)[1])).status == 200

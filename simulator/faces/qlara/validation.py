@@ -18,9 +18,9 @@ from simulator.faces.qlara.errors import bad_request
 from simulator.faces.qlara.serialise import CHANNELS
 from simulator.faces.qlara.state import Company, Credential
 
-DESTINATION = re.compile(r"^\+?[1-9]\d{6,14}$")
+DESTINATION = re.compile(r"^\+?[1-9][0-9]{6,14}$")
 MAX_ID_LENGTH = 255
-SENDER = re.compile(r"^(?:[A-Za-z0-9 .\-_&]{1,11}|\+?\d{1,16})$")
+SENDER = re.compile(r"^(?:[A-Za-z0-9 .\-_&]{1,11}|\+?[0-9]{1,16})$")
 UDH = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
 SMS_PLACEHOLDER = re.compile(r"{(\w+)}")
 SCHEDULED_FORMAT = "%Y-%m-%d %H:%M:%S.%f%z"
@@ -28,7 +28,8 @@ MEDIA_TYPES = ("image", "video", "audio", "document", "sticker", "location")
 MAX_WHATSAPP_TEXT = 4096
 MAX_URL_LENGTH = 2048
 # ISO-8601 OffsetDateTime: a date, a time and an offset (Z or +hh:mm). Dates alone are refused.
-OFFSET_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$")
+OFFSET_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$",
+                              re.ASCII)
 
 
 def credential(request: web.Request) -> Credential | None:
@@ -104,7 +105,7 @@ def query_int(query: Mapping[str, str], name: str, default: int, minimum: int, m
 
 def phone_number_id(body: dict[str, Any]) -> int:
     value = body.get("phoneNumberId")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request("phoneNumberId is required and must be an integer (see GET /whatsapp/phone-numbers)")

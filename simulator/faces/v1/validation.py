@@ -23,12 +23,12 @@ KNOWN = ("recipient", "subject", "body", "from", "reply_to", "attachments", "cla
 MAX_CC_BCC = 49
 BOOLEAN = {"true": True, "false": False}  # query and form booleans, as Joi converts them
 SMS_FIELDS = ("body", "recipient", "label")
-PHONE = re.compile(r"^\+?\d{8,15}$")
+PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 _NOISE = re.compile(r"[\s\-().]")
 MAX_SAFE_INTEGER = 2 ** 53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER
 GOVSG_FIELDS = ("recipient", "template_id", "language_code", "params")
-SG_MOBILE = re.compile(r"^(?:\+?65)?([89]\d{7})$")
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+SG_MOBILE = re.compile(r"^(?:\+?65)?([89][0-9]{7})$")
+E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 # What the real XSS filter drops whole: script and style blocks, and comments. Other tags keep their text.
 _DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")

@@ -9,8 +9,8 @@ from simulator.faces.v2 import errors
 from simulator.faces.v2.config import LANGUAGES, Campaign
 
 # Country code and number, no '+': a Singapore number is 65 + 8 digits; others 10 to 15 digits.
-_SG = re.compile(r"^65\d{8}$")
-_OTHER = re.compile(r"^[1-9]\d{9,14}$")
+_SG = re.compile(r"^65[0-9]{8}$")
+_OTHER = re.compile(r"^[1-9][0-9]{9,14}$")
 
 
 def recipient_ok(recipient: str) -> bool:

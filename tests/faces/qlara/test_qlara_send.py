@@ -66,6 +66,7 @@ async def test_simulation_validates_without_sending(sim: Sim) -> None:
     ({"phoneNumberId": 99}, "phoneNumberId 99"),
     ({"phoneNumberId": True}, "phoneNumberId is required"),
     ({"destination": "12"}, "international format"),
+    ({"destination": "+39３４０１２３４５６７"}, "international format"),  # full-width digits
     ({"destination": None}, "destination is required"),
     ({"template": {"id": 999}}, "Template not found"),
     ({"template": {"id": 43, "parameters": ["only one"]}}, "needs 2 parameter(s)"),

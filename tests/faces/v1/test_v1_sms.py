@@ -76,7 +76,8 @@ async def test_sg_test_numbers_end_in_error_with_a_twilio_code(sim: Sim, number:
     assert (now["sent_at"] is not None) is sent
 
 
-@pytest.mark.parametrize("recipient", ["abc", "12345", "+65 9123 456a", "6591234567890123"])
+@pytest.mark.parametrize("recipient", ["abc", "12345", "+65 9123 456a", "6591234567890123",
+                                       "+65９１２３４５６７"])  # full-width digits are not digits to a telco
 async def test_an_invalid_number_is_invalid_recipient(sim: Sim, recipient: str) -> None:
     assert await call(sim, "POST", f"{SMS}/send", json=sms(recipient)) == (
         400, {"code": "invalid_recipient", "message": f"Phone number {recipient} is invalid"})
