@@ -40,6 +40,7 @@ class ScenarioRuntime:
         self.loaded_from = "file" if self.path is not None else "config"
         self.last_error: dict[str, Any] | None = None
         self.poll_interval = 1.0
+        self.watch = True  # poll the file; replicas on Redis reload only through the replicated route
         self.fault_state = FaultState(engine.seed)
         self._stamp = self._stat()
         engine.on_reset(self._on_reset)

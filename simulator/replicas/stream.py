@@ -1,0 +1,77 @@
+"""The Redis side of replication: the stream of entries, the genesis record and the webhook lease.
+
+Keys share one hash tag, `{postman-sim}`, so on Redis Cluster they live in one slot (the stream is one
+ordered log: it cannot be split across slots; see docs/deployment.md for per-tenant deployments).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from redis.asyncio import Redis
+
+from simulator.replicas.target import RedisTarget
+
+PREFIX = "{postman-sim}"
+LOG = f"{PREFIX}:log"          # the stream every replica applies
+GENESIS = f"{PREFIX}:genesis"  # how the first replica started: seed, clock, speed, settings digest
+LEASE = f"{PREFIX}:lease"      # which replica sends webhooks and ticks the clock
+
+Fields = Mapping[bytes, bytes]
+
+# Take the lease, or renew it if this replica holds it: one round trip, atomic.
+_HOLD = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def connect(target: RedisTarget) -> Redis:
+    return Redis(host=target.host, port=target.port, db=target.db, password=target.password,
+                 socket_connect_timeout=3, socket_timeout=10, decode_responses=False)
+
+
+def order(entry_id: bytes) -> tuple[int, int]:
+    """A stream id (b"1712345678901-3") as a comparable pair."""
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
+class Stream:
+    def __init__(self, target: RedisTarget) -> None:
+        self.redis = connect(target)
+        self.reader = connect(target)  # its own connection: the blocking XREAD holds one
+
+    async def genesis(self, wanted: Mapping[str, Any]) -> dict[str, Any]:
+        """The record the first replica wrote (writing `wanted` if there is none yet)."""
+        await self.redis.set(GENESIS, json.dumps(dict(wanted)), nx=True)
+        raw: Any = await self.redis.get(GENESIS)
+        found: dict[str, Any] = json.loads(raw)
+        return found
+
+    async def append(self, fields: Mapping[str, bytes | str]) -> bytes:
+        entry_id: Any = await self.redis.xadd(LOG, dict(fields))  # type: ignore[arg-type]
+        return bytes(entry_id)
+
+    async def read(self, after: bytes, count: int, block_ms: int) -> list[tuple[bytes, Fields]]:
+        answer: Any = await self.reader.xread({LOG: after}, count=count, block=block_ms)
+        return list(answer[0][1]) if answer else []
+
+    async def head(self) -> bytes | None:
+        """The id of the last entry (None: an empty stream)."""
+        last: Any = await self.redis.xrevrange(LOG, count=1)
+        return bytes(last[0][0]) if last else None
+
+    async def hold_lease(self, me: str, ttl_ms: int) -> bool:
+        return bool(await self.redis.eval(_HOLD, 1, LEASE, me, ttl_ms))
+
+    async def release_lease(self, me: str) -> None:
+        await self.redis.eval(_RELEASE, 1, LEASE, me)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.reader.aclose()
