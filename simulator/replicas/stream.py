@@ -1,7 +1,11 @@
 """The Redis side of replication: the stream of entries, the genesis record and the webhook lease.
 
-Keys share one hash tag, `{postman-sim}`, so on Redis Cluster they live in one slot (the stream is one
-ordered log: it cannot be split across slots; see docs/deployment.md for per-tenant deployments).
+Keys share one hash tag, `{<group>}` (`{postman-sim}` unless the URL says ?group=), so on Redis Cluster they
+live in one slot: the stream is one ordered log and cannot be split. Separate groups (one simulator each,
+e.g. per team or tenant) spread over the cluster's slots (docs/deployment.md).
+- `{group}:log`: the stream every replica applies
+- `{group}:genesis`: how the first replica started: seed, clock, speed, settings digest
+- `{group}:lease`: which replica sends webhooks and ticks the clock
 """
 
 from __future__ import annotations
@@ -13,11 +17,6 @@ from typing import Any
 from redis.asyncio import Redis
 
 from simulator.replicas.target import RedisTarget
-
-PREFIX = "{postman-sim}"
-LOG = f"{PREFIX}:log"          # the stream every replica applies
-GENESIS = f"{PREFIX}:genesis"  # how the first replica started: seed, clock, speed, settings digest
-LEASE = f"{PREFIX}:lease"      # which replica sends webhooks and ticks the clock
 
 Fields = Mapping[bytes, bytes]
 
@@ -43,34 +42,36 @@ def order(entry_id: bytes) -> tuple[int, int]:
 
 class Stream:
     def __init__(self, target: RedisTarget) -> None:
+        tag = "{" + target.group + "}"
+        self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
         self.redis = connect(target)
         self.reader = connect(target)  # its own connection: the blocking XREAD holds one
 
     async def genesis(self, wanted: Mapping[str, Any]) -> dict[str, Any]:
         """The record the first replica wrote (writing `wanted` if there is none yet)."""
-        await self.redis.set(GENESIS, json.dumps(dict(wanted)), nx=True)
-        raw: Any = await self.redis.get(GENESIS)
+        await self.redis.set(self.genesis_key, json.dumps(dict(wanted)), nx=True)
+        raw: Any = await self.redis.get(self.genesis_key)
         found: dict[str, Any] = json.loads(raw)
         return found
 
     async def append(self, fields: Mapping[str, bytes | str]) -> bytes:
-        entry_id: Any = await self.redis.xadd(LOG, dict(fields))  # type: ignore[arg-type]
+        entry_id: Any = await self.redis.xadd(self.log, dict(fields))  # type: ignore[arg-type]
         return bytes(entry_id)
 
     async def read(self, after: bytes, count: int, block_ms: int) -> list[tuple[bytes, Fields]]:
-        answer: Any = await self.reader.xread({LOG: after}, count=count, block=block_ms)
+        answer: Any = await self.reader.xread({self.log: after}, count=count, block=block_ms)
         return list(answer[0][1]) if answer else []
 
     async def head(self) -> bytes | None:
         """The id of the last entry (None: an empty stream)."""
-        last: Any = await self.redis.xrevrange(LOG, count=1)
+        last: Any = await self.redis.xrevrange(self.log, count=1)
         return bytes(last[0][0]) if last else None
 
     async def hold_lease(self, me: str, ttl_ms: int) -> bool:
-        return bool(await self.redis.eval(_HOLD, 1, LEASE, me, ttl_ms))
+        return bool(await self.redis.eval(_HOLD, 1, self.lease, me, ttl_ms))
 
     async def release_lease(self, me: str) -> None:
-        await self.redis.eval(_RELEASE, 1, LEASE, me)
+        await self.redis.eval(_RELEASE, 1, self.lease, me)
 
     async def close(self) -> None:
         await self.redis.aclose()

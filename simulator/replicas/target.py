@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 MEMORY = "memory"
+DEFAULT_GROUP = "postman-sim"
+_GROUP = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class StateTargetError(ValueError):
@@ -18,11 +21,13 @@ class RedisTarget:
     port: int
     db: int
     password: str | None = None
+    group: str = DEFAULT_GROUP  # the keys' hash tag: replicas of one simulator share it
 
     @property
     def shown(self) -> str:
         """The URL without its password, for the banner and errors."""
-        return f"redis://{self.host}:{self.port}/{self.db}"
+        suffix = "" if self.group == DEFAULT_GROUP else f"?group={self.group}"
+        return f"redis://{self.host}:{self.port}/{self.db}{suffix}"
 
 
 def parse_state(text: str) -> str | RedisTarget:
@@ -35,12 +40,17 @@ def parse_state(text: str) -> str | RedisTarget:
         port = url.port or 6379
     except ValueError:
         raise StateTargetError(f"invalid state {_safe(text)!r}: {hint}") from None
-    if url.scheme != "redis" or not url.hostname or url.query or url.fragment:
+    if url.scheme != "redis" or not url.hostname or url.fragment:
         raise StateTargetError(f"invalid state {_safe(text)!r}: {hint}")
     db_text = url.path.strip("/") or "0"
     if not db_text.isdigit():
         raise StateTargetError(f"invalid state {_safe(text)!r}: the database must be a number, e.g. /0")
-    return RedisTarget(url.hostname, port, int(db_text), url.password)
+    query = parse_qs(url.query, keep_blank_values=True)
+    groups = query.pop("group", [DEFAULT_GROUP])
+    if query or len(groups) != 1 or not _GROUP.fullmatch(groups[0]):
+        raise StateTargetError(f"invalid state {_safe(text)!r}: the only option is ?group=NAME (letters, digits, "
+                               "'.', '_', '-'; the keys' hash tag)")
+    return RedisTarget(url.hostname, port, int(db_text), url.password, groups[0])
 
 
 def _safe(text: str) -> str:

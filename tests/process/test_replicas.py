@@ -80,6 +80,7 @@ def test_state_and_workers_flags_fail_in_one_line() -> None:
     for argv, expected in (
             (["--state", "mysql://db/1"], "invalid state 'mysql://db/1': expected memory or redis://host:port/db"),
             (["--state", "redis://127.0.0.1:6379/zero"], "the database must be a number"),
+            (["--state", "redis://127.0.0.1:6379/0?db=1"], "the only option is ?group=NAME"),
             (["--state", f"redis://127.0.0.1:{unused}/0"], f"cannot reach Redis at redis://127.0.0.1:{unused}/0"),
             (["--workers", "2"], "--workers 2 needs shared state"),
             (["--workers", "0"], "invalid value '0': a whole number >= 1")):
@@ -105,6 +106,8 @@ async def test_a_message_sent_through_one_replica_is_read_through_another_on_one
     read = await _json(http, "GET", f"{a.base}{V2_SEND}/{sent['id']}", headers=V2)
     assert read["latestStatus"] == "success"
     assert await _history(http, a, sent["id"]) == await _history(http, b, sent["id"])
+    other = (await _start(replicas, f"{redis.url}?group=team-b", 1, tmp_path))[0]  # another simulator, same Redis
+    assert (await _json(http, "GET", f"{other.base}/_sim/messages"))["data"] == []
 
 
 async def test_v1_ids_are_unique_and_increasing_across_replicas(
