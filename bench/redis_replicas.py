@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -60,6 +62,25 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def _cpu(pids: Sequence[int]) -> float:
+    """CPU seconds (user + system) the processes used so far (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _family(pid: int) -> list[int]:
+    """The process and its children (--workers starts the workers as children)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return [pid, *children]
+
+
 def _run(base: str, requests: int, concurrency: int) -> tuple[float, float]:
     sent, failures, latencies, elapsed = asyncio.run(load(base, requests, concurrency, 60))
     if failures:
@@ -68,11 +89,13 @@ def _run(base: str, requests: int, concurrency: int) -> tuple[float, float]:
     return sent / elapsed, 1000 * latencies[int(len(latencies) * 0.99) - 1]
 
 
-def _rate(base: str, requests: int, concurrency: int) -> tuple[float, float, float]:
-    """(sends per second and p99 ms at `concurrency`, p99 ms at LIGHT in flight) after a warm-up."""
+def _rate(base: str, pids: Sequence[int], requests: int, concurrency: int) -> tuple[float, float, float, float]:
+    """(sends per second, p99 ms at `concurrency`, p99 ms at LIGHT in flight, server CPU µs per send)."""
     asyncio.run(load(base, 200, 8, 10))
+    used = _cpu(pids)
     rate, p99 = _run(base, requests, concurrency)
-    return rate, p99, _run(base, requests // 4, LIGHT)[1]
+    per_send = (_cpu(pids) - used) / requests * 1e6
+    return rate, p99, _run(base, requests // 4, LIGHT)[1], per_send
 
 
 async def _advance(base: str, messages: int) -> float:
@@ -106,14 +129,14 @@ def main() -> int:
     scenarios = folder / "scenarios.yaml"
     scenarios.write_text((ROOT / "scenarios.yaml").read_text().replace("rate_limit: 10 ", "rate_limit: 0 "))
     redis, url = _redis(folder)
-    results: dict[str, tuple[float, float, float]] = {}
+    results: dict[str, tuple[float, float, float, float]] = {}
     try:
         for name, extra in (("memory", []), ("redis, 1 replica", ["--state", url]),
                             ("redis, --workers 2", ["--state", url, "--workers", "2"])):
             _flush(url)
             server, base = _serve(scenarios, extra)
             try:
-                results[name] = _rate(base, args.requests, args.concurrency)
+                results[name] = _rate(base, _family(server.pid), args.requests, args.concurrency)
             finally:
                 _stop(server)
         advances = {}
@@ -130,9 +153,11 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     memory_rate = results["memory"][0]
     print(f"v2 single send, loopback, concurrency {args.concurrency}, {args.requests} requests each:")
-    for name, (rate, p99, light) in results.items():
-        print(f"  {name:<20} {rate:7.0f} sends/s  p99 {p99:6.2f} ms  ({rate / memory_rate:.2f}x memory)   "
-              f"p99 with {LIGHT} in flight {light:6.2f} ms")
+    memory_cpu = results["memory"][3]
+    for name, (rate, p99, light, cpu) in results.items():
+        print(f"  {name:<20} {rate:6.0f} sends/s ({rate / memory_rate:.2f}x memory)  p99 {p99:6.2f} ms  "
+              f"p99 with {LIGHT} in flight {light:6.2f} ms  server CPU {cpu:4.0f} µs/send "
+              f"({memory_cpu / cpu:.2f}x memory's rate per CPU)")
     one, two = results["redis, 1 replica"][0], results["redis, --workers 2"][0]
     print(f"  --workers 2 vs 1 on Redis: {two / one:.2f}x (every worker applies every write; see docs/deployment.md)")
     scale = MILLION / args.messages

@@ -3,7 +3,7 @@
 - Front: a request that can change state is appended to the stream with the wall time it arrived; its answer
   is what this replica's own apply of that entry produced. GET/HEAD /_sim catches up, then answers locally.
 - Applier: reads the stream in order; for each entry it sets the entry's time, runs the transitions due by
-  then, and runs a request entry through this app over a private unix socket (every middleware and handler).
+  then, and runs a request entry through this app over a private unix socket (channel.py).
 - Lease: one replica at a time (SET NX PX, renewed every TICK) appends a tick entry while work is due, so the
   real clock's transitions fire at the same point of the stream everywhere, and sends the webhooks.
 """
@@ -20,12 +20,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import count
 
-import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from redis.exceptions import RedisError
-from yarl import URL
 
+from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.stream import Fields, Stream, order
 from simulator.state import ENGINE
@@ -35,17 +34,13 @@ from simulator.webhooks.replicated import ReplicatedDispatcher
 log = logging.getLogger("postman_sim.replicas")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Answer = tuple[int, str, list[tuple[str, str]], bytes]
 
 TICK = 0.1            # real seconds between two lease renewals (and at most one tick entry each)
 LEASE_MS = 2000       # a dead holder's lease lapses after this; another replica takes over
 BATCH = 500           # entries read at once
 WAIT = 60.0           # real seconds a client waits for its entry's apply (or a read for the catch-up)
-# Hop-by-hop and framing headers: the internal request and the client's response make their own.
-_REQUEST_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade",
-                           "expect", "proxy-connection"})
-_RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
-_SKIP_AUTO = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+_FAILED: Answer = (500, "Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")],
+                   b"500 Internal Server Error\n\nServer got itself in trouble")
 
 
 def _admin(path: str) -> bool:
@@ -73,7 +68,7 @@ class Replica:
         self._last = b"0-0"
         self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
         self._ticking = False
-        self._session: aiohttp.ClientSession | None = None
+        self._channel = ApplyChannel(socket_path)
 
     def install(self) -> None:
         """Outermost middleware and the background tasks; call before the app starts."""
@@ -84,8 +79,17 @@ class Replica:
 
     @web.middleware
     async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self._internal(request):
-            return await handler(request)
+        if self._internal(request):  # an entry being applied: its answer goes back to the applier
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                self._channel.capture(answer_of(exc))
+                raise
+            except Exception:
+                self._channel.capture(_FAILED)
+                raise
+            self._channel.capture(answer_of(response))
+            return response
         if request.method in ("GET", "HEAD") and _admin(request.path):
             try:
                 await asyncio.wait_for(self.caught_up(), WAIT)
@@ -109,7 +113,7 @@ class Replica:
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting[token] = future
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers
-                   if k.decode("latin-1").lower() not in _REQUEST_DROP]
+                   if k.decode("latin-1").lower() not in REQUEST_DROP]
         try:
             await self.stream.append({"k": "q", "o": token, "w": repr(time.time()), "m": request.method,
                                       "p": request.raw_path, "h": json.dumps(headers), "b": body})
@@ -169,21 +173,10 @@ class Replica:
             self._ticking = False
 
     async def _run(self, fields: Fields) -> Answer:
-        """The entry's request through this app (a private unix socket), with the client's headers and body."""
-        assert self._session is not None
-        headers = CIMultiDict(json.loads(fields.get(b"h", b"[]")))
-        body = fields.get(b"b") or None
-        url = URL("http://replica" + fields.get(b"p", b"/").decode("latin-1"), encoded=True)
-        try:
-            async with self._session.request(fields.get(b"m", b"GET").decode(), url, headers=headers, data=body,
-                                             allow_redirects=False) as response:
-                data = await response.read()
-                kept = [(k, v) for k, v in response.headers.items() if k.lower() not in _RESPONSE_DROP]
-                return response.status, response.reason or "", kept, data
-        except aiohttp.ClientError as exc:  # the replica's own app did not answer: say so, keep applying
-            log.error("applying %s failed: %s", fields.get(b"p"), exc)
-            return 503, "Service Unavailable", [("Content-Type", "application/json")], json.dumps(
-                {"error": "replica_unavailable", "message": "this replica could not apply the request"}).encode()
+        """The entry's request through this app, with the client's headers and body."""
+        headers = [(str(k), str(v)) for k, v in json.loads(fields.get(b"h", b"[]"))]
+        return await self._channel.run(fields.get(b"m", b"GET").decode("latin-1"),
+                                       fields.get(b"p", b"/").decode("latin-1"), headers, fields.get(b"b", b""))
 
     # -- the lease: ticks and webhooks -----------------------------------------------------------
 
@@ -213,9 +206,6 @@ class Replica:
         await self.stream.append({"k": "o", "o": self.id, "w": repr(time.time()), "d": json.dumps(outcome)})
 
     async def _lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.UnixConnector(self.socket_path), auto_decompress=False,
-            skip_auto_headers=_SKIP_AUTO, timeout=aiohttp.ClientTimeout(total=None))
         tasks = [asyncio.create_task(self._apply_forever()), asyncio.create_task(self._lease_forever()),
                  asyncio.create_task(self.dispatcher.send_forever(self._may_send, self._publish))]
         yield
@@ -224,7 +214,7 @@ class Replica:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(RedisError, OSError):
             await self.stream.release_lease(self.id)  # the next holder need not wait for it to lapse
-        await self._session.close()
+        await self._channel.close()
         await self.stream.close()
 
 

@@ -10,6 +10,7 @@ e.g. per team or tenant) spread over the cluster's slots (docs/deployment.md).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +47,8 @@ class Stream:
         self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
         self.redis = connect(target)
         self.reader = connect(target)  # its own connection: the blocking XREAD holds one
+        self._queue: list[tuple[Mapping[str, bytes | str], asyncio.Future[bytes]]] = []
+        self._flushing: set[asyncio.Future[None]] = set()
 
     async def genesis(self, wanted: Mapping[str, Any]) -> dict[str, Any]:
         """The record the first replica wrote (writing `wanted` if there is none yet)."""
@@ -55,8 +58,30 @@ class Stream:
         return found
 
     async def append(self, fields: Mapping[str, bytes | str]) -> bytes:
-        entry_id: Any = await self.redis.xadd(self.log, dict(fields))  # type: ignore[arg-type]
-        return bytes(entry_id)
+        """Append one entry; the appends made in one turn of the loop go to Redis as one pipeline."""
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._queue.append((fields, future))
+        if len(self._queue) == 1:
+            task = asyncio.ensure_future(self._flush())  # runs after this turn's other requests queued theirs
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+        return await future
+
+    async def _flush(self) -> None:
+        batch, self._queue = self._queue, []
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for fields, _ in batch:
+                    pipe.xadd(self.log, dict(fields))  # type: ignore[arg-type]
+                ids: list[Any] = await pipe.execute()
+        except Exception as exc:  # RedisError, OSError: each waiting request answers 503
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), entry_id in zip(batch, ids, strict=True):
+            if not future.done():
+                future.set_result(bytes(entry_id))
 
     async def read(self, after: bytes, count: int, block_ms: int) -> list[tuple[bytes, Fields]]:
         answer: Any = await self.reader.xread({self.log: after}, count=count, block=block_ms)
