@@ -122,6 +122,16 @@ class ReplicatedDispatcher(Dispatcher):
                           subscription_id: str | None = None) -> list[AttemptRecord]:
         raise Conflict(NOT_HERE)
 
+    async def drain(self) -> None:
+        """Wait until no attempt is due now or being sent: the lease holder sends and the stream settles them
+        (a due job needs a tick first, which the lease holder appends)."""
+        scheduler = self.engine.scheduler
+        while True:
+            due = scheduler.next_due()
+            if not self.due and (due is None or due > self.engine.clock.now()):
+                return
+            await asyncio.sleep(0.005)
+
     def stats(self) -> dict[str, Any]:
         return {**super().stats(), "in_flight": len(self._sending), "waiting": len(self.due) - len(self._sending)}
 
