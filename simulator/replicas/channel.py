@@ -64,7 +64,8 @@ class ApplyChannel:
         try:
             writer = await self._connect()
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-            return await asyncio.wait_for(self._pending, ANSWER_WITHIN)
+            async with asyncio.timeout(ANSWER_WITHIN):  # not wait_for: on 3.11 it can swallow a cancel
+                return await self._pending
         except (OSError, TimeoutError) as exc:  # the app did not answer: say so, start a new connection
             log.error("applying %s %s failed: %s", method, path, exc or type(exc).__name__)
             await self.close()

@@ -101,7 +101,8 @@ class Replica:
             if request.path in _NO_CATCH_UP:
                 return await handler(request)
             try:
-                await asyncio.wait_for(self.caught_up(), WAIT)
+                async with asyncio.timeout(WAIT):
+                    await self.caught_up()
             except (RedisError, OSError, TimeoutError) as exc:
                 return _unavailable(exc)
             return await handler(request)
@@ -126,7 +127,8 @@ class Replica:
         try:
             await self.stream.append({"k": "q", "o": token, "w": repr(time.time()), "m": request.method,
                                       "p": request.raw_path, "h": json.dumps(headers), "b": body})
-            return await asyncio.wait_for(future, WAIT)
+            async with asyncio.timeout(WAIT):
+                return await future
         finally:
             self._waiting.pop(token, None)
 
@@ -213,7 +215,8 @@ class Replica:
         if not self.holder:
             return False
         try:
-            await asyncio.wait_for(self.caught_up(), WAIT)
+            async with asyncio.timeout(WAIT):
+                await self.caught_up()
         except (RedisError, OSError, TimeoutError):
             return False
         return self.holder
@@ -227,7 +230,7 @@ class Replica:
         yield
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=5)
         with contextlib.suppress(RedisError, OSError):
             await self.stream.release_lease(self.id)  # the next holder need not wait for it to lapse
         await self._channel.close()

@@ -77,7 +77,8 @@ class ReplicatedDispatcher(Dispatcher):
         so far), within max_in_flight and subscription_in_flight; `publish` appends the outcome."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due_added.wait(), SEND_POLL)
+                async with asyncio.timeout(SEND_POLL):  # not wait_for: on 3.11 it can swallow a cancel
+                    await self._due_added.wait()
             self._due_added.clear()
             if not self.due or not await ready():
                 continue
