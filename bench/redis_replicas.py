@@ -1,8 +1,9 @@
 """Replicas on Redis vs the in-memory default: v2 send rate and p99, --workers 2 vs 1, a big clock advance.
 
 Starts its own redis-server (append-only file on, fsync every second: Redis's default durability) on a free
-port, then the simulator as subprocesses: in memory, one replica on Redis, --workers 2 on Redis. The advance
-is timed for --messages messages driven to their terminal status by one POST /_sim/clock/advance; the
+port, then the simulator as subprocesses: in memory, one replica on Redis, --workers 2 on Redis. Besides the
+rate and p99 it prints the server's CPU per send (from /proc: steadier than the rate on a busy machine). The
+advance is timed for --messages messages driven to their terminal status by one POST /_sim/clock/advance; the
 figure for 1,000,000 is projected linearly from it (and said to be projected).
 
     python -m bench.redis_replicas [--requests 4000] [--concurrency 32] [--messages 20000]
