@@ -183,8 +183,6 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
         return 2
     config = webhooks_cli.apply_serve_flags(config, args)
     target = args.state if isinstance(args.state, RedisTarget) else None
-    if args.workers > 1 and worker_index() is None:
-        return run_workers(args.workers, argv)
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
     seed = args.seed
     if target is not None:
@@ -197,6 +195,8 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
             return 2
         clock, entry = genesis.build_clock()
         seed = genesis.seed
+    if args.workers > 1 and worker_index() is None:  # Redis checked once, here: then the workers start
+        return run_workers(args.workers, argv)
     try:
         app = create_app(config, clock=clock, seed=seed, bound=(args.host, args.port),
                          admin_token=args.admin_token, journal_size=args.journal_size,

@@ -82,6 +82,7 @@ def test_state_and_workers_flags_fail_in_one_line() -> None:
             (["--state", "redis://127.0.0.1:6379/zero"], "the database must be a number"),
             (["--state", "redis://127.0.0.1:6379/0?db=1"], "the only option is ?group=NAME"),
             (["--state", f"redis://127.0.0.1:{unused}/0"], f"cannot reach Redis at redis://127.0.0.1:{unused}/0"),
+            (["--workers", "2", "--state", f"redis://127.0.0.1:{unused}/0"], "cannot reach Redis"),  # once
             (["--workers", "2"], "--workers 2 needs shared state"),
             (["--workers", "0"], "invalid value '0': a whole number >= 1")):
         done = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", str(free_port()), *argv],
