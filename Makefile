@@ -12,7 +12,7 @@ SEED ?=
 # make run SNAPSHOT=.postman-sim.snapshot: keep messages, clock and webhooks across restarts (docs/configuration.md)
 SNAPSHOT ?=
 
-.PHONY: run test test-fast lint bench bench-peers fuzz clean
+.PHONY: run test test-fast lint bench bench-peers bench-redis fuzz clean
 
 $(BIN)/postman-sim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(BIN)/postman-sim
 	$(BIN)/python bench/webhook_fanout.py
 	$(BIN)/python bench/request_overhead.py
 	$(BIN)/python -m bench.scale
+
+# Replicas on Redis vs in memory (needs redis-server): send rate and p99, --workers 2 vs 1, a big advance
+bench-redis: $(BIN)/postman-sim
+	$(BIN)/python -m bench.redis_replicas
 
 bench-peers: $(BIN)/postman-sim
 	$(BIN)/python -m bench.peers

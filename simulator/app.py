@@ -37,11 +37,12 @@ def sections() -> tuple[str, ...]:
 
 def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None = None,
                bound: tuple[str | None, int | None] | None = None,
-               admin_token: str | None = None, journal_size: int = DEFAULT_SIZE) -> web.Application:
+               admin_token: str | None = None, journal_size: int = DEFAULT_SIZE,
+               dispatcher_type: type[webhooks.Dispatcher] = webhooks.Dispatcher) -> web.Application:
     """Build the simulator. The clock defaults to a manual one: nothing moves until advanced. `bound` is
     the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
     With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it. `journal_size`:
-    the request journal's ring (0: no journal)."""
+    the request journal's ring (0: no journal). `dispatcher_type`: a replica on Redis passes its own."""
     clock = clock or ManualClock()
     planner = ScenarioPlanner(config.scenarios, seed, clock)
     engine = Engine(clock, planner, flows(), seed=seed)
@@ -68,7 +69,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     install_admin_auth(app, admin_token)  # next: telemetry counts the 401s, nothing else runs before it
     install_scenarios(app, engine, planner, config, sections())  # API faults, hot reload, /_sim/scenarios state
     install_unrouted(app)  # last: a path meant for a face that no sub-app takes, in that face's shape
-    dispatcher = webhooks.Dispatcher.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
+    dispatcher = dispatcher_type.from_config(engine, config, bound)  # ValueError on a bad webhooks: section
     engine.events.subscribe(dispatcher.on_status)
     engine.on_reset(dispatcher.on_reset)
     dispatcher.on_outcome = app[METRICS].webhook_delivery

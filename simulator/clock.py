@@ -110,6 +110,12 @@ def ahead_of_wall(clock: Clock) -> float:
     return clock.now() - time.time()
 
 
+def wall_time() -> float:
+    """This machine's wall time (seconds since the epoch): the journal's `wall` and nothing simulated. A replica
+    on Redis swaps in the wall time written in the stream entry it applies (simulator.replicas.clocks)."""
+    return time.time()
+
+
 # Real seconds from an arbitrary origin, for measuring how long work took (logs, metrics). Never use it for
 # simulated time: that is what a `Clock` is for. The function itself, not a wrapper: it runs several times a request.
 monotonic = time.perf_counter

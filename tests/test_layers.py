@@ -14,7 +14,7 @@ LAYERS = {"simulator.core": 0, "simulator.clock": 0, "simulator.scenarios": 1,
           "simulator.faces": 2, "simulator.openapi": 2, "simulator.state": 2,
           "simulator.webhooks": 3, "simulator.telemetry": 3, "simulator.journal": 3, "simulator.runtime": 3,
           "simulator.snapshot": 3,
-          "simulator.admin": 4, "simulator.dashboard": 4, "simulator.app": 5,
+          "simulator.admin": 4, "simulator.dashboard": 4, "simulator.app": 5, "simulator.replicas": 5,
           "simulator.cli": 6, "simulator.testing": 6, "simulator.__main__": 6,
           "simulator": 6}
 SHARED_FACE_MODULES = {"simulator.faces.base", "simulator.faces.common", "simulator.faces.credentials",

@@ -153,7 +153,10 @@ async def replay_one(request: web.Request) -> web.Response:
 
 async def _replay(request: web.Request, ids: list[str] | None, sub_id: str | None) -> web.Response:
     dispatcher = _dispatcher(request)
-    records = await dispatcher.replay_dead(ids, sub_id)
+    try:
+        records = await dispatcher.replay_dead(ids, sub_id)
+    except Conflict as exc:
+        raise AdminError(409, "conflict", str(exc)) from None
     delivered = sum(1 for r in records if r.outcome == "delivered")
     return web.json_response({"replayed": len(records), "delivered": delivered,
                               "still_dead": len(dispatcher.dead_letters()),

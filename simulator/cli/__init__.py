@@ -19,13 +19,22 @@ from simulator.cli.args import Parser, admin_token, env, port, positive_int
 from simulator.cli.scenarios import add_max_bytes_flag
 from simulator.cli.scenarios import register as register_scenario_commands
 from simulator.cli.serve_loop import new_loop
+from simulator.cli.workers import run_workers, worker_index
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.core import gcpolicy
 from simulator.core.store import DEFAULT_MAX_MESSAGES
+from simulator.replicas import MEMORY, RedisTarget, StateTargetError, parse_state
+from simulator.replicas.boot import BootError, agree, attach, settings_digest
 from simulator.scenarios import ScenarioError, default_scenarios_path
 from simulator.scenarios.loader import duration, load_config
 from simulator.state import ENGINE
 from simulator.telemetry.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
+from simulator.webhooks import Dispatcher
+from simulator.webhooks.replicated import ReplicatedDispatcher
+
+# Flags each replica may set its own way; every other flag (and the scenarios file) must match the stream's.
+PER_REPLICA = ("command", "host", "port", "scenarios", "log_format", "log_level", "workers", "state", "seed",
+               "clock", "speed")
 
 
 def _speed(text: str) -> float:
@@ -56,6 +65,13 @@ def _one_of(name: str, choices: Sequence[str]) -> Callable[[str], str]:
         return text.lower()
 
     return check
+
+
+def _state(text: str) -> str | RedisTarget:
+    try:
+        return parse_state(text)
+    except StateTargetError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (flag or POSTMAN_SIM_STATE)") from None
 
 
 def _retention(text: str) -> float | None:
@@ -145,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--snapshot-every", type=_snapshot_every, default=env("SNAPSHOT_EVERY", "60s"),
                        metavar="DURATION", help="how often to write the snapshot, in real time, e.g. 30s or 5m "
                                                 "(POSTMAN_SIM_SNAPSHOT_EVERY)")
+    serve.add_argument("--state", type=_state, default=env("STATE", MEMORY), metavar="memory|redis://HOST:PORT/DB",
+                       help="where state lives: this process's memory, or a Redis database that replicas share "
+                            "(docs/deployment.md) (POSTMAN_SIM_STATE)")
+    serve.add_argument("--workers", type=positive_int("WORKERS"), default=env("WORKERS", "1"), metavar="N",
+                       help="N processes on one port (SO_REUSEPORT); above 1 needs --state redis://... "
+                            "(POSTMAN_SIM_WORKERS)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
     webhooks_cli.add_sink_command(commands)
@@ -168,7 +190,23 @@ def _admin_lines(host: str, token: str | None) -> list[str]:
             "POSTMAN_SIM_ADMIN_TOKEN"]
 
 
-def serve(args: argparse.Namespace) -> int:
+def _workers_problem(args: argparse.Namespace) -> str | None:
+    if args.workers > 1 and args.state == MEMORY:
+        return (f"--workers {args.workers} needs shared state: each process would hold its own messages; add "
+                "--state redis://HOST:PORT/DB (or POSTMAN_SIM_STATE), or run one worker")
+    if args.workers > 1 and args.port == 0:
+        return "--workers above 1 needs a fixed --port: with port 0 every worker would get a different one"
+    if args.snapshot and args.state != MEMORY:
+        return ("--snapshot keeps the in-memory state; with --state redis://... the state is Redis's own "
+                "(keep it with Redis persistence, see docs/deployment.md)")
+    return None
+
+
+def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
+    problem = _workers_problem(args)
+    if problem is not None:
+        print(f"postman-sim: {problem}", file=sys.stderr)
+        return 2
     try:
         config = load_config(args.scenarios, args.scenarios_max_bytes, flows=faces.flows(), sections=sections())
     except FileNotFoundError:
@@ -183,10 +221,25 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     config = webhooks_cli.apply_serve_flags(config, args)
+    target = args.state if isinstance(args.state, RedisTarget) else None
     clock: Clock = SystemClock(speed=args.speed) if args.clock == "real" else ManualClock()
+    seed = args.seed
+    if target is not None:
+        settings = {k: v for k, v in vars(args).items() if k not in PER_REPLICA}
+        try:
+            genesis = agree(target, seed=args.seed, clock=args.clock, speed=args.speed,
+                            settings=settings_digest(settings, Path(args.scenarios)))
+        except BootError as exc:
+            print(f"postman-sim: {exc}", file=sys.stderr)
+            return 2
+        clock, entry = genesis.build_clock()
+        seed = genesis.seed
+    if args.workers > 1 and worker_index() is None:  # Redis checked once, here: then the workers start
+        return run_workers(args.workers, argv)
     try:
-        app = create_app(config, clock=clock, seed=args.seed, bound=(args.host, args.port),
-                         admin_token=args.admin_token, journal_size=args.journal_size)
+        app = create_app(config, clock=clock, seed=seed, bound=(args.host, args.port),
+                         admin_token=args.admin_token, journal_size=args.journal_size,
+                         dispatcher_type=Dispatcher if target is None else ReplicatedDispatcher)
     except ValueError as exc:
         print(f"postman-sim: {args.scenarios}: {exc}", file=sys.stderr)
         return 2
@@ -194,17 +247,22 @@ def serve(args: argparse.Namespace) -> int:
     snapshot_lines = _restore(app, args)
     if snapshot_lines is None:
         return 2
+    socket_path = None if target is None else attach(app, target, entry)
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     base = f"http://{shown_host}:{args.port}"
-    text = banner.render(config, base, [*_admin_lines(args.host, args.admin_token), *snapshot_lines],
-                         banner.clock_text(clock.kind, clock.speed))
+    extra = [*_admin_lines(args.host, args.admin_token), *snapshot_lines]
+    if target is not None:
+        extra.append(f"  {'State':<12} {target.shown}, replicated ({args.workers} worker(s) here)")
+    text = banner.render(config, base, extra, banner.clock_text(clock.kind, clock.speed))
     if args.log_format == "json":
         text = banner.as_json_line(text, base, config, clock)
     configure_logging(args.log_format, args.log_level)
     gcpolicy.install()  # start-up objects frozen; full collections stop re-walking the store (DESIGN B5)
     try:
-        web.run_app(app, host=args.host, port=args.port, shutdown_timeout=3.0, access_log=None,
-                    print=lambda _: print(text, flush=True), loop=new_loop())
+        quiet = (worker_index() or 0) > 0  # worker 0 speaks for all
+        web.run_app(app, host=args.host, port=args.port, path=socket_path, reuse_port=args.workers > 1 or None,
+                    shutdown_timeout=3.0, access_log=None,
+                    print=lambda _: None if quiet else print(text, flush=True), loop=new_loop())
     except OSError as exc:
         print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -212,6 +270,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     if hasattr(args, "run"):
         try:
@@ -220,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
     if args.command == "serve":
-        return serve(args)
+        return serve(args, argv)
     if args.command == "sink":
         return webhooks_cli.run_sink(args)
     return 2  # argparse rejects unknown commands before this

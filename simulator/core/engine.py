@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simulator.clock import Clock
+from simulator.clock import Clock, wall_time
 from simulator.core import gcpolicy
 from simulator.core.events import EventBus, StatusEvent
 from simulator.core.flows import Flows
@@ -36,6 +36,7 @@ class Engine:
         self.events = EventBus()
         self.ids = IdFactory(seed)
         self.limiter = RateLimiter(clock)
+        self.wall: Callable[[], float] = wall_time  # the journal's wall time (a replica: its stream entry's)
         self._reset_hooks: list[ResetHook] = []
 
     # -- messages -------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ created or the store handed out, and the body the face read (core/trace.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -48,7 +47,7 @@ def install_journal(app: web.Application, engine: Engine, size: int, report_sect
             return await handler(request)
         trace = RequestTrace()
         token = CURRENT_TRACE.set(trace)
-        at, wall, started = engine.clock.now(), time.time(), monotonic()
+        at, wall, started = engine.clock.now(), engine.wall(), monotonic()
         response: web.StreamResponse | None = None
         status = 500
         try:

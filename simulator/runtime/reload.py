@@ -27,7 +27,7 @@ async def _poll_loop(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(runtime.poll_interval)
             await runtime.poll_async()
 
-    task = asyncio.create_task(loop()) if runtime.path is not None else None
+    task = asyncio.create_task(loop()) if runtime.path is not None and runtime.watch else None
     yield
     if task is not None:
         task.cancel()

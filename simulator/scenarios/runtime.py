@@ -41,6 +41,7 @@ class ScenarioRuntime:
         self.last_error: dict[str, Any] | None = None
         self.body: str | None = None  # the YAML a reload request put in force (a snapshot restores it)
         self.poll_interval = 1.0
+        self.watch = True  # poll the file; replicas on Redis reload only through the replicated route
         self.fault_state = FaultState(engine.seed)
         self._stamp = self._stat()
         engine.on_reset(self._on_reset)

@@ -385,26 +385,33 @@ class Dispatcher:
             event.next_attempt_at = when
         self.engine.scheduler.call_at(when, partial(self._job, event.id, trigger))
 
-    def _job(self, event_id: str, trigger: str, when: float) -> Awaitable[None]:
+    def _job(self, event_id: str, trigger: str, when: float) -> Awaitable[None] | None:
         self._running += 1  # counted as soon as the scheduler takes it, before the task starts
         return self._run_job(event_id, trigger, when)
 
+    def _ready(self, event_id: str, trigger: str) -> tuple[Subscription, WebhookEvent] | None:
+        """The subscription and event a due job is to attempt; None (the event dropped or buried as the
+        state demands) when there is nothing to send."""
+        event = self._events.get(event_id)
+        if event is None or (trigger == "auto" and event.state != "pending"):
+            return None
+        sub = self._subs.get(event.subscription_id)
+        if sub is None or event.lane is not self._lanes.get(sub.id):
+            self._drop(event, "subscription deleted")
+            return None
+        if not sub.enabled:
+            self._bury(event, f"subscription disabled ({sub.disabled_reason or 'by request'})")
+            return None
+        if event.message_id is not None and self.engine.store.get(event.message_id) is None:
+            self._drop(event, "message reset")  # reset forgot the message: its webhooks go with it
+            return None
+        return sub, event
+
     async def _run_job(self, event_id: str, trigger: str, when: float) -> None:
         try:
-            event = self._events.get(event_id)
-            if event is None or (trigger == "auto" and event.state != "pending"):
-                return
-            sub = self._subs.get(event.subscription_id)
-            if sub is None or event.lane is not self._lanes.get(sub.id):
-                self._drop(event, "subscription deleted")
-                return
-            if not sub.enabled:
-                self._bury(event, f"subscription disabled ({sub.disabled_reason or 'by request'})")
-                return
-            if event.message_id is not None and self.engine.store.get(event.message_id) is None:
-                self._drop(event, "message reset")  # reset forgot the message: its webhooks go with it
-                return
-            await self._in_lane(sub, event, trigger, when)
+            ready = self._ready(event_id, trigger)
+            if ready is not None:
+                await self._in_lane(*ready, trigger, when)
         except Exception:  # a job must never take the scheduler down
             if not self._closed:
                 log.exception("webhook job for event %s failed", event_id)
@@ -447,8 +454,7 @@ class Dispatcher:
     async def _send(self, sub: Subscription, event: WebhookEvent, trigger: str,
                     scheduled_at: float) -> tuple[AttemptRecord, str | None]:
         at = self.engine.clock.now()
-        self._last_log += 1
-        record = AttemptRecord(id=self._last_log, event_id=event.id, subscription_id=sub.id,
+        record = AttemptRecord(id=0, event_id=event.id, subscription_id=sub.id,
                                number=len(event.attempts) + 1, trigger=trigger, scheduled_at=scheduled_at, at=at,
                                url=sub.url, request_headers={}, request_body=event.body.decode())
         if sub.verify_token is not None and not sub.verified:
@@ -487,7 +493,7 @@ class Dispatcher:
         async with lock:
             if sub.verified:
                 return True, {"skipped": "verified meanwhile"}
-            challenge = str(self._rng.randrange(10**9, 10**10))
+            challenge = self._challenge()
             url = str(URL(sub.url).update_query({"hub.mode": "subscribe", "hub.challenge": challenge,
                                                  "hub.verify_token": sub.verify_token or ""}))
             result = await request(self._http(), "GET", url, timeout=sub.timeout)
@@ -497,7 +503,13 @@ class Dispatcher:
             return ok, {"url": url, "status": result.status, "body": result.body, "error_class": result.error_class,
                         "latency_ms": result.latency_ms, "ok": ok}
 
+    def _challenge(self) -> str:
+        """hub.challenge for the verification handshake."""
+        return str(self._rng.randrange(10**9, 10**10))
+
     def _settle(self, sub: Subscription, event: WebhookEvent, record: AttemptRecord, retry_after: str | None) -> None:
+        self._last_log += 1
+        record.id = self._last_log  # numbered as logged (a replica on Redis logs outcomes in stream order)
         event.attempts.append(record)
         self._log.append(record)
         auto = record.trigger == "auto"

@@ -1,0 +1,106 @@
+"""Starting a replica: agree with the stream's genesis record, build the replicated clock, wire the app.
+
+The genesis record is written by the first replica that ever starts on a Redis database: the seed (every
+replica draws the same ids), the clock and its start, and a digest of the settings that shape state (the
+scenarios file, the flags). A replica started differently would drift from the others, so it is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from simulator.clock import Clock
+from simulator.core.ratelimit import RateLimiter
+from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
+from simulator.replicas.node import Replica
+from simulator.replicas.stream import Stream
+from simulator.replicas.target import RedisTarget
+from simulator.runtime.reload import SCENARIO_RUNTIME
+from simulator.state import ENGINE
+
+SEED_BITS = 62
+
+
+class BootError(RuntimeError):
+    """Redis cannot be reached, or holds a simulator started with other settings (one line to print)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    seed: int
+    clock: str
+    speed: float
+    start: float
+    settings: str
+
+    def build_clock(self) -> tuple[Clock, EntryTime]:
+        entry = EntryTime(self.start)
+        if self.clock == "manual":
+            return ReplicatedManualClock(start=self.start), entry
+        return ReplicatedSystemClock(entry, speed=self.speed, start=self.start), entry
+
+
+def settings_digest(settings: Mapping[str, object], scenarios: Path | None) -> str:
+    """A digest of what must be the same on every replica (flags, the scenarios file's bytes)."""
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode())
+    if scenarios is not None and scenarios.is_file():
+        digest.update(scenarios.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def agree(target: RedisTarget, *, seed: int | None, clock: str, speed: float, settings: str) -> Genesis:
+    """The genesis this replica runs with (written now if it is the first); BootError if it cannot."""
+    wanted = {"seed": secrets.randbits(SEED_BITS) if seed is None else seed, "clock": clock,
+              "speed": speed if clock == "real" else 0.0, "start": float(int(time.time())), "settings": settings}
+
+    async def fetch() -> dict[str, Any]:
+        stream = Stream(target)
+        try:
+            return await stream.genesis(wanted)
+        finally:
+            await stream.close()
+
+    try:
+        found = asyncio.run(fetch())
+    except (RedisError, OSError) as exc:
+        raise BootError(f"cannot reach Redis at {target.shown}: {exc}") from None
+    genesis = Genesis(int(found["seed"]), str(found["clock"]), float(found["speed"]), float(found["start"]),
+                      str(found["settings"]))
+    differs = [f"--clock {genesis.clock}" if genesis.clock != clock else "",
+               f"--speed {genesis.speed:g}" if clock == "real" and genesis.speed != speed else "",
+               f"--seed {genesis.seed}" if seed is not None and genesis.seed != seed else "",
+               "other flags or scenarios file" if genesis.settings != settings else ""]
+    differs = [d for d in differs if d]
+    if differs:
+        raise BootError(f"{target.shown} holds a simulator started with {', '.join(differs)}: start every replica "
+                        f"the same way, or empty that database first (redis-cli -n {target.db} FLUSHDB)")
+    return genesis
+
+
+def attach(app: web.Application, target: RedisTarget, entry: EntryTime) -> str:
+    """Make `app` a replica; returns the private unix socket path it must also listen on (removed at exit)."""
+    folder = Path(tempfile.mkdtemp(prefix="postman-sim-"))  # mode 0700: only this user can reach the socket
+    socket_path = str(folder / "apply.sock")
+    engine = app[ENGINE]
+    engine.wall = entry  # the journal's wall time
+    engine.limiter = RateLimiter(engine.clock, wall=entry)  # rate-limit windows on the entries' time
+    app[SCENARIO_RUNTIME].watch = False  # a changed file reaches replicas through POST /_sim/scenarios/reload
+    Replica(app, Stream(target), entry, socket_path).install()
+
+    async def remove_folder(_app: web.Application) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    app.on_cleanup.append(remove_folder)
+    return socket_path

@@ -1,0 +1,86 @@
+"""How a replica runs a stream entry through its own app: HTTP/1.1 over a private unix socket.
+
+The request goes out as plain bytes on one kept-alive connection, one at a time; the answer is taken by the
+replica's outermost middleware as the app hands it back (`capture`), so no HTTP client parses it again (the
+bytes that follow on the socket are read and dropped). Every middleware and handler runs as for a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+
+log = logging.getLogger("postman_sim.replicas")
+
+Answer = tuple[int, str, list[tuple[str, str]], bytes]
+ANSWER_WITHIN = 120.0  # real seconds an entry may take (a long advance is one entry)
+# Hop-by-hop and framing headers: the internal request and the client's response make their own.
+REQUEST_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade",
+                          "expect", "proxy-connection"})
+RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
+UNAVAILABLE: Answer = (503, "Service Unavailable", [("Content-Type", "application/json")],
+                       b'{"error": "replica_unavailable", "message": "this replica could not apply the request"}')
+
+
+def answer_of(response: web.StreamResponse) -> Answer:
+    """What a client gets: status, reason, end-to-end headers, body (a prepared stream has none to copy)."""
+    body = response.body if isinstance(response, web.Response) else None
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in RESPONSE_DROP]
+    return response.status, response.reason, headers, body if isinstance(body, bytes) else b""
+
+
+class ApplyChannel:
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self._writer: asyncio.StreamWriter | None = None
+        self._drain: asyncio.Task[None] | None = None
+        self._pending: asyncio.Future[Answer] | None = None
+
+    async def _connect(self) -> asyncio.StreamWriter:
+        if self._writer is None or self._writer.is_closing():
+            reader, self._writer = await asyncio.open_unix_connection(self.socket_path)
+            self._drain = asyncio.create_task(self._discard(reader))
+        return self._writer
+
+    async def _discard(self, reader: asyncio.StreamReader) -> None:
+        while await reader.read(1 << 16):
+            pass
+
+    def capture(self, answer: Answer) -> None:
+        """The app's answer to the request in flight (the replica's middleware calls this)."""
+        if self._pending is not None and not self._pending.done():
+            self._pending.set_result(answer)
+
+    async def run(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        lines = [f"{method} {path} HTTP/1.1"]
+        lines += [f"{k}: {v}" for k, v in headers if k.lower() not in REQUEST_DROP]
+        if not any(k.lower() == "host" for k, _ in headers):
+            lines.append("Host: replica")
+        lines.append(f"Content-Length: {len(body)}")
+        self._pending = asyncio.get_running_loop().create_future()
+        try:
+            writer = await self._connect()
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            async with asyncio.timeout(ANSWER_WITHIN):  # not wait_for: on 3.11 it can swallow a cancel
+                return await self._pending
+        except (OSError, TimeoutError) as exc:  # the app did not answer: say so, start a new connection
+            log.error("applying %s %s failed: %s", method, path, exc or type(exc).__name__)
+            await self.close()
+            return UNAVAILABLE
+        finally:
+            self._pending = None
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+            self._writer = None
+        if self._drain is not None:
+            self._drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drain
+            self._drain = None

@@ -1,0 +1,253 @@
+"""One replica: the front middleware, the applier, the lease and its ticks (see the package's docstring).
+
+- Front: a request that can change state is appended to the stream with the wall time it arrived; its answer
+  is what this replica's own apply of that entry produced. GET/HEAD /_sim catches up, then answers locally.
+- Applier: reads the stream in order; for each entry it sets the entry's time, runs the transitions due by
+  then, and runs a request entry through this app over a private unix socket (channel.py).
+- Lease: one replica at a time (SET NX PX, renewed every TICK) appends a tick entry while work is due, so the
+  real clock's transitions fire at the same point of the stream everywhere, and sends the webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from itertools import count
+
+from aiohttp import web
+from multidict import CIMultiDict
+from redis.exceptions import RedisError
+
+from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of
+from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
+from simulator.replicas.stream import Fields, Stream, order
+from simulator.state import ENGINE
+from simulator.webhooks import DISPATCHER
+from simulator.webhooks.replicated import ReplicatedDispatcher
+
+log = logging.getLogger("postman_sim.replicas")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+TICK = 0.1            # real seconds between two lease renewals (and at most one tick entry each)
+LEASE_MS = 2000       # a dead holder's lease lapses after this; another replica takes over
+BATCH = 500           # entries read at once
+# A body is appended whole up to this size (above every face's own limit, e.g. v2 batch_max_bytes 40 MiB);
+# past it, only this much and one byte more: the face still sees a body over its limit and says so its way.
+BODY_CAP = 64 * 1024 * 1024
+WAIT = 60.0           # real seconds a client waits for its entry's apply (or a read for the catch-up)
+_FAILED: Answer = (500, "Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")],
+                   b"500 Internal Server Error\n\nServer got itself in trouble")
+
+
+# Reads answered at once: liveness must not wait behind a long entry (a 100,000-row batch, a big advance).
+_NO_CATCH_UP = frozenset({"/_sim/health", "/_sim/dashboard"})
+
+
+def _admin(path: str) -> bool:
+    return path == "/_sim" or path.startswith("/_sim/")
+
+
+class Replica:
+    def __init__(self, app: web.Application, stream: Stream, entry_time: EntryTime, socket_path: str) -> None:
+        self.app = app
+        self.engine = app[ENGINE]
+        dispatcher = app[DISPATCHER]
+        assert isinstance(dispatcher, ReplicatedDispatcher)
+        self.dispatcher = dispatcher
+        clock = self.engine.clock
+        assert isinstance(clock, ReplicatedManualClock | ReplicatedSystemClock)
+        self.clock = clock
+        self.stream = stream
+        self.entry_time = entry_time
+        self.socket_path = socket_path
+        self.id = secrets.token_hex(6)  # new at every start: a restarted process answers none of the old entries
+        self.holder = False
+        self._tokens = count(1)
+        self._waiting: dict[bytes, asyncio.Future[Answer]] = {}
+        self._applied = (0, 0)
+        self._last = b"0-0"
+        self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
+        self._ticking = False
+        self._channel = ApplyChannel(socket_path)
+
+    def install(self) -> None:
+        """Outermost middleware and the background tasks; call before the app starts."""
+        self.app.middlewares.insert(0, self._front)
+        self.app.cleanup_ctx.append(self._lifecycle)
+
+    # -- the front ------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._internal(request):  # an entry being applied: its answer goes back to the applier
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                self._channel.capture(answer_of(exc))
+                raise
+            except Exception:
+                self._channel.capture(_FAILED)
+                raise
+            self._channel.capture(answer_of(response))
+            return response
+        if request.method in ("GET", "HEAD") and _admin(request.path):
+            if request.path in _NO_CATCH_UP:
+                return await handler(request)
+            try:
+                async with asyncio.timeout(WAIT):
+                    await self.caught_up()
+            except (RedisError, OSError, TimeoutError) as exc:
+                return _unavailable(exc)
+            return await handler(request)
+        body = await _read_body(request)
+        try:
+            answer = await self._submit(request, body)
+        except (RedisError, OSError, TimeoutError) as exc:
+            return _unavailable(exc)
+        status, reason, headers, data = answer
+        return web.Response(status=status, reason=reason, headers=CIMultiDict(headers), body=data)
+
+    def _internal(self, request: web.Request) -> bool:
+        transport = request.transport
+        return transport is not None and transport.get_extra_info("sockname") == self.socket_path
+
+    async def _submit(self, request: web.Request, body: bytes) -> Answer:
+        token = f"{self.id}:{next(self._tokens)}".encode()
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._waiting[token] = future
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers
+                   if k.decode("latin-1").lower() not in REQUEST_DROP]
+        try:
+            await self.stream.append({"k": "q", "o": token, "w": repr(time.time()), "m": request.method,
+                                      "p": request.raw_path, "h": json.dumps(headers), "b": body})
+            async with asyncio.timeout(WAIT):
+                return await future
+        finally:
+            self._waiting.pop(token, None)
+
+    async def caught_up(self) -> None:
+        """Return once every entry in the stream when called has been applied here."""
+        head = await self.stream.head()
+        if head is None or order(head) <= self._applied:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._catching.append((order(head), future))
+        await future
+
+    # -- the applier ----------------------------------------------------------------------------
+
+    async def _apply_forever(self) -> None:
+        while not os.path.exists(self.socket_path):  # the unix site starts after the app's start-up
+            await asyncio.sleep(0.01)
+        while True:
+            try:
+                batch = await self.stream.read(self._last, BATCH, 1000)
+            except (RedisError, OSError) as exc:
+                log.warning("cannot read the stream (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            for entry_id, fields in batch:
+                try:
+                    await self._apply(fields)
+                except Exception:  # a bug must not stop this replica applying the stream
+                    log.exception("entry %s could not be applied; skipped", entry_id.decode())
+                self._last, self._applied = entry_id, order(entry_id)
+                if self._catching:
+                    self._release()
+
+    def _release(self) -> None:
+        still = []
+        for wanted, future in self._catching:
+            if wanted <= self._applied:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                still.append((wanted, future))
+        self._catching = still
+
+    async def _apply(self, fields: Fields) -> None:
+        kind, origin = fields.get(b"k"), fields.get(b"o", b"")
+        self.entry_time.enter(float(fields.get(b"w", b"0")))
+        self.engine.catch_up()  # the transitions due by this entry's time, in time order, before it
+        if kind == b"q":
+            answer = await self._run(fields)
+            future = self._waiting.get(origin)
+            if future is not None and not future.done():
+                future.set_result(answer)
+        elif kind == b"o":
+            self.dispatcher.apply_outcome(json.loads(fields.get(b"d", b"{}")))
+        elif kind == b"t" and origin == self.id.encode():
+            self._ticking = False
+
+    async def _run(self, fields: Fields) -> Answer:
+        """The entry's request through this app, with the client's headers and body."""
+        headers = [(str(k), str(v)) for k, v in json.loads(fields.get(b"h", b"[]"))]
+        return await self._channel.run(fields.get(b"m", b"GET").decode("latin-1"),
+                                       fields.get(b"p", b"/").decode("latin-1"), headers, fields.get(b"b", b""))
+
+    # -- the lease: ticks and webhooks -----------------------------------------------------------
+
+    def _due(self) -> bool:
+        due = self.engine.scheduler.next_due()
+        return due is not None and due <= self.clock.now_at(time.time())
+
+    async def _lease_forever(self) -> None:
+        while True:
+            try:
+                self.holder = await self.stream.hold_lease(self.id, LEASE_MS)
+                if self.holder and not self._ticking and self._due():
+                    self._ticking = True
+                    await self.stream.append({"k": "t", "o": self.id, "w": repr(time.time())})
+            except (RedisError, OSError) as exc:
+                self.holder = self._ticking = False
+                log.warning("cannot reach Redis for the lease (%s)", exc)
+            await asyncio.sleep(TICK)
+
+    async def _may_send(self) -> bool:
+        """Send webhooks only while holding the lease, and only once everything appended so far is applied."""
+        if not self.holder:
+            return False
+        try:
+            async with asyncio.timeout(WAIT):
+                await self.caught_up()
+        except (RedisError, OSError, TimeoutError):
+            return False
+        return self.holder
+
+    async def _publish(self, outcome: dict[str, object]) -> None:
+        await self.stream.append({"k": "o", "o": self.id, "w": repr(time.time()), "d": json.dumps(outcome)})
+
+    async def _lifecycle(self, _app: web.Application) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(self._apply_forever()), asyncio.create_task(self._lease_forever()),
+                 asyncio.create_task(self.dispatcher.send_forever(self._may_send, self._publish))]
+        yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=5)
+        with contextlib.suppress(RedisError, OSError):
+            await self.stream.release_lease(self.id)  # the next holder need not wait for it to lapse
+        await self._channel.close()
+        await self.stream.close()
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body as the client sent it (not request.read(): that stops at the app's client_max_size with a
+    413 of its own, where the face would have answered in its own shape)."""
+    raw = bytearray()
+    while len(raw) <= BODY_CAP and (chunk := await request.content.read(256 * 1024)):
+        raw.extend(chunk)
+    return bytes(raw[:BODY_CAP + 1])
+
+
+def _unavailable(exc: BaseException) -> web.Response:
+    log.error("state store unavailable: %s", exc or type(exc).__name__)
+    return web.json_response({"error": "state_unavailable",
+                              "message": "The simulator's state store (Redis) did not answer in time."},
+                             status=503, headers={"Retry-After": "1"})
