@@ -130,3 +130,8 @@ async def test_a_client_that_leaves_mid_advance_is_not_a_500(
     counts = await scrape(sim)
     assert ("postman_sim_requests_total", (("code", "500"), ("face", "admin"))) not in counts
     assert counts[("postman_sim_requests_total", (("code", "499"), ("face", "admin")))] == 1
+
+
+async def test_a_wrong_advance_wait_is_refused_at_start(make_sim: SimFactory) -> None:
+    with pytest.raises(ValueError, match=r"webhooks\.advance_wait: .*-1"):
+        await make_sim("webhooks: {advance_wait: -1}\n")
