@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -27,12 +28,14 @@ async def _move_clock(engine: Engine, seconds: float) -> web.Response:
         raise AdminError(400, "bad_request", "The clock only moves forward (restart the simulator to go back).")
     if engine.clock.now() + seconds > LAST_EPOCH:
         raise AdminError(400, "bad_request", "The clock cannot go past 9999-12-31T23:59:59Z.")
-    ran = await engine.scheduler.advance(seconds)
+    # Shielded: a client that leaves mid-advance must not stop time between two instants (the advance runs to
+    # its end; the request is recorded as 499, see telemetry/install.py).
+    ran = await asyncio.shield(engine.scheduler.advance(seconds))
     view = clock_view(engine)
     if engine.clock.kind == "real" and seconds > 0:
         view["note"] = (f"The real clock now runs {view['offset']:g} s ahead of wall time, for good: it keeps "
                         "ticking from there and only a restart of the simulator brings it back to wall time.")
-    return web.json_response({**view, "ran": ran})
+    return web.json_response({**view, "ran": ran, "inFlight": engine.scheduler.in_flight})
 
 
 def clock_view(engine: Engine) -> dict[str, Any]:

@@ -3,6 +3,13 @@
 `advance()` (manual time) runs every entry that falls due, in time order, with the clock placed
 at each entry's due time, before it returns; async entries due at the same instant run together. A long
 advance pauses every PAUSE_EVERY of real time to let other requests in.
+
+Async entries (webhook deliveries) talk to real receivers, so an advance bounds its real-time wait for
+them by `wait_budget` (webhooks.advance_wait): at each instant it waits until that instant's entries are
+done or half the budget left is spent, so one receiver that never answers cannot use up the time the
+deliveries of later instants need; whatever is still running then carries on in the background (an entry
+returned as `Detached` is never waited for at its instant). After the last instant the advance waits what
+is left of the budget for those, running what they schedule up to the target, and then answers.
 With a real clock `run_forever()` sleeps until the next due time; it also runs entries already due
 on a manual clock (work scheduled "now").
 """
@@ -11,13 +18,23 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import inspect
+import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from itertools import count
 
 from simulator.clock import Clock, ManualClock, monotonic
 
-Job = Callable[[float], Awaitable[None] | None]
+
+@dataclass(frozen=True, slots=True)
+class Detached:
+    """What a job returns for work that must run now but must not hold the clock (a webhook attempt for a
+    subscription whose earlier attempt is still hanging)."""
+
+    work: Awaitable[None]
+
+
+Job = Callable[[float], Awaitable[None] | Detached | None]
 # A long advance (a million transitions) hands the loop back this often (real seconds), so no other request
 # waits behind it for long (DESIGN B5). Jobs still run in time order; the clock stays at the current instant.
 PAUSE_EVERY = 0.01
@@ -34,6 +51,7 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
         self.lag_seconds = 0.0  # how late the last job ran, in simulated seconds
+        self.wait_budget = math.inf  # real seconds an advance may wait for async jobs (webhooks.advance_wait)
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -55,36 +73,62 @@ class Scheduler:
         """Tell the background loop that time jumped or changed speed."""
         self._wake.set()
 
+    @property
+    def in_flight(self) -> int:
+        """Async jobs the clock started (in this advance or before) that are still running."""
+        return sum(1 for task in self._background if not task.done())
+
     async def advance(self, seconds: float) -> int:
         """Move time forward by `seconds`, running every due job in order. Returns the count run."""
         if seconds < 0:
             raise ValueError("seconds must be >= 0")
         async with self._lock:
+            deadline = monotonic() + self.wait_budget
             target = self.clock.now() + seconds
-            ran = 0
-            last_pause = monotonic()
-            while self._heap and self._heap[0][0] <= target:
-                when = self._heap[0][0]
-                self._move_to(when)
-                pending = []  # async jobs due at the same instant run together (e.g. webhook deliveries)
-                while self._heap and self._heap[0][0] == when:
-                    _, _, job = heapq.heappop(self._heap)
-                    ran += 1
-                    result = job(when)
-                    if result is not None and inspect.isawaitable(result):  # most jobs return None
-                        pending.append(result)
-                    if not ran % PAUSE_CHECK and monotonic() - last_pause >= PAUSE_EVERY:
-                        # Let other requests in; the clock stays at `when` and reads skip catch-up meanwhile.
-                        if pending:
-                            await asyncio.gather(*pending)
-                            pending = []
-                        await asyncio.sleep(0)
-                        last_pause = monotonic()
-                if pending:
-                    await asyncio.gather(*pending)
+            started: list[asyncio.Task[None]] = []  # this advance's async jobs
+            ran = await self._run_until(target, deadline, started)
+            while (running := [t for t in started if not t.done()]) and monotonic() < deadline:
+                # What was set aside may still finish within the budget; what it schedules up to the target runs.
+                await asyncio.wait(running, timeout=deadline - monotonic(), return_when=asyncio.FIRST_COMPLETED)
+                ran += await self._run_until(target, deadline, started)
             self._move_to(target)
         self._wake.set()
         return ran
+
+    async def _run_until(self, target: float, deadline: float, started: list[asyncio.Task[None]]) -> int:
+        ran = 0
+        last_pause = monotonic()
+        while self._heap and self._heap[0][0] <= target:
+            when = self._heap[0][0]
+            self._move_to(when)
+            waiting: list[asyncio.Task[None]] = []  # async jobs due at the same instant run together
+            while self._heap and self._heap[0][0] == when:
+                _, _, job = heapq.heappop(self._heap)
+                ran += 1
+                result = job(when)
+                if result is not None:  # most jobs return None
+                    detached = isinstance(result, Detached)
+                    task = self._spawn(result.work if isinstance(result, Detached) else result)
+                    started.append(task)
+                    if not detached:
+                        waiting.append(task)
+                if not ran % PAUSE_CHECK and monotonic() - last_pause >= PAUSE_EVERY:
+                    # Let other requests in; the clock stays at `when` and reads skip catch-up meanwhile.
+                    await self._wait(waiting, deadline)
+                    waiting = []
+                    await asyncio.sleep(0)
+                    last_pause = monotonic()
+            await self._wait(waiting, deadline)
+        return ran
+
+    @staticmethod
+    async def _wait(tasks: list[asyncio.Task[None]], deadline: float) -> None:
+        """Wait for one instant's async jobs: until they are done, or half the budget left is spent (the rest
+        is for later instants); jobs still running carry on in the background."""
+        if not tasks:
+            return
+        patience = (deadline - monotonic()) / 2
+        await asyncio.wait(tasks, timeout=None if math.isinf(patience) else max(patience, 0.0))
 
     async def run_due(self) -> int:
         """Run every job already due now (a cheap no-op when none is)."""
@@ -107,17 +151,18 @@ class Scheduler:
             self.lag_seconds = now - when
             ran += 1
             result = job(when)
-            if result is not None and inspect.isawaitable(result):  # most jobs return None
-                self._spawn(result)
+            if result is not None:  # most jobs return None
+                self._spawn(result.work if isinstance(result, Detached) else result)
         return ran
 
-    def _spawn(self, awaitable: Awaitable[None]) -> None:
+    def _spawn(self, awaitable: Awaitable[None]) -> asyncio.Task[None]:
         async def runner() -> None:
             await awaitable
 
         task = asyncio.ensure_future(runner())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     def _move_to(self, when: float) -> None:
         clock = self.clock

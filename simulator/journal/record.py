@@ -7,6 +7,7 @@ created or the store handed out, and the body the face read (core/trace.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -19,7 +20,7 @@ from simulator.faces import by_mount
 from simulator.journal.entries import EXCERPT, Entry, Journal
 from simulator.journal.settings import ReportSettings, parse_report_settings
 from simulator.runtime.faults import FAULT_HEADER
-from simulator.telemetry.install import ADMIN_PREFIX
+from simulator.telemetry.install import ADMIN_PREFIX, CLIENT_CLOSED
 
 JOURNAL = web.AppKey("journal", Journal)
 REPORT_SETTINGS = web.AppKey("report_settings", ReportSettings)
@@ -56,6 +57,9 @@ def install_journal(app: web.Application, engine: Engine, size: int, report_sect
             return response
         except web.HTTPException as exc:
             response, status = exc, exc.status
+            raise
+        except asyncio.CancelledError:
+            status = CLIENT_CLOSED  # the client went away before the answer (nginx's 499), not a server error
             raise
         finally:
             CURRENT_TRACE.reset(token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ from simulator.telemetry.metrics import METRICS, Metrics
 from simulator.telemetry.secrets import credential, mask_tenant, masked_query
 
 ADMIN_PREFIX = "/_sim"
+CLIENT_CLOSED = 499  # nginx's "client closed request": the client left before its answer was sent
 access_log = logging.getLogger("postman_sim.access")
 status_log = logging.getLogger("postman_sim.status")
 
@@ -41,11 +43,14 @@ def install_telemetry(app: web.Application, engine: Engine) -> Metrics:
         code = 500
         try:
             response = await handler(request)
-            code = response.status
+            code = CLIENT_CLOSED if _client_left(request) else response.status
             return response
         except web.HTTPException as exc:
             code = exc.status
             return _answer(exc)
+        except asyncio.CancelledError:
+            code = CLIENT_CLOSED  # the handler was cancelled: the client went away (or the server is stopping)
+            raise
         finally:
             elapsed = monotonic() - started
             face = face_of(request.path)
@@ -59,6 +64,12 @@ def install_telemetry(app: web.Application, engine: Engine) -> Metrics:
     app.middlewares.append(observe)
     engine.events.subscribe(_log_status)
     return metrics
+
+
+def _client_left(request: web.Request) -> bool:
+    """Did the client close the connection before its answer was ready (e.g. during a long advance)?"""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _answer(exc: web.HTTPException) -> web.Response:

@@ -118,6 +118,7 @@ class ClockState:
     pending: int
     next_due: str | None
     ran: int = 0
+    in_flight: int = 0  # after an advance: webhook deliveries still running (they outlived webhooks.advance_wait)
 
     @property
     def next_due_epoch(self) -> float | None:
@@ -126,7 +127,8 @@ class ClockState:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClockState:
         return cls(kind=data["kind"], now=data["now"], epoch=float(data["epoch"]), speed=float(data["speed"]),
-                   pending=int(data["pending"]), next_due=data.get("nextDue"), ran=int(data.get("ran", 0)))
+                   pending=int(data["pending"]), next_due=data.get("nextDue"), ran=int(data.get("ran", 0)),
+                   in_flight=int(data.get("inFlight", 0)))
 
 
 def _query(filters: Mapping[str, str | int | None]) -> str:

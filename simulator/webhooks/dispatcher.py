@@ -4,9 +4,12 @@
 HTTP work runs later as scheduler jobs (awaited by `advance` on the manual clock, background tasks on
 the real one). Each subscription has its own lane (see lanes.py): at most `subscription_in_flight`
 attempts of one subscription at a time, `max_in_flight` in all, so a hung or slow receiver delays only
-itself. Every event keeps its id and its exact body bytes on every attempt; after the last scheduled
-attempt it is a dead letter. The store is bounded: finished events, then the oldest dead letters,
-then the oldest pending events make room, each in O(1), and what was dropped is counted.
+itself. On the manual clock an advance waits for deliveries at most `advance_wait` real seconds (see
+core/scheduler.py); a lane whose attempt outlived that wait hands its later attempts to the scheduler as
+`Detached`, so a receiver that never answers costs an advance its patience once. Every event keeps its
+id and its exact body bytes on every attempt; after the last scheduled attempt it is a dead letter. The
+store is bounded: finished events, then the oldest dead letters, then the oldest pending events make room,
+each in O(1), and what was dropped is counted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from yarl import URL
 from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
 from simulator.core.ids import random_state, set_random_state
+from simulator.core.scheduler import Detached
 from simulator.faces import faces
 from simulator.scenarios.model import SimConfig
 from simulator.webhooks import formats, persist
@@ -46,13 +50,14 @@ RESERVED_IDS = ("stats", "events", "deliveries", "dead-letters")
 log = logging.getLogger("postman_sim.webhooks")
 
 SECTION_KEYS = {"subscriptions", "defaults", "max_in_flight", "subscription_in_flight", "log_limit", "event_limit",
-                "dead_letter_limit", "shutdown_grace", "allow_hosts", "from_cli"}
+                "dead_letter_limit", "shutdown_grace", "advance_wait", "allow_hosts", "from_cli"}
 DEFAULT_MAX_IN_FLIGHT = 64
 DEFAULT_SUBSCRIPTION_IN_FLIGHT = 8
 DEFAULT_LOG_LIMIT = 20_000
 DEFAULT_EVENT_LIMIT = 100_000
 DEFAULT_DEAD_LETTER_LIMIT = 10_000
 DEFAULT_SHUTDOWN_GRACE = 5.0
+DEFAULT_ADVANCE_WAIT = 5.0  # real seconds an advance waits for deliveries before they carry on in the background
 DUPLICATE_DELAY = 1.0  # chaos duplicates follow the delivered copy one simulated second later
 CONFIG_SOURCES = ("scenarios", "cli")  # subscriptions the scenarios file and the flags make at every start
 
@@ -88,13 +93,15 @@ class Dispatcher:
                  subscription_in_flight: int = DEFAULT_SUBSCRIPTION_IN_FLIGHT,
                  log_limit: int = DEFAULT_LOG_LIMIT, event_limit: int = DEFAULT_EVENT_LIMIT,
                  dead_letter_limit: int = DEFAULT_DEAD_LETTER_LIMIT, shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
-                 allow_hosts: list[str] | None = None, defaults: Mapping[str, Any] | None = None) -> None:
+                 advance_wait: float = DEFAULT_ADVANCE_WAIT, allow_hosts: list[str] | None = None,
+                 defaults: Mapping[str, Any] | None = None) -> None:
         self.engine = engine
         self.max_in_flight = max_in_flight
         self.subscription_in_flight = subscription_in_flight
         self.event_limit = event_limit
         self.dead_letter_limit = dead_letter_limit
         self.shutdown_grace = shutdown_grace
+        engine.scheduler.wait_budget = advance_wait
         self.allow_hosts = allow_hosts
         self.defaults = dict(defaults or {})
         self.self_address = SelfAddress()  # the CLI binds it; requests teach it the address they came to
@@ -139,10 +146,11 @@ class Dispatcher:
                 problems.append(f"webhooks.{key}: must be a whole number >= 1")
                 value = default
             options[key] = value
-        try:
-            options["shutdown_grace"] = parse_duration(section.get("shutdown_grace", DEFAULT_SHUTDOWN_GRACE))
-        except ValueError as exc:
-            problems.append(f"webhooks.shutdown_grace: {exc}")
+        for key, default_wait in (("shutdown_grace", DEFAULT_SHUTDOWN_GRACE), ("advance_wait", DEFAULT_ADVANCE_WAIT)):
+            try:
+                options[key] = parse_duration(section.get(key, default_wait))
+            except ValueError as exc:
+                problems.append(f"webhooks.{key}: {exc}")
         allow = section.get("allow_hosts")
         if allow is not None and (not isinstance(allow, list) or not all(isinstance(h, str) and h for h in allow)):
             problems.append("webhooks.allow_hosts: must be a list of host globs, e.g. ['*.qa.example.com', "
@@ -385,9 +393,13 @@ class Dispatcher:
             event.next_attempt_at = when
         self.engine.scheduler.call_at(when, partial(self._job, event.id, trigger))
 
-    def _job(self, event_id: str, trigger: str, when: float) -> Awaitable[None] | None:
+    def _job(self, event_id: str, trigger: str, when: float) -> Awaitable[None] | Detached | None:
         self._running += 1  # counted as soon as the scheduler takes it, before the task starts
-        return self._run_job(event_id, trigger, when)
+        work = self._run_job(event_id, trigger, when)
+        event = self._events.get(event_id)
+        if event is not None and event.lane is not None and event.lane.hanging(when):
+            return Detached(work)  # its receiver still holds an earlier attempt: do not hold the clock for it
+        return work
 
     def _ready(self, event_id: str, trigger: str) -> tuple[Subscription, WebhookEvent] | None:
         """The subscription and event a due job is to attempt; None (the event dropped or buried as the
@@ -424,7 +436,7 @@ class Dispatcher:
         attempt (queued or in flight); None when it was cancelled that way."""
         lane = self._lanes[sub.id]
         task: asyncio.Task[object] = asyncio.ensure_future(self._attempt(sub, event, trigger, scheduled_at, lane))
-        lane.running[task] = event.id
+        lane.running[task] = scheduled_at
         try:
             record = await task
         except asyncio.CancelledError:

@@ -22,7 +22,8 @@ class Lane:
         self.sub_id = sub_id
         self.slots = asyncio.Semaphore(limit)
         self.pending: dict[str, WebhookEvent] = {}
-        self.running: dict[asyncio.Task[object], str] = {}  # each queued or in-flight attempt -> its event id
+        # each queued or in-flight attempt -> the simulated time it was due
+        self.running: dict[asyncio.Task[object], float] = {}
         self.counts: Counter[str] = Counter()
         self.events = 0
         self.dead_dropped = 0    # dead letters discarded to keep the dead-letter list bounded
@@ -54,6 +55,11 @@ class Lane:
         return {"stats": {"events": self.events, **{s: self.counts[s] for s in ("pending", "delivered", "dead")}},
                 "in_flight": sum(1 for t in self.running if not t.done() and not t.cancelling()),
                 "discarded": {"dead_letters": self.dead_dropped, "pending": self.evicted}}
+
+    def hanging(self, when: float) -> bool:
+        """Is an attempt due before `when` still running? Then an advance moved past its instant without it
+        (it outlived the advance's patience), and this lane's later attempts are not waited for either."""
+        return any(due < when and not task.done() for task, due in self.running.items())
 
     def cancel(self, keep: asyncio.Task[object] | None = None) -> int:
         """Cancel every queued and in-flight attempt (but `keep`, the caller's own); how many were cancelled."""
