@@ -26,12 +26,32 @@ from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.faces.base import FACE_APPS, FaceApp
 from simulator.journal import JOURNAL
+from simulator.journal.entries import well_formed
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.snapshot.messages import Tables, message_from, message_row, read_tables
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 CHUNK = 2_000  # messages serialised between two hand-backs to the event loop
+
+
+def dumps(data: Any) -> bytes:
+    """JSON of `data`; a string no UTF-8 file can hold (a lone surrogate from a request's JSON, "\\ud800") is
+    written with U+FFFD in its place rather than failing the snapshot: request data never stops a write."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError: surrogates somewhere (rare; the slow path walks the data)
+        return orjson.dumps(_well_formed(data))
+
+
+def _well_formed(data: Any) -> Any:
+    if isinstance(data, str):
+        return well_formed(data)
+    if isinstance(data, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_well_formed(v) for v in data]
+    return data
 
 
 def clock_data(clock: Clock) -> dict[str, Any]:
@@ -72,10 +92,10 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
         with gcpolicy.no_full_collections():  # no full collection walks the store in the middle of a chunk
             rows = [message_row(m, tables, payload) for m in held[start:start + chunk] if not m.removed]
             if rows:
-                parts += (b"," if len(parts) > 1 else b"", orjson.dumps(rows)[1:-1])  # the rows, no brackets
+                parts += (b"," if len(parts) > 1 else b"", dumps(rows)[1:-1])  # the rows, no brackets
             del rows
         await asyncio.sleep(0)
-    rest = orjson.dumps(_rest(app, engine, faces, tables))
+    rest = dumps(_rest(app, engine, faces, tables))
     return [*parts, b"],", rest[1:]]
 
 
