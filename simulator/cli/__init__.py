@@ -208,7 +208,7 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    return 0
+    return 1 if args.snapshot is not None and app[snapshot.SNAPSHOT].final_failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

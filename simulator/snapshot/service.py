@@ -42,6 +42,7 @@ class SnapshotStatus:
     stall_ms: float | None = None          # the longest the loop waited on it in that write
     size: int | None = None
     error: str | None = None               # the last write's failure, if it failed
+    final_failed: bool = False             # the write on the way down failed (the exit code says so)
 
     def view(self) -> dict[str, Any]:
         return {"path": str(self.path), "every_seconds": self.every,
@@ -84,21 +85,21 @@ def _restore(app: web.Application, payload: Any) -> list[str]:
             from None
 
 
-async def write(app: web.Application) -> None:
-    """One snapshot of the app now; a failure is logged and shown by /_sim/health, never raised."""
+async def write(app: web.Application) -> bool:
+    """One snapshot of the app now; a failure is shown by /_sim/health and returned (False), never raised."""
     status = app[SNAPSHOT]
     seed = app[ENGINE].seed
     started = monotonic()
     try:
         payload, stall = await _timed_capture(app)
         size = await asyncio.to_thread(_encode_and_write, payload, seed, status.path)
-    except Exception as exc:  # a full disk, a folder gone: logged, shown by /_sim/health, tried again next time
-        status.error = f"{type(exc).__name__}: {exc}"
-        log.exception("snapshot write to %s failed", status.path)
-        return
+    except Exception as exc:  # a full disk, a folder gone: shown by /_sim/health, tried again next time
+        status.error = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        return False
     status.written_at, status.size, status.error = status.path.stat().st_mtime, size, None
     status.write_ms, status.stall_ms = round((monotonic() - started) * 1000, 1), round(stall * 1000, 1)
     log.debug("snapshot written to %s: %d bytes in %.1f ms", status.path, size, status.write_ms)
+    return True
 
 
 def _encode_and_write(payload: list[bytes], seed: int | None, path: Path) -> int:
@@ -126,11 +127,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
                 await asyncio.wait_for(stopping.wait(), timeout=status.every)
                 return
             except TimeoutError:
-                await write(app)
+                if not await write(app):
+                    log.error("snapshot write to %s failed: %s (tried again in %gs)", status.path, status.error,
+                              status.every)
 
     task = asyncio.create_task(periodic())
     yield
     stopping.set()
     await task  # never cancelled mid-write: its worker thread would still be writing PATH.tmp
-    await write(app)
-    log.info("snapshot written to %s on the way down", status.path)
+    if await write(app):
+        log.info("snapshot written to %s on the way down", status.path)
+    else:
+        status.final_failed = True  # the CLI exits non-zero: what changed since the last write is lost
+        log.error("snapshot NOT written to %s on the way down: %s", status.path, status.error)

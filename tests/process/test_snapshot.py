@@ -202,6 +202,23 @@ async def test_a_request_with_a_lone_surrogate_does_not_stop_the_snapshot(tmp_pa
         second.kill()
 
 
+async def test_a_failed_final_write_says_so_in_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    path = folder / "sim.snapshot"
+    sim = await Sim(path).started()
+    try:
+        await send_on_every_face(sim, 0)
+        folder.rmdir()  # the write has nowhere to go now
+        assert await sim.stop() == 1
+    finally:
+        sim.kill()
+    lines = [line for line in sim.err.splitlines() if "snapshot" in line]
+    assert len(lines) == 1 and "written" not in lines[0].replace("NOT written", ""), sim.err
+    assert f"snapshot NOT written to {path} on the way down" in lines[0] and "No such file" in lines[0], sim.err
+    assert "Traceback" not in sim.err, sim.err
+
+
 async def wait_for_new_write(path: Path, after_ns: int, timeout: float = 20.0) -> int:
     """Poll the file's mtime until a write newer than `after_ns` lands (bounded), and return its mtime."""
     deadline = time.monotonic() + timeout
