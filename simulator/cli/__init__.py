@@ -87,9 +87,10 @@ def _restore(app: web.Application, args: argparse.Namespace) -> list[str] | None
         return []
     try:
         notes = snapshot.load(app, path, args.snapshot_every)
+        snapshot.stop_once_on_signals(app)
     except snapshot.SnapshotError as exc:
-        print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}; move it away to start empty",
-              file=sys.stderr)
+        hint = f"; {exc.hint}" if exc.hint else ""
+        print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}{hint}", file=sys.stderr)
         return None
     status = app[snapshot.SNAPSHOT]
     restored = ("no file yet, starting empty" if status.restored_messages is None

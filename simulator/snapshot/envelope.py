@@ -7,15 +7,18 @@ Layout (bytes):
 
 The header says what it was taken under; the checksum covers the compressed payload, so a flipped or missing
 byte is found before anything is decompressed or parsed. JSON, never pickle: the file is on disk where a user
-(or anything else) can edit it, and reading it must never run code. A write goes to PATH.tmp, is fsynced and
-renamed over PATH (then the folder is fsynced), so a crash mid-write leaves the previous snapshot whole.
+(or anything else) can edit it, and reading it must never run code. A write goes to a new temporary file
+in PATH's folder, is fsynced and renamed over PATH (then the folder is fsynced), so a crash mid-write leaves
+the previous snapshot whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
+import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,9 +37,10 @@ LEVEL = 1  # gzip level: the payload is very repetitive, level 1 already shrinks
 class SnapshotError(Exception):
     """A snapshot that cannot be used: `reason` says why in one phrase (the CLI prints it with the path)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, hint: str = "move it away to start empty") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.hint = hint  # what to do about it ("": the reason says it)
 
 
 def simulator_version() -> str:
@@ -73,21 +77,27 @@ def encode(pieces: Iterable[bytes], seed: int | None) -> list[bytes]:
 
 
 def write_atomic(path: Path, pieces: Iterable[bytes]) -> int:
-    """PATH.tmp, fsync, rename over PATH, fsync the folder: readers see the old file or the new one, whole.
-    Readable by its owner only (run-time webhook subscriptions carry their signing secrets). Returns the size."""
-    tmp = path.with_name(path.name + ".tmp")
+    """A new temporary file next to PATH, fsync, rename over PATH, fsync the folder: readers see the old file or
+    the new one, whole. The temporary file is always made afresh (mkstemp: O_EXCL, mode 600), so a leftover
+    file or a link planted in its place is never written through, and the snapshot is readable by its owner
+    only (run-time webhook subscriptions carry their signing secrets). Returns the size."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     size = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        for piece in pieces:
-            view = memoryview(piece)
-            size += len(view)
-            while view:
-                view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            for piece in pieces:
+                view = memoryview(piece)
+                size += len(view)
+                while view:
+                    view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)

@@ -9,13 +9,17 @@ dispatcher have stopped, so it is exact. /_sim/health shows where the file is an
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_runner import GracefulExit
 
 from simulator.clock import monotonic
 from simulator.core import gcpolicy
@@ -26,6 +30,7 @@ from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 log = logging.getLogger("postman_sim.snapshot")
+_HELD: list[int] = []  # lock files' descriptors (simulator.snapshot.service.claim)
 DEFAULT_EVERY = 60.0
 
 
@@ -35,6 +40,7 @@ class SnapshotStatus:
 
     path: Path
     every: float
+    target: Path                           # the real file (`path` may be a link to it): where writes go
     restored_messages: int | None = None   # None: no file at start (a fresh simulator)
     taken_at: float | None = None          # when the restored snapshot was written
     written_at: float | None = None
@@ -59,9 +65,9 @@ SNAPSHOT = web.AppKey("snapshot", SnapshotStatus)
 def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list[str]:
     """Restore `path` into a freshly built app (none there: start empty) and arrange the writes. SnapshotError
     when the file cannot be used: nothing has been served, and the caller must not start. Returns notes."""
-    status = SnapshotStatus(path=path, every=every)
+    status = SnapshotStatus(path=path, every=every, target=claim(path))
     with gcpolicy.no_full_collections():  # a million long-lived objects made at once (DESIGN B5)
-        found = envelope.read(path)
+        found = envelope.read(status.target)
         notes = [] if found is None else _restore(app, found[1])
     if found is not None:
         header = found[0]
@@ -70,11 +76,55 @@ def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list
             notes.append(f"it was taken with --seed {header.seed}, this run has {seed}: the seeded streams "
                          "continue from the snapshot; a full reset restarts them from this run's seed")
         status.restored_messages = len(app[ENGINE].store)
-        status.taken_at = path.stat().st_mtime
+        status.taken_at = status.target.stat().st_mtime
     app[SNAPSHOT] = status
     app[DISPATCHER].kept = True
     app.cleanup_ctx.insert(0, _lifecycle)  # first in: its exit runs last, after the server and webhooks stop
     return notes
+
+
+def claim(path: Path) -> Path:
+    """The real file behind `path` (a link is followed once, here: writes replace the file, not the link),
+    checked writable and locked for this process's life: a second simulator on the same file is refused,
+    never left to overwrite the first one's data. SnapshotError saying why otherwise."""
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        raise envelope.SnapshotError(f"its folder {path.parent} does not exist", hint="")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise envelope.SnapshotError(f"its folder {path.parent} is not writable", hint="")
+    lock = f"{path}.lock"
+    try:
+        fd = os.open(f"{target}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise envelope.SnapshotError(f"cannot open {lock}: {exc.strerror or exc}", hint="") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise envelope.SnapshotError(f"another postman-sim is using it (it holds {lock})", hint="") from None
+    _HELD.append(fd)  # held until the process ends: the lock goes with it, even after kill -9
+    return target
+
+
+def stop_once_on_signals(app: web.Application) -> None:
+    """For `serve` (its runner handles SIGINT and SIGTERM): the first signal stops the server as before; one
+    more while it stops (an impatient Ctrl-C) is a log line, not a second stop that would cancel the final
+    snapshot write halfway and end in a traceback. kill -9 still stops it at once."""
+    async def install(_: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+
+        def on_signal() -> None:
+            nonlocal stopping
+            if not stopping:
+                stopping = True
+                raise GracefulExit()  # what the runner's own handler does
+            log.warning("already stopping: the snapshot is written first (kill -9 stops now, without it)")
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+
+    app.on_startup.append(install)
 
 
 def _restore(app: web.Application, payload: Any) -> list[str]:
@@ -92,11 +142,11 @@ async def write(app: web.Application) -> bool:
     started = monotonic()
     try:
         payload, stall = await _timed_capture(app)
-        size = await asyncio.to_thread(_encode_and_write, payload, seed, status.path)
+        size = await asyncio.to_thread(_encode_and_write, payload, seed, status.target)
     except Exception as exc:  # a full disk, a folder gone: shown by /_sim/health, tried again next time
         status.error = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
         return False
-    status.written_at, status.size, status.error = status.path.stat().st_mtime, size, None
+    status.written_at, status.size, status.error = status.target.stat().st_mtime, size, None
     status.write_ms, status.stall_ms = round((monotonic() - started) * 1000, 1), round(stall * 1000, 1)
     log.debug("snapshot written to %s: %d bytes in %.1f ms", status.path, size, status.write_ms)
     return True
@@ -134,7 +184,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(periodic())
     yield
     stopping.set()
-    await task  # never cancelled mid-write: its worker thread would still be writing PATH.tmp
+    await task  # never cancelled mid-write: its worker thread would still be writing the file
     if await write(app):
         log.info("snapshot written to %s on the way down", status.path)
     else:

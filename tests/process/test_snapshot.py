@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import signal
 import sys
 import time
@@ -209,7 +210,7 @@ async def test_a_failed_final_write_says_so_in_one_line_and_exits_non_zero(tmp_p
     sim = await Sim(path).started()
     try:
         await send_on_every_face(sim, 0)
-        folder.rmdir()  # the write has nowhere to go now
+        shutil.rmtree(folder)  # the write has nowhere to go now
         assert await sim.stop() == 1
     finally:
         sim.kill()
@@ -217,6 +218,89 @@ async def test_a_failed_final_write_says_so_in_one_line_and_exits_non_zero(tmp_p
     assert len(lines) == 1 and "written" not in lines[0].replace("NOT written", ""), sim.err
     assert f"snapshot NOT written to {path} on the way down" in lines[0] and "No such file" in lines[0], sim.err
     assert "Traceback" not in sim.err, sim.err
+
+
+SLOW_V1 = "version: 1\nfaults:\n  - {name: slow, match: {path: /v1/*}, latency: 2s}\n"
+
+
+async def test_a_second_signal_while_stopping_still_writes_the_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    sim = await Sim(path).started()
+    try:
+        await send_on_every_face(sim, 0)
+        before = await messages(sim)
+        async with aiohttp.ClientSession() as session:
+            reload = await session.post(sim.base + "/_sim/scenarios/reload", data=SLOW_V1)
+            assert reload.status == 200, await reload.text()
+            slow = asyncio.ensure_future(session.get(f"{sim.base}{SMS}/messages", headers=V1_AUTH))
+            await asyncio.sleep(0.5)  # in flight: the shutdown waits for it, time for an impatient second Ctrl-C
+            sim.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            sim.process.send_signal(signal.SIGINT)
+            await asyncio.sleep(0.2)
+            assert await sim.stop() == 0, sim.err  # a third one, for good measure
+            with contextlib.suppress(aiohttp.ClientError):
+                (await slow).close()
+    finally:
+        sim.kill()
+    assert "Traceback" not in sim.err and "Error" not in sim.err, sim.err
+    assert "already stopping" in sim.err, sim.err
+    second = await Sim(path).started()
+    try:
+        assert await messages(second) == before
+    finally:
+        second.kill()
+
+
+async def test_a_leftover_tmp_file_or_link_is_never_written_through(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    path.with_name("sim.snapshot.tmp").symlink_to(victim)
+    sim = await Sim(path).started()
+    try:
+        assert await sim.stop() == 0, sim.err
+    finally:
+        sim.kill()
+    assert victim.read_text() == "keep me"
+    assert path.read_bytes().startswith(b"POSTMAN-SIM-SNAPSHOT\n") and path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.snapshot", "sim.snapshot.lock", "sim.snapshot.tmp",
+                                                         "victim.txt"]  # no other temporary file left behind
+
+
+async def test_a_snapshot_path_that_is_a_link_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "store" / "real.snapshot"
+    real.parent.mkdir()
+    link = tmp_path / "sim.snapshot"
+    link.symlink_to(real)
+    sim = await Sim(link).started()
+    try:
+        await send_on_every_face(sim, 0)
+        assert await sim.stop() == 0, sim.err
+    finally:
+        sim.kill()
+    assert link.is_symlink() and real.read_bytes().startswith(b"POSTMAN-SIM-SNAPSHOT\n")
+
+
+async def test_a_second_server_on_the_same_snapshot_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    first = await Sim(path).started()
+    try:
+        code, out, err = await asyncio.to_thread(refused_start, path)
+        assert code == 2 and "listening" not in out
+        assert err.strip() == f"postman-sim: cannot restore the snapshot {path}: another postman-sim is using it " \
+                              f"(it holds {path}.lock)", err
+        assert await first.stop() == 0, first.err
+    finally:
+        first.kill()
+
+
+def test_a_snapshot_in_a_folder_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "missing" / "sim.snapshot"
+    code, out, err = refused_start(path)
+    assert code == 2 and "listening" not in out
+    assert err.strip() == f"postman-sim: cannot restore the snapshot {path}: its folder {path.parent} does not " \
+                          "exist", err
 
 
 async def wait_for_new_write(path: Path, after_ns: int, timeout: float = 20.0) -> int:
