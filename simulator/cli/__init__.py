@@ -72,11 +72,14 @@ def _snapshot_path(text: str) -> Path | None:
     return Path(text) if text else None
 
 
+MIN_SNAPSHOT_EVERY = 1.0  # a whole-state write more often than this would be most of the server's work
+
+
 def _snapshot_every(text: str) -> float:
     seconds = duration(text)
-    if seconds is None or not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"invalid snapshot interval {text!r}: a duration such as 60, 30s or 5m "
-                                         "(flag or POSTMAN_SIM_SNAPSHOT_EVERY)")
+    if seconds is None or not MIN_SNAPSHOT_EVERY <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid snapshot interval {text!r}: a duration of at least 1s, such as "
+                                         "60, 30s or 5m (flag or POSTMAN_SIM_SNAPSHOT_EVERY)")
     return seconds
 
 
@@ -93,7 +96,8 @@ def _restore(app: web.Application, args: argparse.Namespace) -> list[str] | None
         print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}{hint}", file=sys.stderr)
         return None
     status = app[snapshot.SNAPSHOT]
-    restored = ("no file yet, starting empty" if status.restored_messages is None
+    restored = ("empty file, starting empty" if status.empty_file
+                else "no file yet, starting empty" if status.restored_messages is None
                 else f"restored {status.restored_messages} message{'' if status.restored_messages == 1 else 's'}")
     return [f"  {'Snapshot':<12} {path} ({restored}; written every {args.snapshot_every:g}s and on exit)",
             *(f"  note: snapshot {note}" for note in notes)]

@@ -30,7 +30,6 @@ from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 log = logging.getLogger("postman_sim.snapshot")
-_HELD: list[int] = []  # lock files' descriptors (simulator.snapshot.service.claim)
 DEFAULT_EVERY = 60.0
 
 
@@ -41,7 +40,9 @@ class SnapshotStatus:
     path: Path
     every: float
     target: Path                           # the real file (`path` may be a link to it): where writes go
+    lock: int                              # the descriptor of PATH.lock, locked while this simulator runs
     restored_messages: int | None = None   # None: no file at start (a fresh simulator)
+    empty_file: bool = False               # there was a file at start, empty (0 bytes): a fresh simulator too
     taken_at: float | None = None          # when the restored snapshot was written
     written_at: float | None = None
     write_ms: float | None = None          # the last write, from capture to rename
@@ -65,25 +66,37 @@ SNAPSHOT = web.AppKey("snapshot", SnapshotStatus)
 def load(app: web.Application, path: Path, every: float = DEFAULT_EVERY) -> list[str]:
     """Restore `path` into a freshly built app (none there: start empty) and arrange the writes. SnapshotError
     when the file cannot be used: nothing has been served, and the caller must not start. Returns notes."""
-    status = SnapshotStatus(path=path, every=every, target=claim(path))
-    with gcpolicy.no_full_collections():  # a million long-lived objects made at once (DESIGN B5)
-        found = envelope.read(status.target)
-        notes = [] if found is None else _restore(app, found[1])
+    target, lock = claim(path)
+    status = SnapshotStatus(path=path, every=every, target=target, lock=lock)
+    try:
+        with gcpolicy.no_full_collections():  # a million long-lived objects made at once (DESIGN B5)
+            found = envelope.read(status.target)
+            notes = [] if found is None else _restore(app, found[1])
+    except BaseException:
+        os.close(lock)
+        raise
     if found is not None:
         header = found[0]
         seed = app[ENGINE].seed
         if header.seed != seed:
-            notes.append(f"it was taken with --seed {header.seed}, this run has {seed}: the seeded streams "
-                         "continue from the snapshot; a full reset restarts them from this run's seed")
+            notes.append(f"it was taken with {_seed_text(header.seed)}, this run has {_seed_text(seed)}: the "
+                         "seeded streams continue from the snapshot; a full reset restarts them from this run's "
+                         "seed")
         status.restored_messages = len(app[ENGINE].store)
         status.taken_at = status.target.stat().st_mtime
+    else:
+        status.empty_file = status.target.is_file()  # an empty file: a first start too
     app[SNAPSHOT] = status
     app[DISPATCHER].kept = True
     app.cleanup_ctx.insert(0, _lifecycle)  # first in: its exit runs last, after the server and webhooks stop
     return notes
 
 
-def claim(path: Path) -> Path:
+def _seed_text(seed: int | None) -> str:
+    return "no --seed" if seed is None else f"--seed {seed}"
+
+
+def claim(path: Path) -> tuple[Path, int]:
     """The real file behind `path` (a link is followed once, here: writes replace the file, not the link),
     checked writable and locked for this process's life: a second simulator on the same file is refused,
     never left to overwrite the first one's data. SnapshotError saying why otherwise."""
@@ -92,6 +105,7 @@ def claim(path: Path) -> Path:
         raise envelope.SnapshotError(f"its folder {path.parent} does not exist", hint="")
     if not os.access(target.parent, os.W_OK | os.X_OK):
         raise envelope.SnapshotError(f"its folder {path.parent} is not writable", hint="")
+    envelope.existing(target)  # before the lock: no PATH.lock made next to a FIFO or in /dev
     lock = f"{path}.lock"
     try:
         fd = os.open(f"{target}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -102,8 +116,7 @@ def claim(path: Path) -> Path:
     except OSError:
         os.close(fd)
         raise envelope.SnapshotError(f"another postman-sim is using it (it holds {lock})", hint="") from None
-    _HELD.append(fd)  # held until the process ends: the lock goes with it, even after kill -9
-    return target
+    return target, fd  # held until the final write (or the process's end: even kill -9 releases it)
 
 
 def stop_once_on_signals(app: web.Application) -> None:
@@ -190,3 +203,4 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     else:
         status.final_failed = True  # the CLI exits non-zero: what changed since the last write is lost
         log.error("snapshot NOT written to %s on the way down: %s", status.path, status.error)
+    os.close(status.lock)

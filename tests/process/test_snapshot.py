@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import signal
 import sys
@@ -317,7 +318,7 @@ async def wait_for_new_write(path: Path, after_ns: int, timeout: float = 20.0) -
 
 async def test_kill_9_after_a_periodic_write_restores_that_write(tmp_path: Path) -> None:
     path = tmp_path / "sim.snapshot"
-    first = await Sim(path, every="0.2s").started()
+    first = await Sim(path, every="1s").started()
     try:
         for n in range(2):
             await send_on_every_face(first, n)
@@ -353,6 +354,12 @@ def _flipped() -> bytes:
     return bytes(data)
 
 
+def _header_says(payload_bytes: int) -> bytes:
+    data = _valid()
+    size = json.loads(data.split(b"\n")[1])["payload_bytes"]
+    return data.replace(f'"payload_bytes":{size},'.encode(), f'"payload_bytes":{payload_bytes},'.encode(), 1)
+
+
 REFUSED = {
     "truncated": (_valid(b'{"messages": []}' * 50)[:-20], "truncated"),
     "flipped byte": (_flipped(), "corrupt: the payload's SHA-256 does not match"),
@@ -360,6 +367,9 @@ REFUSED = {
     "random bytes": (bytes(range(256)) * 4, "not a postman-sim snapshot"),
     "newer format": (_valid(fmt=FORMAT + 1), f"snapshot format {FORMAT + 1}"),
     "our envelope, wrong content": (_valid(b'{"messages": 3}'), "corrupt: its content does not have the expected"),
+    "a decompression bomb": (_valid(b" " * (64 << 20)), "corrupt: the payload decompresses to more than"),
+    "a header claiming 3 GiB": (_header_says(3 << 30), "too large: the header says 3221225472 bytes of payload"),
+    "more payload than the header says": (_valid() + b"x", "corrupt: the payload is longer than"),
 }
 
 
@@ -387,6 +397,46 @@ def test_an_unusable_snapshot_is_refused_and_left_alone(tmp_path: Path, case: st
     assert len(lines) == 1, err
     assert lines[0].startswith(f"postman-sim: cannot restore the snapshot {path}: ") and reason in lines[0], err
     assert path.read_bytes() == content and not path.with_name("sim.snapshot.tmp").exists()
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    os.mkfifo(path)
+    code, _, err = refused_start(path)
+    assert code == 2
+    assert err.strip() == f"postman-sim: cannot restore the snapshot {path}: cannot be read: not a regular file " \
+                          "(a FIFO, a device or a socket); move it away to start empty", err
+    assert not path.with_name("sim.snapshot.lock").exists()
+
+
+async def test_an_empty_file_is_a_first_start(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    path.write_bytes(b"")
+    sim = await Sim(path).started()
+    try:
+        assert f"Snapshot     {path} (empty file, starting empty" in sim.banner
+        await send_on_every_face(sim, 0)
+        assert await sim.stop() == 0, sim.err
+    finally:
+        sim.kill()
+    assert path.read_bytes().startswith(b"POSTMAN-SIM-SNAPSHOT\n")
+
+
+async def test_a_restart_without_seed_says_so_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "sim.snapshot"
+    first = await Sim(path).started()  # --seed 7
+    try:
+        assert await first.stop() == 0, first.err
+    finally:
+        first.kill()
+    process = start([sys.executable, "-m", "simulator", "serve", "--snapshot", str(path)],
+                    {"POSTMAN_SIM_PORT": str(free_port()), "POSTMAN_SIM_CLOCK": "manual"})
+    try:
+        banner = await asyncio.to_thread(wait_for_banner, process)
+    finally:
+        process.kill()
+        process.communicate()
+    assert "note: snapshot it was taken with --seed 7, this run has no --seed: the seeded streams" in banner, banner
 
 
 def test_a_snapshot_path_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
