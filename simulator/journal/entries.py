@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, MultiDict
 
+from simulator.clock import check_time
 from simulator.core.timefmt import iso_utc
 from simulator.telemetry.secrets import (
     SECRET_HEADERS,
@@ -212,7 +213,8 @@ def _entry_from(data: dict[str, Any]) -> Entry:
         return None if text is None else str(text).encode()
 
     rate = data["rate"]
-    return Entry(seq=int(data["seq"]), at=float(data["at"]), wall=float(data["wall"]), face=data["face"],
+    return Entry(seq=int(data["seq"]), at=check_time(float(data["at"]), "a request's time"),
+                 wall=check_time(float(data["wall"]), "a request's time"), face=data["face"],
                  method=str(data["method"]), path=str(data["path"]), query_string=str(data["query"]),
                  raw_headers=tuple((str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in data["headers"]),
                  raw_body=raw(data["body"]), status=int(data["status"]), raw_response=raw(data["response"]),

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall
+from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall, check_speed, check_time
 from simulator.core import gcpolicy
 from simulator.core.engine import Engine
 from simulator.core.models import Message
@@ -66,10 +66,10 @@ def restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
     if data["kind"] != clock.kind:
         return f"it was taken with the {data['kind']} clock; the clock starts as --clock {clock.kind} says"
     if isinstance(clock, ManualClock):
-        clock.set(float(data["now"]))
+        clock.set(check_time(float(data["now"]), "the clock's time"))
     elif isinstance(clock, SystemClock):
-        clock.set_speed(float(data["speed"]))
-        behind = float(data["ahead"]) - ahead_of_wall(clock)
+        clock.set_speed(check_speed(float(data["speed"])))
+        behind = check_time(float(data["ahead"]), "the clock's lead") - ahead_of_wall(clock)
         if behind > 0:  # it had been advanced past the wall clock: it stays as far ahead
             clock.jump(behind)
     return None
@@ -136,6 +136,11 @@ def restore(app: web.Application, data: Any) -> list[str]:
 
     plans, paths = read_tables(data)
     messages = [message_from(row, plans, paths, payload) for row in data["messages"]]
+    seen: set[str] = set()
+    for message in messages:
+        if message.id in seen:
+            raise ValueError(f"message id {message.id} appears twice")
+        seen.add(message.id)
     engine.store.restore(messages, int(data["evicted"]))
     for message in messages:
         faces[message.face].message_restored(message)

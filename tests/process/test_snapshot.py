@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import gzip
 import json
 import os
 import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,17 @@ async def send_on_every_face(sim: Sim, n: int) -> None:
     await sim.call("POST", SEND_WA, template_body(f"+3934012345{n}"), QLARA_KEY)
     await sim.call("POST", SEND_SMS, {"destination": f"+6591234{n:03d}", "sender": "TechStore", "body": "code"},
                    QLARA_KEY)
+
+
+async def send_once_and_stop(path: Path) -> Sim:
+    """A simulator on `path` that sends once on every face and stops cleanly (the snapshot written)."""
+    sim = await Sim(path).started()
+    try:
+        await send_on_every_face(sim, 0)
+        assert await sim.stop() == 0, sim.err
+    finally:
+        sim.kill()
+    return sim
 
 
 async def messages(sim: Sim) -> list[dict[str, Any]]:
@@ -274,12 +287,7 @@ async def test_a_snapshot_path_that_is_a_link_keeps_the_link(tmp_path: Path) -> 
     real.parent.mkdir()
     link = tmp_path / "sim.snapshot"
     link.symlink_to(real)
-    sim = await Sim(link).started()
-    try:
-        await send_on_every_face(sim, 0)
-        assert await sim.stop() == 0, sim.err
-    finally:
-        sim.kill()
+    await send_once_and_stop(link)
     assert link.is_symlink() and real.read_bytes().startswith(b"POSTMAN-SIM-SNAPSHOT\n")
 
 
@@ -373,10 +381,10 @@ REFUSED = {
 }
 
 
-def refused_start(path: Path) -> tuple[int, str, str]:
+def refused_start(path: Path, clock: str = "manual") -> tuple[int, str, str]:
     """Start with --snapshot PATH, expecting it to end by itself: (exit code, stdout, stderr)."""
     process = start([sys.executable, "-m", "simulator", "serve", "--snapshot", str(path)],
-                    {"POSTMAN_SIM_PORT": str(free_port()), "POSTMAN_SIM_CLOCK": "manual"})
+                    {"POSTMAN_SIM_PORT": str(free_port()), "POSTMAN_SIM_CLOCK": clock})
     try:
         out, err = process.communicate(timeout=30)
     finally:
@@ -412,13 +420,8 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
 async def test_an_empty_file_is_a_first_start(tmp_path: Path) -> None:
     path = tmp_path / "sim.snapshot"
     path.write_bytes(b"")
-    sim = await Sim(path).started()
-    try:
-        assert f"Snapshot     {path} (empty file, starting empty" in sim.banner
-        await send_on_every_face(sim, 0)
-        assert await sim.stop() == 0, sim.err
-    finally:
-        sim.kill()
+    sim = await send_once_and_stop(path)
+    assert f"Snapshot     {path} (empty file, starting empty" in sim.banner
     assert path.read_bytes().startswith(b"POSTMAN-SIM-SNAPSHOT\n")
 
 
@@ -446,3 +449,53 @@ def test_a_snapshot_path_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == f"postman-sim: cannot restore the snapshot {path}: cannot be read: Is a directory; move it " \
                           "away to start empty", err
+
+
+def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(payload: dict[str, Any]) -> None:
+        target: Any = payload
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+    return edit
+
+
+def _duplicate_id(payload: dict[str, Any]) -> None:
+    payload["messages"][1][0] = payload["messages"][0][0]
+
+
+EDITED = {  # a hand-edited payload whose checksum was made right again: values a simulator never had
+    "message time 1e300": ("manual", _set(["messages", 0, 5], 1e300), "created_at 1e+300 is outside"),
+    "status change time -1": ("manual", _set(["messages", 0, 9, 0, 5, 0], -1.0), "-1.0 is outside"),
+    "manual clock at 1e300": ("manual", _set(["clock", "now"], 1e300), "the clock's time 1e+300 is outside"),
+    "duplicate message ids": ("manual", _duplicate_id, "appears twice"),
+    "request time 1e300": ("manual", _set(["journal", "entries", 0, "at"], 1e300), "a request's time 1e+300"),
+    "clock speed -5": ("real", _set(["clock"], {"kind": "real", "ahead": 0.0, "speed": -5}), "speed must be > 0"),
+    "clock ahead 1e308": ("real", _set(["clock"], {"kind": "real", "ahead": 1e308, "speed": 1.0}),
+                          "the clock's lead 1e+308 is outside"),
+}
+
+
+@pytest.fixture(scope="module")
+def taken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The payload of a real snapshot with messages on every face."""
+    path = tmp_path_factory.mktemp("taken") / "sim.snapshot"
+
+    asyncio.run(send_once_and_stop(path))
+    payload: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes().split(b"\n", 2)[2]))
+    return payload
+
+
+@pytest.mark.parametrize("case", list(EDITED))
+def test_values_a_simulator_never_had_are_refused(tmp_path: Path, taken: dict[str, Any], case: str) -> None:
+    clock, edit, reason = EDITED[case]
+    payload = copy.deepcopy(taken)
+    edit(payload)
+    path = tmp_path / "sim.snapshot"
+    path.write_bytes(b"".join(encode([json.dumps(payload).encode()], 7)))
+    code, out, err = refused_start(path, clock)
+    assert code == 2 and "listening" not in out, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"postman-sim: cannot restore the snapshot {path}: corrupt: "), err
+    assert reason in lines[0], err
