@@ -106,9 +106,9 @@ def claim(path: Path) -> tuple[Path, int]:
     if not os.access(target.parent, os.W_OK | os.X_OK):
         raise envelope.SnapshotError(f"its folder {path.parent} is not writable", hint="")
     envelope.existing(target)  # before the lock: no PATH.lock made next to a FIFO or in /dev
-    lock = f"{path}.lock"
+    lock = f"{target}.lock"
     try:
-        fd = os.open(f"{target}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise envelope.SnapshotError(f"cannot open {lock}: {exc.strerror or exc}", hint="") from None
     try:
