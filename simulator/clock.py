@@ -17,6 +17,14 @@ LAST_EPOCH = 253_402_300_799.0
 MAX_SPEED = 1_000_000.0
 
 
+def check_time(when: float, what: str) -> float:
+    """ValueError unless `when` is an instant (or a span) the clock can print: 0 to LAST_EPOCH. For values
+    read back from outside (a snapshot), so a bad one is refused at load rather than failing later."""
+    if not 0 <= when <= LAST_EPOCH:
+        raise ValueError(f"{what} {when!r} is outside the clock's range (0 to 9999-12-31T23:59:59Z)")
+    return when
+
+
 def check_speed(speed: float) -> float:
     """ValueError unless 0 < speed <= MAX_SPEED."""
     if not 0 < speed <= MAX_SPEED:

@@ -88,11 +88,14 @@ def _snapshot_path(text: str) -> Path | None:
     return Path(text) if text else None
 
 
+MIN_SNAPSHOT_EVERY = 1.0  # a whole-state write more often than this would be most of the server's work
+
+
 def _snapshot_every(text: str) -> float:
     seconds = duration(text)
-    if seconds is None or not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"invalid snapshot interval {text!r}: a duration such as 60, 30s or 5m "
-                                         "(flag or POSTMAN_SIM_SNAPSHOT_EVERY)")
+    if seconds is None or not MIN_SNAPSHOT_EVERY <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"invalid snapshot interval {text!r}: a duration of at least 1s, such as "
+                                         "60, 30s or 5m (flag or POSTMAN_SIM_SNAPSHOT_EVERY)")
     return seconds
 
 
@@ -103,12 +106,14 @@ def _restore(app: web.Application, args: argparse.Namespace) -> list[str] | None
         return []
     try:
         notes = snapshot.load(app, path, args.snapshot_every)
+        snapshot.stop_once_on_signals(app)
     except snapshot.SnapshotError as exc:
-        print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}; move it away to start empty",
-              file=sys.stderr)
+        hint = f"; {exc.hint}" if exc.hint else ""
+        print(f"postman-sim: cannot restore the snapshot {path}: {exc.reason}{hint}", file=sys.stderr)
         return None
     status = app[snapshot.SNAPSHOT]
-    restored = ("no file yet, starting empty" if status.restored_messages is None
+    restored = ("empty file, starting empty" if status.empty_file
+                else "no file yet, starting empty" if status.restored_messages is None
                 else f"restored {status.restored_messages} message{'' if status.restored_messages == 1 else 's'}")
     return [f"  {'Snapshot':<12} {path} ({restored}; written every {args.snapshot_every:g}s and on exit)",
             *(f"  note: snapshot {note}" for note in notes)]
@@ -266,7 +271,7 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     except OSError as exc:
         print(f"postman-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    return 0
+    return 1 if args.snapshot is not None and app[snapshot.SNAPSHOT].final_failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

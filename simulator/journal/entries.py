@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, MultiDict
 
+from simulator.clock import check_time
 from simulator.core.timefmt import iso_utc
 from simulator.telemetry.secrets import (
     SECRET_HEADERS,
@@ -26,6 +28,7 @@ from simulator.telemetry.secrets import (
 
 _SECRET_NAMES = frozenset(name.lower().encode() for name in SECRET_HEADERS)
 DEFAULT_SIZE = 10_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 EXCERPT = 16 * 1024  # bytes of a request or response body the journal keeps
 
 
@@ -109,8 +112,18 @@ def masked_text(raw: bytes | None) -> str | None:
     text = raw.decode("utf-8", "replace")
     if len(raw) < EXCERPT:
         with contextlib.suppress(ValueError):  # not JSON: shown as text, key-like strings scrubbed
-            return json.dumps(masked_json(json.loads(text)), ensure_ascii=False)
+            return well_formed(json.dumps(masked_json(json.loads(text)), ensure_ascii=False))
     return scrub(text)
+
+
+def well_formed(text: str) -> str:
+    """`text` with each lone UTF-16 surrogate (JSON may escape half a pair: "\\ud800") as U+FFFD: what no
+    UTF-8 encoder (a snapshot, a JSON answer) accepts never leaves the journal."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def seq_of(entry_id: str) -> int | None:
@@ -200,7 +213,8 @@ def _entry_from(data: dict[str, Any]) -> Entry:
         return None if text is None else str(text).encode()
 
     rate = data["rate"]
-    return Entry(seq=int(data["seq"]), at=float(data["at"]), wall=float(data["wall"]), face=data["face"],
+    return Entry(seq=int(data["seq"]), at=check_time(float(data["at"]), "a request's time"),
+                 wall=check_time(float(data["wall"]), "a request's time"), face=data["face"],
                  method=str(data["method"]), path=str(data["path"]), query_string=str(data["query"]),
                  raw_headers=tuple((str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in data["headers"]),
                  raw_body=raw(data["body"]), status=int(data["status"]), raw_response=raw(data["response"]),

@@ -6,6 +6,6 @@ and final writes, the status /_sim/health shows.
 """
 
 from simulator.snapshot.envelope import SnapshotError
-from simulator.snapshot.service import DEFAULT_EVERY, SNAPSHOT, SnapshotStatus, load, write
+from simulator.snapshot.service import DEFAULT_EVERY, SNAPSHOT, SnapshotStatus, load, stop_once_on_signals, write
 
-__all__ = ["DEFAULT_EVERY", "SNAPSHOT", "SnapshotError", "SnapshotStatus", "load", "write"]
+__all__ = ["DEFAULT_EVERY", "SNAPSHOT", "SnapshotError", "SnapshotStatus", "load", "stop_once_on_signals", "write"]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
+from simulator.clock import check_time
 from simulator.core.models import NO_FACTS, Attempt, ErrorInfo, Facts, Message, Plan, Step, pack_times
 
 Row = list[Any]
@@ -71,12 +72,14 @@ def message_row(message: Message, tables: Tables, payload: Callable[[Message], A
               a.next_step, a.halted] for a in message.attempts]]
 
 
+def step(after: Any, status: Any, error: Any) -> Step:
+    return Step(after=check_time(float(after), "a plan step's delay"), status=str(status), error=error_from(error))
+
+
 def read_tables(data: Mapping[str, Any]) -> tuple[list[Plan], list[tuple[Change, ...]]]:
     """The plans and the status paths, each path built once through `Attempt.record`, so restored attempts
     share it with each other and with attempts made later (as the core shares them)."""
-    plans = [Plan(rule=str(rule), steps=tuple(Step(after=float(after), status=str(status), error=error_from(error))
-                                              for after, status, error in steps))
-             for rule, steps in data["plans"]]
+    plans = [Plan(rule=str(rule), steps=tuple(step(*item) for item in steps)) for rule, steps in data["plans"]]
     paths = []
     for path in data["paths"]:
         builder = Attempt(id="", number=0, created_at=0.0, plan=Plan("", ()))
@@ -96,13 +99,18 @@ def message_from(row: Row, plans: list[Plan], paths: list[tuple[Change, ...]],
         changes = paths[path]
         if len(changes) != len(times) or not changes:
             raise ValueError(f"message {message_id}: an attempt's statuses and times do not pair up")
-        restored.append(Attempt(id=str(attempt_id), number=int(number), created_at=float(attempt_created),
+        for at in times:
+            check_time(float(at), f"message {message_id}: a status change time")
+        restored.append(Attempt(id=str(attempt_id), number=int(number),
+                                created_at=check_time(float(attempt_created), f"message {message_id}: an attempt's "
+                                                                              "created_at"),
                                 plan=plans[plan], changes=changes, times=pack_times(times),
                                 next_step=int(next_step), halted=bool(halted)))
     if not restored:
         raise ValueError(f"message {message_id}: no attempt")
     return Message(id=str(message_id), face=str(face), channel=str(channel), tenant=str(tenant),
-                   recipient=sys.intern(str(recipient)), created_at=float(created_at),
+                   recipient=sys.intern(str(recipient)),
+                   created_at=check_time(float(created_at), f"message {message_id}: created_at"),
                    payload=payload(str(face), payload_data, str(tenant)), attempts=tuple(restored),
                    batch_id=None if batch_id is None else str(batch_id),
                    facts=NO_FACTS if facts is None else Facts(**facts))

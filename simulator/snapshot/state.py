@@ -20,18 +20,38 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall
+from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall, check_speed, check_time
 from simulator.core import gcpolicy
 from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.faces.base import FACE_APPS, FaceApp
 from simulator.journal import JOURNAL
+from simulator.journal.entries import well_formed
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.snapshot.messages import Tables, message_from, message_row, read_tables
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 CHUNK = 2_000  # messages serialised between two hand-backs to the event loop
+
+
+def dumps(data: Any) -> bytes:
+    """JSON of `data`; a string no UTF-8 file can hold (a lone surrogate from a request's JSON, "\\ud800") is
+    written with U+FFFD in its place rather than failing the snapshot: request data never stops a write."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError: surrogates somewhere (rare; the slow path walks the data)
+        return orjson.dumps(_well_formed(data))
+
+
+def _well_formed(data: Any) -> Any:
+    if isinstance(data, str):
+        return well_formed(data)
+    if isinstance(data, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_well_formed(v) for v in data]
+    return data
 
 
 def clock_data(clock: Clock) -> dict[str, Any]:
@@ -46,10 +66,10 @@ def restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
     if data["kind"] != clock.kind:
         return f"it was taken with the {data['kind']} clock; the clock starts as --clock {clock.kind} says"
     if isinstance(clock, ManualClock):
-        clock.set(float(data["now"]))
+        clock.set(check_time(float(data["now"]), "the clock's time"))
     elif isinstance(clock, SystemClock):
-        clock.set_speed(float(data["speed"]))
-        behind = float(data["ahead"]) - ahead_of_wall(clock)
+        clock.set_speed(check_speed(float(data["speed"])))
+        behind = check_time(float(data["ahead"]), "the clock's lead") - ahead_of_wall(clock)
         if behind > 0:  # it had been advanced past the wall clock: it stays as far ahead
             clock.jump(behind)
     return None
@@ -72,10 +92,10 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
         with gcpolicy.no_full_collections():  # no full collection walks the store in the middle of a chunk
             rows = [message_row(m, tables, payload) for m in held[start:start + chunk] if not m.removed]
             if rows:
-                parts += (b"," if len(parts) > 1 else b"", orjson.dumps(rows)[1:-1])  # the rows, no brackets
+                parts += (b"," if len(parts) > 1 else b"", dumps(rows)[1:-1])  # the rows, no brackets
             del rows
         await asyncio.sleep(0)
-    rest = orjson.dumps(_rest(app, engine, faces, tables))
+    rest = dumps(_rest(app, engine, faces, tables))
     return [*parts, b"],", rest[1:]]
 
 
@@ -116,6 +136,11 @@ def restore(app: web.Application, data: Any) -> list[str]:
 
     plans, paths = read_tables(data)
     messages = [message_from(row, plans, paths, payload) for row in data["messages"]]
+    seen: set[str] = set()
+    for message in messages:
+        if message.id in seen:
+            raise ValueError(f"message id {message.id} appears twice")
+        seen.add(message.id)
     engine.store.restore(messages, int(data["evicted"]))
     for message in messages:
         faces[message.face].message_restored(message)

@@ -14,6 +14,8 @@ from simulator.cli import main
     (["serve"], {"POSTMAN_SIM_SPEED": "0"}, "invalid speed '0': speed must be > 0"),
     (["serve"], {"POSTMAN_SIM_SEED": "abc"}, "invalid seed 'abc'"),
     (["serve", "--log-format", "xml"], {}, "invalid choice 'xml': one of text, json"),
+    (["serve", "--snapshot-every", "0.01s"], {}, "invalid snapshot interval '0.01s': a duration of at least 1s"),
+    (["serve"], {"POSTMAN_SIM_SNAPSHOT_EVERY": "0.5"}, "invalid snapshot interval '0.5': a duration of at least 1s"),
     (["serve", "--nope"], {}, "unrecognized arguments: --nope"),
     (["sink", "--port", "70000"], {}, "invalid port '70000'"),
     (["sink"], {"POSTMAN_SIM_SINK_PORT": "x"}, "invalid port 'x': a whole number 0-65535 (flag or POSTMAN_SIM_SINK"),

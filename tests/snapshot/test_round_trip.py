@@ -3,6 +3,7 @@ what a user reads back is the same, and what the simulator does next goes on fro
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,9 @@ async def test_the_scenarios_file_wins_over_a_snapshot_for_its_own_subscriptions
 
 async def test_a_failed_write_is_shown_by_health_and_the_next_one_recovers(tmp_path: Path, aiohttp_client: Any) -> None:
     folder = tmp_path / "not-yet"
+    folder.mkdir()
     client = await restored(aiohttp_client, folder / "sim.snapshot")  # nothing there: a first start
+    shutil.rmtree(folder)  # and then its folder is gone
     await write(client.app)
     failed = (await json_of(client, "/_sim/health"))["snapshot"]
     assert failed["last_written_at"] is None and "No such file or directory" in failed["last_error"]
