@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.process.processes import free_port, start, wait_for_banner
 from tests.process.replicas import (
@@ -27,7 +25,6 @@ from tests.process.replicas import (
     V2_SEND,
     RedisServer,
     Replica,
-    redis_server,
     scenarios,
     start_replica,
 )
@@ -36,24 +33,7 @@ V2 = {"Authorization": f"Bearer {V2_KEY}"}
 V1 = {"Authorization": f"Bearer {V1_KEY}"}
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with redis_server(tmp_path) as server:
-        yield server
 
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        yield session
-
-
-@pytest.fixture
-def replicas(redis: RedisServer) -> Iterator[list[Replica]]:
-    started: list[Replica] = []
-    yield started
-    for replica in started:
-        replica.stop()
 
 
 async def _start(started: list[Replica], url: str, count: int, folder: Path, rate_limit: int = 0) -> list[Replica]:
