@@ -32,6 +32,31 @@ def answer_of(response: web.StreamResponse) -> Answer:
     return response.status, response.reason, headers, body if isinstance(body, bytes) else b""
 
 
+EFFECTS = "X-Postman-Sim-Replica-Effects"  # between a replica's applier and its front only; never sent to a client
+
+
+def with_effects(answer: Answer, effects: list[tuple[str, float]]) -> Answer:
+    """`answer` carrying the real-time effects a fault deferred (see simulator.runtime.faults.DEFERRED)."""
+    if not effects:
+        return answer
+    status, reason, headers, body = answer
+    return status, reason, [*headers, (EFFECTS, ";".join(f"{kind}={value!r}" for kind, value in effects))], body
+
+
+def effects_of(headers: list[tuple[str, str]]) -> tuple[float, bool]:
+    """(seconds to wait, whether to drop the connection) from an answer's effects, which are removed from
+    `headers` in place."""
+    delay, drop = 0.0, False
+    for name, value in [h for h in headers if h[0] == EFFECTS]:
+        headers.remove((name, value))
+        for part in value.split(";"):
+            kind, _, amount = part.partition("=")
+            if kind == "delay":
+                delay += float(amount)
+            drop = drop or kind == "drop"
+    return delay, drop
+
+
 class ApplyChannel:
     def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path
@@ -67,7 +92,7 @@ class ApplyChannel:
             async with asyncio.timeout(ANSWER_WITHIN):  # not wait_for: on 3.11 it can swallow a cancel
                 return await self._pending
         except (OSError, TimeoutError) as exc:  # the app did not answer: say so, start a new connection
-            log.error("applying %s %s failed: %s", method, path, exc or type(exc).__name__)
+            log.error("applying %s %s failed: %s", method, path, str(exc) or type(exc).__name__)
             await self.close()
             return UNAVAILABLE
         finally:

@@ -24,9 +24,13 @@ from aiohttp import web
 from multidict import CIMultiDict
 from redis.exceptions import RedisError
 
-from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of
+from simulator.faces import by_mount
+from simulator.faces.base import FACE_APPS
+from simulator.journal.entries import EXCERPT
+from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.stream import Fields, Stream, order
+from simulator.runtime.faults import DEFERRED, drop_connection
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 from simulator.webhooks.replicated import ReplicatedDispatcher
@@ -87,15 +91,19 @@ class Replica:
     @web.middleware
     async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self._internal(request):  # an entry being applied: its answer goes back to the applier
+            effects: list[tuple[str, float]] = []
+            token = DEFERRED.set(effects)  # a fault's sleep or drop happens at the receiving replica, not here
             try:
                 response = await handler(request)
             except web.HTTPException as exc:
-                self._channel.capture(answer_of(exc))
+                self._channel.capture(with_effects(answer_of(exc), effects))
                 raise
-            except Exception:
+            except BaseException:  # a cancel too: the applier must never wait out ANSWER_WITHIN for nothing
                 self._channel.capture(_FAILED)
                 raise
-            self._channel.capture(answer_of(response))
+            finally:
+                DEFERRED.reset(token)
+            self._channel.capture(with_effects(answer_of(response), effects))
             return response
         if request.method in ("GET", "HEAD") and _admin(request.path):
             if request.path in _NO_CATCH_UP:
@@ -112,6 +120,11 @@ class Replica:
         except (RedisError, OSError, TimeoutError) as exc:
             return _unavailable(exc)
         status, reason, headers, data = answer
+        delay, drop = effects_of(headers)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if drop:
+            return await drop_connection(request)
         return web.Response(status=status, reason=reason, headers=CIMultiDict(headers), body=data)
 
     def _internal(self, request: web.Request) -> bool:
@@ -239,15 +252,27 @@ class Replica:
 
 async def _read_body(request: web.Request) -> bytes:
     """The body as the client sent it (not request.read(): that stops at the app's client_max_size with a
-    413 of its own, where the face would have answered in its own shape)."""
+    413 of its own, where the face would have answered in its own shape). Only what can matter is kept,
+    since the stream keeps every entry: a face's own limit and a byte (it refuses the rest as too large),
+    /_sim's up to BODY_CAP, and for a path nothing serves the journal's excerpt and a byte."""
+    cap = _cap(request)
     raw = bytearray()
-    while len(raw) <= BODY_CAP and (chunk := await request.content.read(256 * 1024)):
+    while len(raw) <= cap and (chunk := await request.content.read(256 * 1024)):
         raw.extend(chunk)
-    return bytes(raw[:BODY_CAP + 1])
+    return bytes(raw[:cap + 1])
+
+
+def _cap(request: web.Request) -> int:
+    if request.path.startswith("/_sim"):
+        return BODY_CAP
+    face = by_mount(request.path)
+    if face is None:
+        return EXCERPT
+    return min(BODY_CAP, request.config_dict[FACE_APPS][face.id].max_body())
 
 
 def _unavailable(exc: BaseException) -> web.Response:
-    log.error("state store unavailable: %s", exc or type(exc).__name__)
+    log.error("state store unavailable: %s", str(exc) or type(exc).__name__)
     return web.json_response({"error": "state_unavailable",
                               "message": "The simulator's state store (Redis) did not answer in time."},
                              status=503, headers={"Retry-After": "1"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -20,6 +21,7 @@ from simulator.faces import by_prefix
 from simulator.faces.common import bearer_token
 from simulator.scenarios.faults import FaultState
 from simulator.scenarios.model import FaultSpec, PlanState
+from simulator.telemetry.install import CLIENT_CLOSED
 
 log = logging.getLogger("postman_sim.faults")
 
@@ -64,6 +66,12 @@ def error_response(fault: FaultSpec, status: int, request: web.Request, names: t
     return response
 
 
+# Real-time effects to leave to whoever set this list (a replica applying a stream entry: the ordered apply
+# must not sleep for one tenant's latency or close its private socket; the replica that received the request
+# waits and drops instead). None: this process does them itself.
+DEFERRED: ContextVar[list[tuple[str, float]] | None] = ContextVar("postman_sim_deferred_faults", default=None)
+
+
 async def drop_connection(request: web.Request) -> web.StreamResponse:
     """Close the socket without an answer: the client sees the server disconnect."""
     if request.transport is not None:
@@ -88,8 +96,12 @@ def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...]
         if not decision.names:
             return await handler(request)
         log.debug("fault(s) %s on %s %s", ", ".join(decision.names), request.method, request.path)
+        deferred = DEFERRED.get()
         if decision.latency > 0:
-            await asyncio.sleep(decision.latency)
+            if deferred is None:
+                await asyncio.sleep(decision.latency)
+            else:
+                deferred.append(("delay", decision.latency))
         fault = decision.fault
         if fault is None or fault.processed:
             response = await handler(request)
@@ -97,10 +109,12 @@ def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...]
                 if not response.prepared:
                     response.headers[FAULT_HEADER] = ", ".join(decision.names)
                 return response
-        if fault.timeout is not None:
-            await asyncio.sleep(fault.timeout)
-            return await drop_connection(request)
-        if fault.drop:
+        if fault.timeout is not None or fault.drop:
+            if deferred is not None:
+                deferred += [("delay", fault.timeout or 0.0), ("drop", 0.0)]
+                return web.Response(status=CLIENT_CLOSED)  # recorded as one process records the drop
+            if fault.timeout is not None:
+                await asyncio.sleep(fault.timeout)
             return await drop_connection(request)
         assert fault.status is not None
         return error_response(fault, fault.status, request, decision.names)

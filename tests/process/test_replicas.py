@@ -8,12 +8,15 @@ across replicas; a scenarios reload reaching all; --workers on one port; the fla
 from __future__ import annotations
 
 import asyncio
+import io
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from redis.asyncio import Redis
 
 from tests.process.processes import free_port, start, wait_for_banner
 from tests.process.replicas import (
@@ -136,6 +139,51 @@ async def test_rate_limits_count_across_replicas_and_a_reload_reaches_every_repl
     assert views[0]["loadedFrom"] == "request body"
     async with http.post(three[2].base + V1_SMS, json=V1_BODY, headers=V1) as response:
         assert response.status == 503  # the new fault is in force on every replica
+
+
+async def test_latency_and_drop_faults_delay_only_their_own_requests_on_replicas(
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
+    a, b = await _start(replicas, redis.url, 2, tmp_path)
+    faults = ("\nfaults:\n  - {match: {face: v1, method: POST}, latency: 3s}\n"
+              "  - {match: {face: v1, method: GET}, drop: true}\n")
+    await _json(http, "POST", f"{a.base}/_sim/scenarios/reload", data=scenarios(tmp_path, extra=faults).read_bytes())
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    slow = asyncio.ensure_future(_json(http, "POST", a.base + V1_SMS, 201, json=V1_BODY, headers=V1))
+    await asyncio.sleep(0.2)  # the slow send is in the stream first
+    await _json(http, "POST", b.base + V2_SEND, 201, json=V2_BODY, headers=V2)
+    assert loop.time() - started < 2.0  # not held behind the other tenant's 3 s of latency
+    sent = await slow
+    assert loop.time() - started >= 3.0  # the matched request itself still waited
+    with pytest.raises(aiohttp.ServerDisconnectedError):  # the client sees the connection dropped
+        async with http.get(f"{b.base}/v1/transactional/sms/{sent['id']}", headers=V1):
+            pass
+    after = loop.time()
+    listed = await _json(http, "GET", f"{a.base}/_sim/messages")
+    assert loop.time() - after < 2.0 and len(listed["data"]) == 2  # the stream went on at once
+    journal = await _json(http, "GET", f"{a.base}/_sim/requests?method=GET&face=v1")
+    statuses = [e["status"] for e in journal["data"]]  # aiohttp's client retries a GET once on a dropped connection
+    assert statuses and set(statuses) == {499}  # as one process records a dropped request
+
+
+async def test_a_big_body_keeps_only_what_can_matter_in_the_shared_stream(
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
+    (a,) = await _start(replicas, redis.url, 1, tmp_path)
+    big = b"x" * (9 * 1024 * 1024)  # over v1's 8 MiB (body-parser's limit)
+    async with http.post(f"{a.base}/nowhere", data=io.BytesIO(big)) as response:
+        assert response.status == 404  # no credentials, no route: 9 MiB must not stay in Redis for good
+    async with http.post(a.base + V1_SMS, data=io.BytesIO(big),
+                         headers={**V1, "Content-Type": "application/json"}) as response:
+        assert response.status == 413  # the face's own limit, in its own shape
+        assert (await response.json())["message"] == "request entity too large"
+    client = Redis.from_url(redis.url)
+    try:
+        entries = await client.xrange("{postman-sim}:log")
+    finally:
+        await client.aclose()
+    bodies = {(fields or {}).get(b"p"): len((fields or {}).get(b"b", b"")) for _, fields in entries or []}
+    assert bodies[b"/nowhere"] == 16 * 1024 + 1  # the journal's excerpt and a byte
+    assert bodies[V1_SMS.encode()] == 8 * 1024 * 1024 + 1  # the face's limit and a byte
 
 
 async def test_workers_share_one_port_and_refuse_port_zero(redis: RedisServer, http: aiohttp.ClientSession) -> None:
