@@ -25,7 +25,6 @@ from multidict import CIMultiDict
 from redis.exceptions import RedisError
 
 from simulator.faces import by_mount
-from simulator.faces.base import FACE_APPS
 from simulator.journal.entries import EXCERPT
 from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
@@ -252,9 +251,9 @@ class Replica:
 
 async def _read_body(request: web.Request) -> bytes:
     """The body as the client sent it (not request.read(): that stops at the app's client_max_size with a
-    413 of its own, where the face would have answered in its own shape). Only what can matter is kept,
-    since the stream keeps every entry: a face's own limit and a byte (it refuses the rest as too large),
-    /_sim's up to BODY_CAP, and for a path nothing serves the journal's excerpt and a byte."""
+    413 of its own, where the face would have answered in its own shape), up to BODY_CAP and a byte; for a
+    path no face or /_sim serves only the journal's excerpt and a byte, since the stream keeps every entry
+    and nothing but the journal reads that body."""
     cap = _cap(request)
     raw = bytearray()
     while len(raw) <= cap and (chunk := await request.content.read(256 * 1024)):
@@ -263,12 +262,8 @@ async def _read_body(request: web.Request) -> bytes:
 
 
 def _cap(request: web.Request) -> int:
-    if request.path.startswith("/_sim"):
-        return BODY_CAP
-    face = by_mount(request.path)
-    if face is None:
-        return EXCERPT
-    return min(BODY_CAP, request.config_dict[FACE_APPS][face.id].max_body())
+    served = request.path.startswith("/_sim") or by_mount(request.path) is not None
+    return BODY_CAP if served else EXCERPT
 
 
 def _unavailable(exc: BaseException) -> web.Response:
