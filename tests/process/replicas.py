@@ -6,6 +6,7 @@ CI=true (.ci/run installs Debian's redis-server).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -18,7 +19,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 import simulator
@@ -152,3 +155,17 @@ def start_replica(url: str, *extra: str, port: int | None = None, scenarios: Pat
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for_banner(process)
     return Replica(port, process)
+
+
+async def start_replicas(started: list[Replica], url: str, path: Path, count: int = 1) -> list[Replica]:
+    """`count` more replicas over `url` on the scenarios at `path`, added to `started` (the fixture stops them)."""
+    for _ in range(count):
+        started.append(await asyncio.to_thread(start_replica, url, scenarios=path))
+    return started[-count:]
+
+
+async def call_json(http: aiohttp.ClientSession, method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
+    """The JSON answer of one request, which must have `status`."""
+    async with http.request(method, url, **kwargs) as response:
+        assert response.status == status, await response.text()
+        return await response.json()

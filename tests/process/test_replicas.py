@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -29,8 +28,9 @@ from tests.process.replicas import (
     V2_SEND,
     RedisServer,
     Replica,
+    call_json,
     scenarios,
-    start_replica,
+    start_replicas,
 )
 
 V2 = {"Authorization": f"Bearer {V2_KEY}"}
@@ -42,20 +42,11 @@ V1 = {"Authorization": f"Bearer {V1_KEY}"}
 
 async def _start(started: list[Replica], url: str, count: int, folder: Path, rate_limit: int = 0) -> list[Replica]:
     """`count` replicas over `url`, on the bundled scenarios with `rate_limit` per face (0: none)."""
-    path = scenarios(folder, rate_limit)
-    for _ in range(count):
-        started.append(await asyncio.to_thread(start_replica, url, scenarios=path))
-    return started[-count:]
-
-
-async def _json(http: aiohttp.ClientSession, method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
-    async with http.request(method, url, **kwargs) as response:
-        assert response.status == status, await response.text()
-        return await response.json()
+    return await start_replicas(started, url, scenarios(folder, rate_limit), count)
 
 
 async def _history(http: aiohttp.ClientSession, replica: Replica, message_id: str) -> list[tuple[str, str]]:
-    found = await _json(http, "GET", f"{replica.base}/_sim/messages/{message_id}")
+    found = await call_json(http, "GET", f"{replica.base}/_sim/messages/{message_id}")
     return [(change["status"], change["at"]) for attempt in found["attempts"] for change in attempt["history"]]
 
 
@@ -81,28 +72,28 @@ def test_state_and_workers_flags_fail_in_one_line() -> None:
 async def test_a_message_sent_through_one_replica_is_read_through_another_on_one_shared_clock(
         redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
     a, b = await _start(replicas, redis.url, 2, tmp_path)
-    sent = await _json(http, "POST", a.base + V2_SEND, 201, json=V2_BODY, headers=V2)
-    read = await _json(http, "GET", f"{b.base}{V2_SEND}/{sent['id']}", headers=V2)
+    sent = await call_json(http, "POST", a.base + V2_SEND, 201, json=V2_BODY, headers=V2)
+    read = await call_json(http, "GET", f"{b.base}{V2_SEND}/{sent['id']}", headers=V2)
     assert read["id"] == sent["id"] and read["latestStatus"] == "created"
-    listed = await _json(http, "GET", f"{b.base}/_sim/messages")
+    listed = await call_json(http, "GET", f"{b.base}/_sim/messages")
     assert [m["id"] for m in listed["data"]] == [sent["id"]]
-    advanced = await _json(http, "POST", f"{b.base}/_sim/clock/advance", json={"seconds": 60})
-    clocks = [await _json(http, "GET", f"{r.base}/_sim/clock") for r in (a, b)]
+    advanced = await call_json(http, "POST", f"{b.base}/_sim/clock/advance", json={"seconds": 60})
+    clocks = [await call_json(http, "GET", f"{r.base}/_sim/clock") for r in (a, b)]
     assert clocks[0]["now"] == clocks[1]["now"] == advanced["now"]
-    read = await _json(http, "GET", f"{a.base}{V2_SEND}/{sent['id']}", headers=V2)
+    read = await call_json(http, "GET", f"{a.base}{V2_SEND}/{sent['id']}", headers=V2)
     assert read["latestStatus"] == "success"
     assert await _history(http, a, sent["id"]) == await _history(http, b, sent["id"])
     other = (await _start(replicas, f"{redis.url}?group=team-b", 1, tmp_path))[0]  # another simulator, same Redis
-    assert (await _json(http, "GET", f"{other.base}/_sim/messages"))["data"] == []
+    assert (await call_json(http, "GET", f"{other.base}/_sim/messages"))["data"] == []
 
 
 async def test_v1_ids_are_unique_and_increasing_across_replicas(
         redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
     three = await _start(replicas, redis.url, 3, tmp_path)
-    ids = [int((await _json(http, "POST", three[i % 3].base + V1_SMS, 201, json=V1_BODY, headers=V1))["id"])
+    ids = [int((await call_json(http, "POST", three[i % 3].base + V1_SMS, 201, json=V1_BODY, headers=V1))["id"])
            for i in range(12)]
     assert ids == sorted(set(ids)) and len(ids) == 12
-    together = await asyncio.gather(*(_json(http, "POST", three[i % 3].base + V1_SMS, 201, json=V1_BODY, headers=V1)
+    together = await asyncio.gather(*(call_json(http, "POST", three[i % 3].base + V1_SMS, 201, json=V1_BODY, headers=V1)
                                       for i in range(30)))
     more = [int(body["id"]) for body in together]
     assert sorted(more) == list(range(ids[-1] + 1, ids[-1] + 31))  # none twice, none skipped
@@ -111,17 +102,17 @@ async def test_v1_ids_are_unique_and_increasing_across_replicas(
 async def test_three_replicas_apply_each_transition_once_and_agree_on_every_history(
         redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
     three = await _start(replicas, redis.url, 3, tmp_path)
-    sends = [_json(http, "POST", three[i % 3].base + V2_SEND, 201, json=V2_BODY, headers=V2) for i in range(30)]
+    sends = [call_json(http, "POST", three[i % 3].base + V2_SEND, 201, json=V2_BODY, headers=V2) for i in range(30)]
     ids = [body["id"] for body in await asyncio.gather(*sends)]
     for step in range(8):  # advances through every replica, some at once
-        await asyncio.gather(*(_json(http, "POST", f"{r.base}/_sim/clock/advance", json={"seconds": 0.5})
+        await asyncio.gather(*(call_json(http, "POST", f"{r.base}/_sim/clock/advance", json={"seconds": 0.5})
                                for r in three[: 1 + step % 3]))
     for message_id in ids:
         histories = [await _history(http, r, message_id) for r in three]
         assert histories[0] == histories[1] == histories[2]
         statuses = [status for status, _ in histories[0]]
         assert statuses == ["created", "enqueued", "sending", "sent", "sent_to_telco", "success"]
-    stats = [await _json(http, "GET", f"{r.base}/_sim/clock") for r in three]
+    stats = [await call_json(http, "GET", f"{r.base}/_sim/clock") for r in three]
     assert len({s["now"] for s in stats}) == 1
 
 
@@ -134,8 +125,8 @@ async def test_rate_limits_count_across_replicas_and_a_reload_reaches_every_repl
             codes.append(response.status)
     assert codes == [201, 201, 201, 429]
     new = scenarios(tmp_path, 3, extra="\nfaults:\n  - {match: {face: v1}, error: 503}\n").read_bytes()
-    await _json(http, "POST", f"{three[1].base}/_sim/scenarios/reload", data=new)
-    views = [await _json(http, "GET", f"{r.base}/_sim/scenarios") for r in three]
+    await call_json(http, "POST", f"{three[1].base}/_sim/scenarios/reload", data=new)
+    views = [await call_json(http, "GET", f"{r.base}/_sim/scenarios") for r in three]
     assert views[0] == views[1] == views[2]
     assert views[0]["loadedFrom"] == "request body"
     async with http.post(three[2].base + V1_SMS, json=V1_BODY, headers=V1) as response:
@@ -147,12 +138,13 @@ async def test_latency_and_drop_faults_delay_only_their_own_requests_on_replicas
     a, b = await _start(replicas, redis.url, 2, tmp_path)
     faults = ("\nfaults:\n  - {match: {face: v1, method: POST}, latency: 3s}\n"
               "  - {match: {face: v1, method: GET}, drop: true}\n")
-    await _json(http, "POST", f"{a.base}/_sim/scenarios/reload", data=scenarios(tmp_path, extra=faults).read_bytes())
+    reload = scenarios(tmp_path, extra=faults).read_bytes()
+    await call_json(http, "POST", f"{a.base}/_sim/scenarios/reload", data=reload)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    slow = asyncio.ensure_future(_json(http, "POST", a.base + V1_SMS, 201, json=V1_BODY, headers=V1))
+    slow = asyncio.ensure_future(call_json(http, "POST", a.base + V1_SMS, 201, json=V1_BODY, headers=V1))
     await asyncio.sleep(0.2)  # the slow send is in the stream first
-    await _json(http, "POST", b.base + V2_SEND, 201, json=V2_BODY, headers=V2)
+    await call_json(http, "POST", b.base + V2_SEND, 201, json=V2_BODY, headers=V2)
     assert loop.time() - started < 2.0  # not held behind the other tenant's 3 s of latency
     sent = await slow
     assert loop.time() - started >= 3.0  # the matched request itself still waited
@@ -160,9 +152,9 @@ async def test_latency_and_drop_faults_delay_only_their_own_requests_on_replicas
         async with http.get(f"{b.base}/v1/transactional/sms/{sent['id']}", headers=V1):
             pass
     after = loop.time()
-    listed = await _json(http, "GET", f"{a.base}/_sim/messages")
+    listed = await call_json(http, "GET", f"{a.base}/_sim/messages")
     assert loop.time() - after < 2.0 and len(listed["data"]) == 2  # the stream went on at once
-    journal = await _json(http, "GET", f"{a.base}/_sim/requests?method=GET&face=v1")
+    journal = await call_json(http, "GET", f"{a.base}/_sim/requests?method=GET&face=v1")
     statuses = [e["status"] for e in journal["data"]]  # aiohttp's client retries a GET once on a dropped connection
     assert statuses and set(statuses) == {499}  # as one process records a dropped request
 
@@ -173,7 +165,7 @@ async def test_a_big_body_keeps_only_what_can_matter_in_the_shared_stream(
     big = b"x" * (9 * 1024 * 1024)
     async with http.post(f"{a.base}/nowhere", data=io.BytesIO(big)) as response:
         assert response.status == 404  # no credentials, no route: 9 MiB must not stay in Redis for good
-    sent = await _json(http, "POST", a.base + V1_SMS, 201, json=V1_BODY, headers=V1)  # a served path: whole
+    sent = await call_json(http, "POST", a.base + V1_SMS, 201, json=V1_BODY, headers=V1)  # a served path: whole
     client = Redis.from_url(redis.url)
     try:
         entries = await client.xrange("{postman-sim}:log")
@@ -192,8 +184,8 @@ async def test_workers_share_one_port_and_refuse_port_zero(redis: RedisServer, h
         banner = await asyncio.to_thread(wait_for_banner, process)
         assert "2 worker(s) here" in banner
         base = f"http://127.0.0.1:{port}"
-        ids = [(await _json(http, "POST", base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"] for _ in range(10)]
-        listed = await _json(http, "GET", f"{base}/_sim/messages?limit=100")
+        ids = [(await call_json(http, "POST", base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"] for _ in range(10)]
+        listed = await call_json(http, "GET", f"{base}/_sim/messages?limit=100")
         assert {m["id"] for m in listed["data"]} == set(ids)
     finally:
         process.terminate()

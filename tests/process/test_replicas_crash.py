@@ -15,7 +15,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.process.replicas import V2_BODY, V2_KEY, V2_SEND, RedisServer, Replica, scenarios, start_replica
+from tests.process.replicas import (
+    V2_BODY,
+    V2_KEY,
+    V2_SEND,
+    RedisServer,
+    Replica,
+    call_json,
+    scenarios,
+    start_replicas,
+)
 
 V2 = {"Authorization": f"Bearer {V2_KEY}"}
 HOOK = {"id": "qa", "format": "standard", "channels": ["sms"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
@@ -45,27 +54,17 @@ async def receiver(aiohttp_server: Any) -> tuple[Receiver, str]:
     return found, str(server.make_url("/hook"))
 
 
-async def _start(started: list[Replica], url: str, path: Path, count: int = 1) -> list[Replica]:
-    for _ in range(count):
-        started.append(await asyncio.to_thread(start_replica, url, scenarios=path))
-    return started[-count:]
-
-
-async def _json(http: aiohttp.ClientSession, method: str, url: str, status: int = 200, **kwargs: Any) -> Any:
-    async with http.request(method, url, **kwargs) as response:
-        assert response.status == status, await response.text()
-        return await response.json()
 
 
 async def _histories(http: aiohttp.ClientSession, replica: Replica) -> dict[str, list[tuple[str, str]]]:
-    listed = await _json(http, "GET", f"{replica.base}/_sim/messages?limit=10000")
+    listed = await call_json(http, "GET", f"{replica.base}/_sim/messages?limit=10000")
     return {m["id"]: [(c["status"], c["at"]) for a in m["attempts"] for c in a["history"]] for m in listed["data"]}
 
 
 async def _all_delivered(http: aiohttp.ClientSession, replica: Replica, seconds: float = 30.0) -> dict[str, Any]:
     """Wait (real time: the lease holder sends in the background) until no webhook event is pending."""
     for _ in range(int(seconds / 0.1)):
-        stats = await _json(http, "GET", f"{replica.base}/_sim/webhooks/stats")
+        stats = await call_json(http, "GET", f"{replica.base}/_sim/webhooks/stats")
         if stats["events"] and stats["pending"] == 0:
             return dict(stats)
         await asyncio.sleep(0.1)
@@ -73,7 +72,7 @@ async def _all_delivered(http: aiohttp.ClientSession, replica: Replica, seconds:
 
 
 async def _event_bodies(http: aiohttp.ClientSession, replica: Replica) -> dict[str, bytes]:
-    listed = await _json(http, "GET", f"{replica.base}/_sim/webhooks/events?limit=10000")
+    listed = await call_json(http, "GET", f"{replica.base}/_sim/webhooks/events?limit=10000")
     return {e["id"]: e["body"].encode() for e in listed["data"]}
 
 
@@ -81,8 +80,8 @@ async def test_kill_9_of_one_replica_mid_run_loses_no_message_no_transition_and_
         redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession,
         receiver: tuple[Receiver, str], tmp_path: Path) -> None:
     got, url = receiver
-    a, b, c = await _start(replicas, redis.url, scenarios(tmp_path), 3)  # a starts first: it holds the lease
-    await _json(http, "POST", f"{b.base}/_sim/webhooks", 201, json=HOOK | {"url": url})
+    a, b, c = await start_replicas(replicas, redis.url, scenarios(tmp_path), 3)  # a starts first: it holds the lease
+    await call_json(http, "POST", f"{b.base}/_sim/webhooks", 201, json=HOOK | {"url": url})
     alive = [a, b, c]
     accepted: list[str] = []
     turn = itertools.count()
@@ -92,10 +91,10 @@ async def test_kill_9_of_one_replica_mid_run_loses_no_message_no_transition_and_
             alive.remove(a)
         replica = alive[next(turn) % len(alive)]
         if i % 6 == 5:
-            await _json(http, "POST", f"{replica.base}/_sim/clock/advance", json={"seconds": 1})
+            await call_json(http, "POST", f"{replica.base}/_sim/clock/advance", json={"seconds": 1})
             continue
-        accepted.append((await _json(http, "POST", replica.base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"])
-    await _json(http, "POST", f"{c.base}/_sim/clock/advance", json={"seconds": 10})
+        accepted.append((await call_json(http, "POST", replica.base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"])
+    await call_json(http, "POST", f"{c.base}/_sim/clock/advance", json={"seconds": 10})
     on_b, on_c = await _histories(http, b), await _histories(http, c)
     assert on_b == on_c
     assert set(on_b) == set(accepted)
@@ -113,21 +112,21 @@ async def test_every_replica_and_redis_stopped_and_started_again_carry_on(
         receiver: tuple[Receiver, str], tmp_path: Path) -> None:
     got, url = receiver
     path = scenarios(tmp_path)
-    a, b = await _start(replicas, redis.url, path, 2)
-    await _json(http, "POST", f"{a.base}/_sim/webhooks", 201, json=HOOK | {"url": url})
-    ids = [(await _json(http, "POST", r.base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"] for r in (a, b, a)]
-    clock = await _json(http, "POST", f"{b.base}/_sim/clock/advance", json={"seconds": 1.2})  # halfway
+    a, b = await start_replicas(replicas, redis.url, path, 2)
+    await call_json(http, "POST", f"{a.base}/_sim/webhooks", 201, json=HOOK | {"url": url})
+    ids = [(await call_json(http, "POST", r.base + V2_SEND, 201, json=V2_BODY, headers=V2))["id"] for r in (a, b, a)]
+    clock = await call_json(http, "POST", f"{b.base}/_sim/clock/advance", json={"seconds": 1.2})  # halfway
     before = await _histories(http, a)
     for replica in (a, b):
         replica.stop()
     redis.stop()
     redis.start()  # the same port and folder: the append-only file brings the stream back
-    c, d = await _start(replicas, redis.url, path, 2)
+    c, d = await start_replicas(replicas, redis.url, path, 2)
     assert await _histories(http, c) == before
-    assert (await _json(http, "GET", f"{d.base}/_sim/clock"))["now"] == clock["now"]
-    subscriptions = await _json(http, "GET", f"{d.base}/_sim/webhooks")
+    assert (await call_json(http, "GET", f"{d.base}/_sim/clock"))["now"] == clock["now"]
+    subscriptions = await call_json(http, "GET", f"{d.base}/_sim/webhooks")
     assert [s["id"] for s in subscriptions["data"]] == ["qa"]
-    await _json(http, "POST", f"{d.base}/_sim/clock/advance", json={"seconds": 10})  # the pending transitions
+    await call_json(http, "POST", f"{d.base}/_sim/clock/advance", json={"seconds": 10})  # the pending transitions
     after = await _histories(http, c)
     assert set(after) == set(ids)
     assert all([status for status, _ in history] == TERMINAL for history in after.values())
