@@ -7,6 +7,7 @@ first use, so importing a shared module (faces.base, faces.common) never pulls e
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -61,10 +62,8 @@ def by_prefix(path: str) -> Face | None:
 def by_mount(path: str) -> Face | None:
     """The face whose sub-app serves `path` (the longest mount or alias), for metrics and logs. Twice per
     request (telemetry, the journal): answered from a small cache of the paths seen last."""
-    try:
+    with contextlib.suppress(KeyError):
         return _MOUNT_CACHE[path]
-    except KeyError:
-        pass
     best: Face | None = None
     longest = -1
     for face in _registry():

@@ -71,8 +71,8 @@ class ApplyChannel:
         return self._writer
 
     async def _discard(self, reader: asyncio.StreamReader) -> None:
-        while await reader.read(1 << 16):
-            pass
+        while not reader.at_eof():
+            await reader.read(1 << 16)
 
     def capture(self, answer: Answer) -> None:
         """The app's answer to the request in flight (the replica's middleware calls this)."""

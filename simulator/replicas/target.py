@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -55,10 +56,8 @@ def parse_state(text: str) -> str | RedisTarget:
 
 def _safe(text: str) -> str:
     """The value as given, its password (if any) masked: errors are printed and logged."""
-    try:
-        url = urlsplit(text)
-        if url.password:
-            return text.replace(url.password, "***")
-    except ValueError:
-        pass
+    with contextlib.suppress(ValueError):
+        password = urlsplit(text).password
+        if password:
+            return text.replace(password, "***")
     return text

@@ -149,8 +149,7 @@ async def test_latency_and_drop_faults_delay_only_their_own_requests_on_replicas
     sent = await slow
     assert loop.time() - started >= 3.0  # the matched request itself still waited
     with pytest.raises(aiohttp.ServerDisconnectedError):  # the client sees the connection dropped
-        async with http.get(f"{b.base}/v1/transactional/sms/{sent['id']}", headers=V1):
-            pass
+        (await http.get(f"{b.base}/v1/transactional/sms/{sent['id']}", headers=V1)).release()
     after = loop.time()
     listed = await call_json(http, "GET", f"{a.base}/_sim/messages")
     assert loop.time() - after < 2.0 and len(listed["data"]) == 2  # the stream went on at once

@@ -41,8 +41,8 @@ async def hanging() -> AsyncIterator[Hanging]:
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         holder.accepted += 1
         writers.append(writer)
-        while await reader.read(65536):  # read what comes, answer nothing
-            pass
+        while not reader.at_eof():  # read what comes, answer nothing
+            await reader.read(65536)
 
     server = await asyncio.start_server(accept, "127.0.0.1", 0)
     holder = Hanging(server)
