@@ -13,7 +13,7 @@ from pathlib import Path
 WIREMOCK_VERSION = "3.13.2"
 
 
-def _run(command: list[str], env: dict[str, str] | None = None) -> None:
+def run_logged(command: list[str], env: dict[str, str] | None = None) -> None:
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True, timeout=600, env=env)
 
@@ -27,10 +27,10 @@ def ensure_wrk() -> str:
         raise SystemExit("wrk is missing: install it (Debian/Ubuntu: apt-get install -y wrk) and run again")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        _run(["apt-get", "install", "-y", "-q", "wrk"], env=env)
+        run_logged(["apt-get", "install", "-y", "-q", "wrk"], env=env)
     except subprocess.CalledProcessError:  # a fresh image has no package lists yet
-        _run(["apt-get", "update", "-q"], env=env)
-        _run(["apt-get", "install", "-y", "-q", "wrk"], env=env)
+        run_logged(["apt-get", "update", "-q"], env=env)
+        run_logged(["apt-get", "install", "-y", "-q", "wrk"], env=env)
     found = shutil.which("wrk")
     if found is None:
         raise SystemExit("apt-get installed wrk but it is not on PATH")
@@ -48,7 +48,7 @@ def ensure_wiremock(cache: Path) -> Path:
     if shutil.which("npm") is None:
         raise SystemExit("npm is missing: it installs WireMock (npm package `wiremock`)")
     prefix.mkdir(parents=True, exist_ok=True)
-    _run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save",
+    run_logged(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save",
           f"wiremock@{WIREMOCK_VERSION}"])
     if not jar.is_file():
         raise SystemExit(f"npm installed wiremock@{WIREMOCK_VERSION} but {jar} is not there")

@@ -2,7 +2,10 @@
 
 Each server runs alone, pinned to CPU 1; wrk (one thread, BENCH_CONNECTIONS connections, BENCH_DURATION,
 `--latency`) is pinned to CPU 0. Before each run one request is checked by hand, so a table never
-reports the speed of 401s. Prints a markdown table of the runs and one of the issue's targets.
+reports the speed of 401s. Then, in the same run, the rest of the issue's targets: `bench.scale` (memory, a clock
+advance and admin queries with BENCH_SCALE_N messages, default 1,000,000), `bench.webhook_fanout`, and
+`bench.sustained` (10 minutes at 80 % of the real-clock peak just measured). BENCH_PEERS_ONLY=1 skips
+those (about 20 minutes). Prints a markdown table of the runs and one of every target.
 Single runs vary by about 30 %: compare servers within one run, never across runs.
 
     BENCH_DURATION=5s BENCH_CONNECTIONS=32 BENCH_WARMUP=5s .venv/bin/python -m bench.peers
@@ -12,16 +15,18 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import wrk
+from bench import scale, sustained, wrk
 from bench.peer_requests import QLARA_SMS, QLARA_WHATSAPP, V1_EMAIL, V1_SMS, V2_SEND, BenchRequest
 from bench.peer_setup import WIREMOCK_VERSION, ensure_wiremock, ensure_wrk
 from bench.pinned import free_port, pinned_server, rss_kib
+from bench.targets import Target, render
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
@@ -135,31 +140,42 @@ def _rate(outcomes: dict[str, Outcome], key: str) -> float | None:
     return result.requests_per_s if result and not result.errors else None
 
 
-def targets_table(outcomes: dict[str, Outcome]) -> str:
-    """The issue's targets, each with the measured value and whether it is met (a failed run never is)."""
-    rows: list[tuple[str, str, str, bool]] = []
+def targets(outcomes: dict[str, Outcome]) -> list[Target]:
+    """The issue's request-rate targets, each with the measured value (a failed run is never met)."""
+    rows: list[Target] = []
 
     def ratio(what: str, key: str, base: str, goal: float) -> None:
         value, reference = _rate(outcomes, key), _rate(outcomes, base)
         met = value is not None and reference is not None and value >= goal * reference
         measured = (f"{value:,.0f} / {reference:,.0f} req/s = {value / reference:.2f}×"
                     if value and reference else "no clean run")
-        rows.append((what, f"≥ {goal}×", measured, met))
+        rows.append(Target(what, f"≥ {goal}×", measured, met))
 
     ratio("v2 send, manual clock, warning log vs WireMock", "v2_manual", "wiremock", 1.2)
     ratio("v2 send, manual clock, warning log vs bare aiohttp", "v2_manual", "aiohttp", 0.6)
     manual = outcomes.get("v2_manual")
     p99 = manual.result.p99_ms if manual and manual.result else None
-    rows.append(("v2 send, manual clock, warning log: p99", "≤ 20 ms", _ms(p99) if p99 is not None else "no run",
-                 p99 is not None and p99 <= 20))
+    rows.append(Target("v2 send, manual clock, warning log: p99", "≤ 20 ms",
+                       _ms(p99) if p99 is not None else "no run", p99 is not None and p99 <= 20))
     ratio("v2 send, real clock, warning log vs WireMock", "v2_real", "wiremock", 1.0)
     ratio("`make run` defaults (info log) vs the same at warning level (real clock)", "v2_make_run", "v2_real", 0.6)
     for key, name in (("v1_email", "v1 email"), ("v1_sms", "v1 SMS"), ("qlara_whatsapp", "Qlara WhatsApp"),
                       ("qlara_sms", "Qlara SMS")):
         ratio(f"{name} send vs v2 send (both manual clock, warning log)", key, "v2_manual", 0.8)
-    lines = ["| target | goal | measured | met? |", "|---|---|---|---|"]
-    lines += [f"| {what} | {goal} | {measured} | {'met' if met else 'NOT met'} |" for what, goal, measured, met in rows]
-    return "\n".join(lines)
+    return rows
+
+
+def fanout_target(count: int) -> Target:
+    """bench/webhook_fanout.py in its own process (it pins itself and its receiver); reads its deliveries/s."""
+    print(f"=== webhook fan-out: {count:,} messages", flush=True)
+    done = subprocess.run([sys.executable, "-m", "bench.webhook_fanout", str(count)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900, check=False)
+    print(done.stdout + done.stderr, flush=True)
+    found = re.search(r"= ([\d,]+) deliveries/s", done.stdout)
+    rate = float(found.group(1).replace(",", "")) if found and done.returncode == 0 else None
+    return Target("webhook fan-out to one loopback receiver in its own process", "≥ 8,000/s",
+                  f"{rate:,.0f}/s" if rate is not None else f"failed ({done.returncode})",
+                  rate is not None and rate >= 8000)
 
 
 def machine() -> str:
@@ -174,16 +190,22 @@ def main() -> int:
     duration = os.environ.get("BENCH_DURATION", "15s")
     connections = int(os.environ.get("BENCH_CONNECTIONS", "32"))
     warmup = os.environ.get("BENCH_WARMUP", "10s")
+    everything = os.environ.get("BENCH_PEERS_ONLY", "0") != "1"
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("bench-peers pins the server to CPU 1 and wrk to CPU 0: it needs two CPUs")
     ensure_wrk()
     jar = ensure_wiremock(CACHE)
     outcomes = {c.key: measure(c, duration, connections) for c in contenders(jar, "" if warmup == "0" else warmup)}
+    rows = targets(outcomes)
+    if everything:  # the rest of the issue's targets, each from its own bench module, in the same run
+        rows += scale.run(int(os.environ.get("BENCH_SCALE_N", str(scale.TARGET_N))))
+        rows.append(fanout_target(int(os.environ.get("BENCH_FANOUT_N", "10000"))))
+        rows += sustained.measure(peak=_rate(outcomes, "v2_real"))
     print(f"\n## Peer benchmark: wrk -t1 -c{connections} -d{duration} --latency, one POST per request\n")
     print(f"Machine: {machine()}.\n")
     print(runs_table(outcomes))
     print("\n### Targets (issue 12)\n")
-    print(targets_table(outcomes))
+    print(render(rows))
     return 1 if any(outcome.failure for outcome in outcomes.values()) else 0
 
 
