@@ -80,3 +80,61 @@ async def test_clear_drops_every_job() -> None:
     jobs.clear()
     assert len(jobs) == 0 and jobs.next_due() is None
     assert await jobs.advance(5) == 0 and ran == []
+
+
+async def test_a_job_added_for_the_running_instant_runs_after_the_others_of_that_instant() -> None:
+    jobs, _, ran = scheduler()
+
+    def first(at: float) -> None:
+        ran.append(("first", at - START))
+        jobs.call_at(at, lambda at2: ran.append(("added", at2 - START)))
+
+    jobs.call_at(START + 1, first)
+    jobs.call_at(START + 1, lambda at: ran.append(("second", at - START)))
+    jobs.call_at(START + 2, lambda at: ran.append(("later", at - START)))
+    assert await jobs.advance(5) == 4
+    assert ran == [("first", 1.0), ("second", 1.0), ("added", 1.0), ("later", 2.0)]
+    assert len(jobs) == 0 and jobs.next_due() is None
+
+
+async def test_a_failing_job_does_not_run_the_jobs_before_it_again() -> None:
+    jobs, clock, ran = scheduler()
+
+    def boom(at: float) -> None:
+        raise RuntimeError("job failed")
+
+    jobs.call_at(START + 1, lambda at: ran.append(("a", at - START)))
+    jobs.call_at(START + 1, boom)
+    jobs.call_at(START + 1, lambda at: ran.append(("c", at - START)))
+    clock.set(START + 1)
+    with pytest.raises(RuntimeError, match="job failed"):
+        jobs.run_due_nowait()
+    assert len(jobs) == 1 and jobs.next_due() == START + 1
+    assert jobs.run_due_nowait() == 1
+    assert ran == [("a", 1.0), ("c", 1.0)] and len(jobs) == 0
+
+
+async def test_a_reset_during_a_long_advance_stops_it_and_an_earlier_time_added_meanwhile_still_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.core import scheduler as module
+    monkeypatch.setattr(module, "PAUSE_CHECK", 1)
+    monkeypatch.setattr(module, "PAUSE_EVERY", 0.0)  # pause after every job
+    jobs, clock, ran = scheduler()
+    def job(name: str) -> Callable[[float], None]:
+        return lambda at: ran.append((name, at - START))
+
+    for index in range(1000):
+        jobs.call_at(START + 10, job(f"job{index}"))
+    advance = asyncio.create_task(jobs.advance(20))
+    while len(ran) < 3:
+        await asyncio.sleep(0)
+    jobs.clear()  # what a reset does while the advance is paused between two jobs
+    jobs.call_at(START + 15, lambda at: ran.append(("after reset", at - START)))
+    assert await advance < 1000
+    assert ran[-1] == ("after reset", 15.0) and len(jobs) == 0 and jobs.next_due() is None
+    # an earlier instant added while a later one is being worked through runs, and the later one is not lost
+    jobs.call_at(clock.now() + 10, lambda at: jobs.call_at(at - 5, lambda at2: ran.append(("earlier", at2 - START))))
+    jobs.call_at(clock.now() + 10, lambda at: ran.append(("same", at - START)))
+    assert await jobs.advance(10) == 3
+    assert ran[-2:] == [("same", 30.0), ("earlier", 25.0)]  # a job sees its own due time; the clock stays
+    assert clock.now() == START + 30 and len(jobs) == 0
