@@ -44,3 +44,34 @@ def test_the_order_holds_after_evictions_and_later_sends() -> None:
     for n in range(5):
         store.add(message(f"late-{4 - n}", START + 0.003))  # the last millisecond again, after the evictions
     assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store)
+
+
+def test_evictions_out_of_send_order_leave_every_index_exact() -> None:
+    """Messages settle out of the order they were sent (a stuck one stays at the front, failures settle first):
+    each eviction batch removes exactly its victims from the tenant, flow and recipient indexes, in order."""
+    rng = random.Random(11)
+    store = Store(max_messages=256)  # batches of 4
+    held: list[str] = []
+    sent = []
+    for n in range(1200):
+        m = message(f"m{n:04d}", START + n * 0.001)
+        store.add(m)
+        store.status_changed(m, None, m.status)  # what the engine does as it records the initial status
+        sent.append(m)
+        if n % 40 == 0:
+            continue  # never settles: it must outlive every message sent after it
+        if rng.random() < 0.5:
+            store.settled(m, START + n * 0.001)
+        else:  # settles later, after some sent after it
+            late = sent[rng.randrange(max(0, n - 20), n + 1)]
+            if not late.removed and late.id not in held and int(late.id[1:]) % 40:
+                held.append(late.id)
+                store.settled(late, START + n * 0.001)
+    kept = [m for m in sent if not m.removed]
+    assert store.evicted > 400 and len(store) == len(kept)
+    assert all(m.id in {k.id for k in kept} for m in sent if int(m.id[1:]) % 40 == 0)  # the unsettled stay
+    assert [m.id for m in store.tenant_messages("v2", "t1")] == _expected(store) == [m.id for m in kept]
+    page, total = store.query(face="v2", channel="sms", tenant="t1", limit=1000)
+    assert total == len(kept) and [m.id for m in page] == [m.id for m in reversed(kept)]
+    by_recipient, total = store.query(recipient="+65 9000 0001", limit=1000)
+    assert total == len(kept) and [m.id for m in by_recipient] == [m.id for m in reversed(kept)]
