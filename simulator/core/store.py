@@ -9,8 +9,8 @@ status) kept on every status change, never a scan of the whole store (DESIGN B5)
 Retention: a message is *settled* once its current attempt has nothing left to do (its plan ran out, or a
 status was forced). Settled messages are evicted oldest settled first when more than `max_messages` are held,
 and once they have been settled for `retention` simulated seconds. Evictions happen in batches of 1/64 of
-`max_messages` (at least one) so each one costs a few pointer moves; a message that has not settled is never
-evicted.
+`max_messages`, at least one and at most 4,096, so each costs about its size and no request waits long behind
+one; a message that has not settled is never evicted.
 """
 
 from __future__ import annotations
@@ -130,6 +130,12 @@ def _message_id(message: Message) -> str:
     return message.id
 
 
+def _batch_size(max_messages: int) -> int:
+    """Evict this many at a time: a batch costs about its size (plus a move of each index list's pointers), so
+    batches amortise the per-index work without one long stall (4,096 of a million: a few milliseconds)."""
+    return max(1, min(max_messages // 64, 4096))
+
+
 def _drop_removed(messages: list[Message], count: int) -> None:
     """Remove the `count` messages marked removed, in place, looking only as far as the last of them. Eviction
     takes the oldest settled messages, which sit near the front, so a batch from a million-message index costs
@@ -153,7 +159,7 @@ class Store:
             raise ValueError("max_messages must be at least 1")
         self.max_messages = max_messages
         self.retention = retention
-        self._batch = max(1, max_messages // 64)
+        self._batch = _batch_size(max_messages)
         self._by_id: dict[str, Message] = {}
         self._by_tenant: dict[tuple[str, str], _Index] = {}
         self._by_flow_tenant: dict[tuple[str, str, str], list[Message]] = {}  # acceptance order
@@ -225,7 +231,7 @@ class Store:
             if max_messages < 1:
                 raise ValueError("max_messages must be at least 1")
             self.max_messages = max_messages
-            self._batch = max(1, max_messages // 64)
+            self._batch = _batch_size(max_messages)
         if retention is not None and retention <= 0:
             raise ValueError("retention must be positive")
         self.retention = retention
