@@ -22,10 +22,13 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from simulator.clock import Clock
+from simulator.core import gcpolicy
 from simulator.core.ratelimit import RateLimiter
+from simulator.replicas import checkpoint
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
+from simulator.replicas.compaction import Checkpointer, Compaction
 from simulator.replicas.node import Replica
-from simulator.replicas.stream import Stream
+from simulator.replicas.stream import Order, Stream
 from simulator.replicas.target import RedisTarget
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.state import ENGINE
@@ -89,18 +92,52 @@ def agree(target: RedisTarget, *, seed: int | None, clock: str, speed: float, se
     return genesis
 
 
-def attach(app: web.Application, target: RedisTarget, entry: EntryTime) -> str:
-    """Make `app` a replica; returns the private unix socket path it must also listen on (removed at exit)."""
+def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: Compaction,
+           seed: int | None) -> str:
+    """Make `app` a replica, from the stored checkpoint if there is one; returns the private unix socket path
+    it must also listen on (removed at exit). BootError when the checkpoint cannot be loaded (nothing served)."""
+    start = _load_checkpoint(app, target, entry)
+    stream = Stream(target)
     folder = Path(tempfile.mkdtemp(prefix="postman-sim-"))  # mode 0700: only this user can reach the socket
     socket_path = str(folder / "apply.sock")
     engine = app[ENGINE]
     engine.wall = entry  # the journal's wall time
     engine.limiter = RateLimiter(engine.clock, wall=entry)  # rate-limit windows on the entries' time
     app[SCENARIO_RUNTIME].watch = False  # a changed file reaches replicas through POST /_sim/scenarios/reload
-    Replica(app, Stream(target), entry, socket_path).install()
+    Replica(app, stream, entry, socket_path, Checkpointer(app, stream, entry, policy, seed), start).install()
 
     async def remove_folder(_app: web.Application) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     app.on_cleanup.append(remove_folder)
     return socket_path
+
+
+def _load_checkpoint(app: web.Application, target: RedisTarget, entry: EntryTime) -> bytes:
+    """The last entry the stored checkpoint covers, once it is in `app` (b"0-0": none, replay the whole log)."""
+    stream = Stream(target)  # on this loop only: the app's loop opens its own connections
+
+    async def fetch() -> tuple[tuple[bytes, bytes] | None, Order]:
+        try:
+            return await stream.load_checkpoint(), await stream.trim_mark()
+        finally:
+            await stream.close()
+
+    try:
+        found, mark = asyncio.run(fetch())
+    except (RedisError, OSError) as exc:
+        raise BootError(f"cannot reach Redis at {target.shown}: {exc}") from None
+    if found is None:
+        return b"0-0"
+    try:
+        at, payload = checkpoint.decode(found[1])
+        with gcpolicy.no_full_collections():  # many long-lived objects made at once (DESIGN B5)
+            checkpoint.restore(app, payload, entry)
+    except checkpoint.CheckpointError as exc:
+        trimmed = mark > (0, 0)
+        what = (f"the log before it was trimmed: empty the database to start again (redis-cli -n {target.db} "
+                "FLUSHDB)" if trimmed else f"the log is whole: delete it to replay the log (redis-cli -n "
+                f"{target.db} DEL {stream.checkpoint})")
+        raise BootError(f"cannot load the checkpoint {stream.checkpoint} at {target.shown}: {exc}; {what}") \
+            from None
+    return at

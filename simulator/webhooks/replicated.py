@@ -17,8 +17,10 @@ import logging
 import random
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 
+from simulator.core.scheduler import Job
 from simulator.webhooks.dispatcher import Conflict, Dispatcher
 from simulator.webhooks.records import AttemptRecord
 
@@ -49,6 +51,10 @@ class ReplicatedDispatcher(Dispatcher):
             self.due[f"{trigger} {event_id}"] = (event_id, trigger, when)
             self._due_added.set()
         return None
+
+    def job(self, event_id: str, trigger: str) -> Job:
+        """The scheduler's job for one attempt (a checkpoint's restore makes again those no event records)."""
+        return partial(self._job, event_id, trigger)
 
     def apply_outcome(self, outcome: dict[str, Any]) -> None:
         """Settle one attempt the lease holder made (an outcome entry of the stream)."""
