@@ -28,12 +28,13 @@ from simulator.replicas import checkpoint
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.compaction import Checkpointer, Compaction
 from simulator.replicas.node import Replica
-from simulator.replicas.stream import Order, Stream
+from simulator.replicas.stream import Keys, Stream, connect_sync, order
 from simulator.replicas.target import RedisTarget
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.state import ENGINE
 
 SEED_BITS = 62
+DEFAULT_COMPACTION = Compaction()
 
 
 class BootError(RuntimeError):
@@ -92,8 +93,8 @@ def agree(target: RedisTarget, *, seed: int | None, clock: str, speed: float, se
     return genesis
 
 
-def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: Compaction,
-           seed: int | None) -> str:
+def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: Compaction = DEFAULT_COMPACTION,
+           seed: int | None = None) -> str:
     """Make `app` a replica, from the stored checkpoint if there is one; returns the private unix socket path
     it must also listen on (removed at exit). BootError when the checkpoint cannot be loaded (nothing served)."""
     start = _load_checkpoint(app, target, entry)
@@ -115,29 +116,26 @@ def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: 
 
 def _load_checkpoint(app: web.Application, target: RedisTarget, entry: EntryTime) -> bytes:
     """The last entry the stored checkpoint covers, once it is in `app` (b"0-0": none, replay the whole log)."""
-    stream = Stream(target)  # on this loop only: the app's loop opens its own connections
-
-    async def fetch() -> tuple[tuple[bytes, bytes] | None, Order]:
-        try:
-            return await stream.load_checkpoint(), await stream.trim_mark()
-        finally:
-            await stream.close()
-
+    keys = Keys(target)
+    client = connect_sync(target)  # not the app's loop (it may not run yet, or run already: a test's)
     try:
-        found, mark = asyncio.run(fetch())
+        at_data: Any = client.hmget(keys.checkpoint, ["at", "data"])
+        mark = order(client.get(keys.trimmed) or b"0-0")  # type: ignore[arg-type]
     except (RedisError, OSError) as exc:
         raise BootError(f"cannot reach Redis at {target.shown}: {exc}") from None
-    if found is None:
+    finally:
+        client.close()
+    if at_data[0] is None or at_data[1] is None:
         return b"0-0"
     try:
-        at, payload = checkpoint.decode(found[1])
+        at, payload = checkpoint.decode(bytes(at_data[1]))
         with gcpolicy.no_full_collections():  # many long-lived objects made at once (DESIGN B5)
             checkpoint.restore(app, payload, entry)
     except checkpoint.CheckpointError as exc:
         trimmed = mark > (0, 0)
         what = (f"the log before it was trimmed: empty the database to start again (redis-cli -n {target.db} "
                 "FLUSHDB)" if trimmed else f"the log is whole: delete it to replay the log (redis-cli -n "
-                f"{target.db} DEL {stream.checkpoint})")
-        raise BootError(f"cannot load the checkpoint {stream.checkpoint} at {target.shown}: {exc}; {what}") \
+                f"{target.db} DEL {keys.checkpoint})")
+        raise BootError(f"cannot load the checkpoint {keys.checkpoint} at {target.shown}: {exc}; {what}") \
             from None
     return at

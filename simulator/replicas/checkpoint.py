@@ -90,7 +90,8 @@ def _replica_state(app: web.Application, entry: EntryTime) -> dict[str, Any]:
     if isinstance(clock, ReplicatedSystemClock):
         clock_data = clock.bases()
     due = list(dispatcher.due.items()) if isinstance(dispatcher, ReplicatedDispatcher) else []
-    return {"wall": entry(), "clock": clock_data, "limits": engine.limiter.export_state(),
+    manual = dispatcher.manual_seq if isinstance(dispatcher, ReplicatedDispatcher) else 0
+    return {"wall": entry(), "clock": clock_data, "manual": manual, "limits": engine.limiter.export_state(),
             "due": [[key, *value] for key, value in due],
             "jobs": [[when, *key] for when, job in engine.scheduler.pending() if (key := _job_key(job)) is not None]}
 
@@ -116,6 +117,7 @@ def _restore_replica_state(app: web.Application, data: dict[str, Any], entry: En
         clock.set(float(data["clock"]["now"]))
     engine.limiter.import_state(data["limits"])
     if isinstance(dispatcher, ReplicatedDispatcher):
+        dispatcher.manual_seq = int(data["manual"])
         dispatcher.due = OrderedDict((str(key), (str(event_id), str(trigger), float(when)))
                                      for key, event_id, trigger, when in data["due"])
         _reorder(app, data["jobs"], dispatcher)

@@ -27,14 +27,14 @@ from redis.exceptions import RedisError
 from simulator.faces import by_mount
 from simulator.journal.entries import EXCERPT
 from simulator.replicas import checkpoint
-from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
+from simulator.replicas.channel import DETACHED, REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.compaction import Checkpointer
 from simulator.replicas.stream import Fields, Stream, order
 from simulator.runtime.faults import DEFERRED, drop_connection
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
-from simulator.webhooks.replicated import ReplicatedDispatcher
+from simulator.webhooks.replicated import RELEASE, ReplicatedDispatcher
 
 log = logging.getLogger("postman_sim.replicas")
 
@@ -83,6 +83,7 @@ class Replica:
         self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
         self._ticking = False
         self._channel = ApplyChannel(socket_path)
+        self._origin = b""  # the token of the entry being applied
 
     def install(self) -> None:
         """Outermost middleware and the background tasks; call before the app starts."""
@@ -94,20 +95,7 @@ class Replica:
     @web.middleware
     async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self._internal(request):  # an entry being applied: its answer goes back to the applier
-            effects: list[tuple[str, float]] = []
-            token = DEFERRED.set(effects)  # a fault's sleep or drop happens at the receiving replica, not here
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                self._channel.capture(with_effects(answer_of(exc), effects))
-                raise
-            except BaseException:  # a cancel too: the applier must never wait out ANSWER_WITHIN for nothing
-                self._channel.capture(_FAILED)
-                raise
-            finally:
-                DEFERRED.reset(token)
-            self._channel.capture(with_effects(answer_of(response), effects))
-            return response
+            return await self._applying(request, handler)
         if request.method in ("GET", "HEAD") and _admin(request.path):
             if request.path in _NO_CATCH_UP:
                 return await handler(request)
@@ -129,6 +117,43 @@ class Replica:
         if drop:
             return await drop_connection(request)
         return web.Response(status=status, reason=reason, headers=CIMultiDict(headers), body=data)
+
+    async def _applying(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Run an entry's request; its answer goes to the applier, or, when the handler let the applier go on
+        (RELEASE: it waits on a later entry), straight to the client waiting on this replica, if any."""
+        origin = self._origin
+        effects: list[tuple[str, float]] = []
+        closer: Callable[[], None] | None = None
+
+        def release() -> None:
+            nonlocal closer
+            if closer is None:
+                closer = self._channel.detach()
+                self._channel.capture(DETACHED)
+
+        deferred = DEFERRED.set(effects)  # a fault's sleep or drop happens at the receiving replica, not here
+        releasing = RELEASE.set(release)
+        answer = _FAILED  # a cancel too: the applier must never wait out ANSWER_WITHIN for nothing
+        try:
+            response = await handler(request)
+            answer = with_effects(answer_of(response), effects)
+            return response
+        except web.HTTPException as exc:
+            answer = with_effects(answer_of(exc), effects)
+            raise
+        finally:
+            DEFERRED.reset(deferred)
+            RELEASE.reset(releasing)
+            if closer is None:
+                self._channel.capture(answer)
+            else:
+                self._answer(origin, answer)
+                closer()
+
+    def _answer(self, origin: bytes, answer: Answer) -> None:
+        future = self._waiting.get(origin)
+        if future is not None and not future.done():
+            future.set_result(answer)
 
     def _internal(self, request: web.Request) -> bool:
         transport = request.transport
@@ -220,10 +245,10 @@ class Replica:
         self.entry_time.enter(float(fields.get(b"w", b"0")))
         self.engine.catch_up()  # the transitions due by this entry's time, in time order, before it
         if kind == b"q":
+            self._origin = origin
             answer = await self._run(fields)
-            future = self._waiting.get(origin)
-            if future is not None and not future.done():
-                future.set_result(answer)
+            if answer is not DETACHED:
+                self._answer(origin, answer)
         elif kind == b"o":
             self.dispatcher.apply_outcome(json.loads(fields.get(b"d", b"{}")))
         elif kind == b"t" and origin == self.id.encode():

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 from redis.asyncio import Redis
 
 from simulator.replicas.target import RedisTarget
@@ -69,6 +70,21 @@ def connect(target: RedisTarget) -> Redis:
                  socket_connect_timeout=3, socket_timeout=10, decode_responses=False)
 
 
+def connect_sync(target: RedisTarget) -> redis.Redis:
+    """A blocking client, for a replica's start (before its event loop runs)."""
+    return redis.Redis(host=target.host, port=target.port, db=target.db, password=target.password,
+                       socket_connect_timeout=3, socket_timeout=30, decode_responses=False)
+
+
+class Keys:
+    """The group's key names (see the module's docstring)."""
+
+    def __init__(self, target: RedisTarget) -> None:
+        tag = "{" + target.group + "}"
+        self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
+        self.checkpoint, self.trimmed, self.applied = f"{tag}:checkpoint", f"{tag}:trimmed", f"{tag}:applied"
+
+
 Order = tuple[int, int]
 
 
@@ -78,11 +94,9 @@ def order(entry_id: bytes) -> Order:
     return int(ms), int(seq or 0)
 
 
-class Stream:
+class Stream(Keys):
     def __init__(self, target: RedisTarget) -> None:
-        tag = "{" + target.group + "}"
-        self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
-        self.checkpoint, self.trimmed, self.applied = f"{tag}:checkpoint", f"{tag}:trimmed", f"{tag}:applied"
+        super().__init__(target)
         self.redis = connect(target)
         self.reader = connect(target)  # its own connection: the blocking XREAD holds one
         self._queue: list[tuple[Mapping[str, bytes | str], asyncio.Future[bytes]]] = []

@@ -62,7 +62,7 @@ async def _view(http: aiohttp.ClientSession, replica: Replica) -> dict[str, Any]
 async def _redis(url: str, *command: Any) -> Any:
     client = Redis.from_url(url)
     try:
-        return await client.execute_command(*command)
+        return await client.execute_command(*command)  # type: ignore[no-untyped-call]
     finally:
         await client.aclose()
 
