@@ -187,3 +187,15 @@ async def test_a_corrupt_checkpoint_is_refused_in_one_line_and_nothing_is_served
         assert f"cannot load the checkpoint {CHECKPOINT} at {redis.url}: {reason}" in done.stderr
         assert "empty the database to start again" in done.stderr  # the log before it is gone
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_compaction_flags_fail_in_one_line() -> None:
+    for argv, expected in ((["--checkpoint-every", "soon"], "invalid value 'soon': a duration such as 60, 30s or 5m or "
+                                                            "off (flag or POSTMAN_SIM_CHECKPOINT_EVERY)"),
+                           (["--checkpoint-entries", "-1"], "invalid value '-1': a whole number >= 0"),
+                           (["--replica-stale", "off"], "invalid value 'off': a duration such as 60, 30s or 5m (")):
+        done = subprocess.run([sys.executable, "-m", "simulator", "serve", "--port", str(free_port()), *argv],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert expected in done.stderr, (argv, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
