@@ -207,7 +207,10 @@ class Replica:
                 if self._catching:
                     self._release()
                 if self.holder and self.checkpointer.due():
-                    await self.checkpointer.take(self.id, self._last)
+                    try:
+                        await self.checkpointer.take(self.id, self._last)
+                    except Exception:  # a bug must not stop this replica applying the stream either
+                        log.exception("checkpoint at %s not taken", self._last.decode())
 
     async def _recover(self) -> None:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
@@ -225,7 +228,12 @@ class Replica:
         log.warning("entries after %s were trimmed before this replica applied them: loading the checkpoint "
                     "at %s", self._last.decode(), at.decode())
         checkpoint.wipe(self.app)
-        checkpoint.restore(self.app, payload, self.entry_time)
+        try:
+            checkpoint.restore(self.app, payload, self.entry_time)
+        except checkpoint.CheckpointError as exc:  # reads keep waiting (nothing is applied) until one loads
+            log.error("the checkpoint at %s cannot be loaded (%s); retrying", at.decode(), exc)
+            await asyncio.sleep(1.0)
+            return
         self._last, self._applied = at, order(at)
         self.checkpointer.loaded()
         self._release()
