@@ -23,7 +23,7 @@ from simulator.cli.workers import run_workers, worker_index
 from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.core import gcpolicy
 from simulator.core.store import DEFAULT_MAX_MESSAGES
-from simulator.replicas import MEMORY, RedisTarget, StateTargetError, parse_state
+from simulator.replicas import MEMORY, RedisTarget, StateTargetError, compaction, parse_state
 from simulator.replicas.boot import BootError, agree, attach, settings_digest
 from simulator.scenarios import ScenarioError, default_scenarios_path
 from simulator.scenarios.loader import duration, load_config
@@ -34,7 +34,7 @@ from simulator.webhooks.replicated import ReplicatedDispatcher
 
 # Flags each replica may set its own way; every other flag (and the scenarios file) must match the stream's.
 PER_REPLICA = ("command", "host", "port", "scenarios", "log_format", "log_level", "workers", "state", "seed",
-               "clock", "speed")
+               "clock", "speed", *compaction.FLAGS)
 
 
 def _speed(text: str) -> float:
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "(POSTMAN_SIM_WORKERS)")
     register_scenario_commands(commands)  # validate FILE, numbers
     webhooks_cli.add_serve_flags(serve)
+    compaction.add_flags(serve)
     webhooks_cli.add_sink_command(commands)
     serve.add_argument("--log-format", type=_one_of("LOG_FORMAT", LOG_FORMATS), default=env("LOG_FORMAT", "text"),
                        metavar="{text,json}", help="log lines as text or one JSON object each (POSTMAN_SIM_LOG_FORMAT)")
@@ -252,7 +253,11 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     snapshot_lines = _restore(app, args)
     if snapshot_lines is None:
         return 2
-    socket_path = None if target is None else attach(app, target, entry)
+    try:
+        socket_path = None if target is None else attach(app, target, entry, compaction.from_args(args), seed)
+    except BootError as exc:
+        print(f"postman-sim: {exc}", file=sys.stderr)
+        return 2
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
     base = f"http://{shown_host}:{args.port}"
     extra = [*_admin_lines(args.host, args.admin_token), *snapshot_lines]

@@ -9,8 +9,9 @@ waiting always end it, whatever the simulated clock does (on `--clock manual` it
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from simulator.clock import Clock, monotonic
 
@@ -77,3 +78,12 @@ class RateLimiter:
 
     def clear(self) -> None:
         self._windows.clear()
+
+    def export_state(self) -> list[list[Any]]:
+        """The open windows as plain data (a replica's checkpoint: replicas must count alike)."""
+        return [[key, window, simulated, start, used] for (key, window, simulated), (start, used)
+                in self._windows.items()]
+
+    def import_state(self, data: Iterable[Sequence[Any]]) -> None:
+        self._windows = {(str(key), float(window), bool(simulated)): (float(start), int(used))
+                         for key, window, simulated, start, used in data}

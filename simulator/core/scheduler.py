@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from simulator.clock import Clock, ManualClock, monotonic
@@ -97,6 +97,16 @@ class Scheduler:
         else:  # a job or a request during a pause added an earlier time meanwhile (rare)
             times.remove(when)
             heapq.heapify(times)
+
+    def pending(self) -> list[tuple[float, Job]]:
+        """Every job not yet run, in the order they will run (a replica's checkpoint keeps that order: equal
+        times run in the order they were scheduled, which a restore could not otherwise rebuild)."""
+        return [(when, job) for when, _, job in sorted(self._heap, key=lambda item: item[:2])]
+
+    def replace(self, jobs: Iterable[tuple[float, Job]]) -> None:
+        """Hold exactly `jobs`, equal times to run in the order given."""
+        self._heap = [(when, next(self._seq), job) for when, job in jobs]
+        heapq.heapify(self._heap)
 
     def clock_changed(self) -> None:
         """Tell the background loop that time jumped or changed speed."""

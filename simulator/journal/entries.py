@@ -6,7 +6,7 @@ import contextlib
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -172,7 +172,11 @@ class Journal:
     def export_state(self) -> dict[str, Any]:
         """The entries as plain data for a snapshot, credentials and secret-looking values masked (as `view`
         shows them: the file on disk never holds a key a request carried in a header or body)."""
-        return {"seq": self._seq, "dropped": self.dropped, "entries": [_entry_data(e) for e in self._entries]}
+        return {**self.export_head(), "entries": export_entries(self._entries)}
+
+    def export_head(self) -> dict[str, Any]:
+        """`export_state` without the entries (a snapshot adds those in chunks, with `export_entries`)."""
+        return {"seq": self._seq, "dropped": self.dropped}
 
     def import_state(self, data: dict[str, Any]) -> None:
         self._seq, self.dropped = int(data["seq"]), int(data["dropped"])
@@ -196,6 +200,10 @@ class Journal:
         self._entries = kept
         self._by_seq = {e.seq: e for e in kept}
         return count
+
+
+def export_entries(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    return [_entry_data(e) for e in entries]
 
 
 def _entry_data(entry: Entry) -> dict[str, Any]:

@@ -22,15 +22,19 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from simulator.clock import Clock
+from simulator.core import gcpolicy
 from simulator.core.ratelimit import RateLimiter
+from simulator.replicas import checkpoint
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
+from simulator.replicas.compaction import Checkpointer, Compaction
 from simulator.replicas.node import Replica
-from simulator.replicas.stream import Stream
+from simulator.replicas.stream import Keys, Stream, connect_sync, order
 from simulator.replicas.target import RedisTarget
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.state import ENGINE
 
 SEED_BITS = 62
+DEFAULT_COMPACTION = Compaction()
 
 
 class BootError(RuntimeError):
@@ -89,18 +93,49 @@ def agree(target: RedisTarget, *, seed: int | None, clock: str, speed: float, se
     return genesis
 
 
-def attach(app: web.Application, target: RedisTarget, entry: EntryTime) -> str:
-    """Make `app` a replica; returns the private unix socket path it must also listen on (removed at exit)."""
+def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: Compaction = DEFAULT_COMPACTION,
+           seed: int | None = None) -> str:
+    """Make `app` a replica, from the stored checkpoint if there is one; returns the private unix socket path
+    it must also listen on (removed at exit). BootError when the checkpoint cannot be loaded (nothing served)."""
+    start = _load_checkpoint(app, target, entry)
+    stream = Stream(target)
     folder = Path(tempfile.mkdtemp(prefix="postman-sim-"))  # mode 0700: only this user can reach the socket
     socket_path = str(folder / "apply.sock")
     engine = app[ENGINE]
     engine.wall = entry  # the journal's wall time
     engine.limiter = RateLimiter(engine.clock, wall=entry)  # rate-limit windows on the entries' time
     app[SCENARIO_RUNTIME].watch = False  # a changed file reaches replicas through POST /_sim/scenarios/reload
-    Replica(app, Stream(target), entry, socket_path).install()
+    Replica(app, stream, entry, socket_path, Checkpointer(app, stream, entry, policy, seed), start).install()
 
     async def remove_folder(_app: web.Application) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     app.on_cleanup.append(remove_folder)
     return socket_path
+
+
+def _load_checkpoint(app: web.Application, target: RedisTarget, entry: EntryTime) -> bytes:
+    """The last entry the stored checkpoint covers, once it is in `app` (b"0-0": none, replay the whole log)."""
+    keys = Keys(target)
+    client = connect_sync(target)  # not the app's loop (it may not run yet, or run already: a test's)
+    try:
+        at_data: Any = client.hmget(keys.checkpoint, ["at", "data"])
+        mark = order(client.get(keys.trimmed) or b"0-0")  # type: ignore[arg-type]
+    except (RedisError, OSError) as exc:
+        raise BootError(f"cannot reach Redis at {target.shown}: {exc}") from None
+    finally:
+        client.close()
+    if at_data[0] is None or at_data[1] is None:
+        return b"0-0"
+    try:
+        at, payload = checkpoint.decode(bytes(at_data[1]))
+        with gcpolicy.no_full_collections():  # many long-lived objects made at once (DESIGN B5)
+            checkpoint.restore(app, payload, entry)
+    except checkpoint.CheckpointError as exc:
+        trimmed = mark > (0, 0)
+        what = (f"the log before it was trimmed: empty the database to start again (redis-cli -n {target.db} "
+                "FLUSHDB)" if trimmed else f"the log is whole: delete it to replay the log (redis-cli -n "
+                f"{target.db} DEL {keys.checkpoint})")
+        raise BootError(f"cannot load the checkpoint {keys.checkpoint} at {target.shown}: {exc}; {what}") \
+            from None
+    return at

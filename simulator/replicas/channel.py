@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -21,6 +22,10 @@ ANSWER_WITHIN = 120.0  # real seconds an entry may take (a long advance is one e
 REQUEST_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade",
                           "expect", "proxy-connection"})
 RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
+# What the applier gets for a request whose handler let it go on (it waits on later entries: a manual webhook
+# attempt's outcome); the handler's own answer goes to the waiting client when it is ready.
+DETACHED: Answer = (0, "detached", [], b"")
+LINGER = 1.0  # real seconds a detached connection stays open once its handler answered (its answer is unread)
 UNAVAILABLE: Answer = (503, "Service Unavailable", [("Content-Type", "application/json")],
                        b'{"error": "replica_unavailable", "message": "this replica could not apply the request"}')
 
@@ -73,6 +78,23 @@ class ApplyChannel:
     async def _discard(self, reader: asyncio.StreamReader) -> None:
         while not reader.at_eof():
             await reader.read(1 << 16)
+
+    def detach(self) -> Callable[[], None]:
+        """Leave the current connection to the request still running on it (the next entry opens a new one);
+        returns what closes it, to call once that request has answered."""
+        writer, drain = self._writer, self._drain
+        self._writer, self._drain = None, None
+
+        def finish() -> None:
+            if writer is not None:
+                writer.close()
+            if drain is not None:
+                drain.cancel()
+
+        def close() -> None:
+            asyncio.get_running_loop().call_later(LINGER, finish)
+
+        return close
 
     def capture(self, answer: Answer) -> None:
         """The app's answer to the request in flight (the replica's middleware calls this)."""

@@ -61,3 +61,11 @@ class ReplicatedSystemClock(SystemClock):
 
     def real_seconds_until(self, when: float) -> float:
         return NEVER
+
+    def bases(self) -> dict[str, float]:
+        """Where the clock stands, as a checkpoint keeps it."""
+        return {"sim": self._base_sim, "real": self._base_real, "speed": self._speed}
+
+    def set_bases(self, data: dict[str, float]) -> None:
+        check_speed(float(data["speed"]))
+        self._base_sim, self._base_real, self._speed = float(data["sim"]), float(data["real"]), float(data["speed"])

@@ -26,13 +26,15 @@ from redis.exceptions import RedisError
 
 from simulator.faces import by_mount
 from simulator.journal.entries import EXCERPT
-from simulator.replicas.channel import REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
+from simulator.replicas import checkpoint
+from simulator.replicas.channel import DETACHED, REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
+from simulator.replicas.compaction import Checkpointer
 from simulator.replicas.stream import Fields, Stream, order
 from simulator.runtime.faults import DEFERRED, drop_connection
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
-from simulator.webhooks.replicated import ReplicatedDispatcher
+from simulator.webhooks.replicated import RELEASE, ReplicatedDispatcher
 
 log = logging.getLogger("postman_sim.replicas")
 
@@ -44,6 +46,7 @@ BATCH = 500           # entries read at once
 # A body is appended whole up to this size (above every face's own limit, e.g. v2 batch_max_bytes 40 MiB);
 # past it, only this much and one byte more: the face still sees a body over its limit and says so its way.
 BODY_CAP = 64 * 1024 * 1024
+POSITION_EVERY = 1.0  # real seconds between two reports of this replica's applied position
 WAIT = 60.0           # real seconds a client waits for its entry's apply (or a read for the catch-up)
 _FAILED: Answer = (500, "Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")],
                    b"500 Internal Server Error\n\nServer got itself in trouble")
@@ -58,7 +61,8 @@ def _admin(path: str) -> bool:
 
 
 class Replica:
-    def __init__(self, app: web.Application, stream: Stream, entry_time: EntryTime, socket_path: str) -> None:
+    def __init__(self, app: web.Application, stream: Stream, entry_time: EntryTime, socket_path: str,
+                 checkpointer: Checkpointer, start: bytes = b"0-0") -> None:
         self.app = app
         self.engine = app[ENGINE]
         dispatcher = app[DISPATCHER]
@@ -74,11 +78,12 @@ class Replica:
         self.holder = False
         self._tokens = count(1)
         self._waiting: dict[bytes, asyncio.Future[Answer]] = {}
-        self._applied = (0, 0)
-        self._last = b"0-0"
+        self._last, self._applied = start, order(start)  # the checkpoint loaded at start covers the log so far
+        self.checkpointer = checkpointer
         self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
         self._ticking = False
         self._channel = ApplyChannel(socket_path)
+        self._origin = b""  # the token of the entry being applied
 
     def install(self) -> None:
         """Outermost middleware and the background tasks; call before the app starts."""
@@ -90,20 +95,7 @@ class Replica:
     @web.middleware
     async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self._internal(request):  # an entry being applied: its answer goes back to the applier
-            effects: list[tuple[str, float]] = []
-            token = DEFERRED.set(effects)  # a fault's sleep or drop happens at the receiving replica, not here
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                self._channel.capture(with_effects(answer_of(exc), effects))
-                raise
-            except BaseException:  # a cancel too: the applier must never wait out ANSWER_WITHIN for nothing
-                self._channel.capture(_FAILED)
-                raise
-            finally:
-                DEFERRED.reset(token)
-            self._channel.capture(with_effects(answer_of(response), effects))
-            return response
+            return await self._applying(request, handler)
         if request.method in ("GET", "HEAD") and _admin(request.path):
             if request.path in _NO_CATCH_UP:
                 return await handler(request)
@@ -125,6 +117,43 @@ class Replica:
         if drop:
             return await drop_connection(request)
         return web.Response(status=status, reason=reason, headers=CIMultiDict(headers), body=data)
+
+    async def _applying(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Run an entry's request; its answer goes to the applier, or, when the handler let the applier go on
+        (RELEASE: it waits on a later entry), straight to the client waiting on this replica, if any."""
+        origin = self._origin
+        effects: list[tuple[str, float]] = []
+        closer: Callable[[], None] | None = None
+
+        def release() -> None:
+            nonlocal closer
+            if closer is None:
+                closer = self._channel.detach()
+                self._channel.capture(DETACHED)
+
+        deferred = DEFERRED.set(effects)  # a fault's sleep or drop happens at the receiving replica, not here
+        releasing = RELEASE.set(release)
+        answer = _FAILED  # a cancel too: the applier must never wait out ANSWER_WITHIN for nothing
+        try:
+            response = await handler(request)
+            answer = with_effects(answer_of(response), effects)
+            return response
+        except web.HTTPException as exc:
+            answer = with_effects(answer_of(exc), effects)
+            raise
+        finally:
+            DEFERRED.reset(deferred)
+            RELEASE.reset(releasing)
+            if closer is None:
+                self._channel.capture(answer)
+            else:
+                self._answer(origin, answer)
+                closer()
+
+    def _answer(self, origin: bytes, answer: Answer) -> None:
+        future = self._waiting.get(origin)
+        if future is not None and not future.done():
+            future.set_result(answer)
 
     def _internal(self, request: web.Request) -> bool:
         transport = request.transport
@@ -160,7 +189,10 @@ class Replica:
             await asyncio.sleep(0.01)
         while True:
             try:
-                batch = await self.stream.read(self._last, BATCH, 1000)
+                batch, mark = await self.stream.read(self._last, BATCH, 1000)
+                if self._applied < mark:  # entries after ours may be gone: the checkpoint covers them
+                    await self._recover()
+                    continue
             except (RedisError, OSError) as exc:
                 log.warning("cannot read the stream (%s); retrying", exc)
                 await asyncio.sleep(0.5)
@@ -171,8 +203,40 @@ class Replica:
                 except Exception:  # a bug must not stop this replica applying the stream
                     log.exception("entry %s could not be applied; skipped", entry_id.decode())
                 self._last, self._applied = entry_id, order(entry_id)
+                self.checkpointer.applied()
                 if self._catching:
                     self._release()
+                if self.holder and self.checkpointer.due():
+                    try:
+                        await self.checkpointer.take(self.id, self._last)
+                    except Exception:  # a bug must not stop this replica applying the stream either
+                        log.exception("checkpoint at %s not taken", self._last.decode())
+
+    async def _recover(self) -> None:
+        """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
+        checkpoint in place of everything it holds, and read on from there."""
+        found = await self.stream.load_checkpoint()
+        try:
+            if found is None:
+                raise checkpoint.CheckpointError("there is none")
+            at, payload = checkpoint.decode(found[1])
+        except checkpoint.CheckpointError as exc:
+            log.error("entries after %s were trimmed and the checkpoint cannot be loaded (%s); retrying",
+                      self._last.decode(), exc)
+            await asyncio.sleep(1.0)
+            return
+        log.warning("entries after %s were trimmed before this replica applied them: loading the checkpoint "
+                    "at %s", self._last.decode(), at.decode())
+        checkpoint.wipe(self.app)
+        try:
+            checkpoint.restore(self.app, payload, self.entry_time)
+        except checkpoint.CheckpointError as exc:  # reads keep waiting (nothing is applied) until one loads
+            log.error("the checkpoint at %s cannot be loaded (%s); retrying", at.decode(), exc)
+            await asyncio.sleep(1.0)
+            return
+        self._last, self._applied = at, order(at)
+        self.checkpointer.loaded()
+        self._release()
 
     def _release(self) -> None:
         still = []
@@ -189,10 +253,10 @@ class Replica:
         self.entry_time.enter(float(fields.get(b"w", b"0")))
         self.engine.catch_up()  # the transitions due by this entry's time, in time order, before it
         if kind == b"q":
+            self._origin = origin
             answer = await self._run(fields)
-            future = self._waiting.get(origin)
-            if future is not None and not future.done():
-                future.set_result(answer)
+            if answer is not DETACHED:
+                self._answer(origin, answer)
         elif kind == b"o":
             self.dispatcher.apply_outcome(json.loads(fields.get(b"d", b"{}")))
         elif kind == b"t" and origin == self.id.encode():
@@ -211,8 +275,14 @@ class Replica:
         return due is not None and due <= self.clock.now_at(time.time())
 
     async def _lease_forever(self) -> None:
+        said = 0.0
         while True:
             try:
+                if time.monotonic() - said >= POSITION_EVERY:  # what this replica has applied: the trim waits
+                    said = time.monotonic()
+                    await self.stream.publish_position(self.id, self._last, int(time.time() * 1000))
+                    if self.holder:
+                        await self.checkpointer.trim(self.id, self._last)
                 self.holder = await self.stream.hold_lease(self.id, LEASE_MS)
                 if self.holder and not self._ticking and self._due():
                     self._ticking = True
@@ -243,8 +313,10 @@ class Replica:
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=5)
+        await self.checkpointer.close()
         with contextlib.suppress(RedisError, OSError):
             await self.stream.release_lease(self.id)  # the next holder need not wait for it to lapse
+            await self.stream.forget_position(self.id)  # a stopped replica holds no trim back
         await self._channel.close()
         await self.stream.close()
 

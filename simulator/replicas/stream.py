@@ -6,6 +6,9 @@ e.g. per team or tenant) spread over the cluster's slots (docs/deployment.md).
 - `{group}:log`: the stream every replica applies
 - `{group}:genesis`: how the first replica started: seed, clock, speed, settings digest
 - `{group}:lease`: which replica sends webhooks and ticks the clock
+- `{group}:checkpoint`: the newest checkpoint (a hash: `at`, the last entry it covers; `data`, its bytes)
+- `{group}:trimmed`: every entry before `<this>-0` has been trimmed from the log
+- `{group}:applied`: each live replica's applied position and when it said so (`<entry id> <unix ms>`)
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 from redis.asyncio import Redis
 
 from simulator.replicas.target import RedisTarget
@@ -27,6 +31,37 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
+# A checkpoint replaces the stored one only if it covers more of the stream (an old lease holder's late write
+# never goes back); `at` and `data` change together.
+_SAVE = """
+local old = redis.call('hget', KEYS[1], 'at')
+if old then
+  local oms, oseq = string.match(old, '(%d+)-(%d+)')
+  local nms, nseq = string.match(ARGV[1], '(%d+)-(%d+)')
+  if tonumber(nms) < tonumber(oms) or (tonumber(nms) == tonumber(oms) and tonumber(nseq) <= tonumber(oseq)) then
+    return 0
+  end
+end
+redis.call('hset', KEYS[1], 'at', ARGV[1], 'data', ARGV[2])
+return 1
+"""
+# Trim the entries before id ARGV[1]-ARGV[2], never past the stored checkpoint; the mark says how far it went.
+_TRIM = """
+local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
+local at = redis.call('hget', KEYS[2], 'at')
+if not at then return -1 end
+local ms, seq = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cms, cseq = string.match(at, '(%d+)-(%d+)')
+if before(tonumber(cms), tonumber(cseq), ms, seq) then ms, seq = tonumber(cms), tonumber(cseq) end
+local old = redis.call('get', KEYS[3])
+if old then
+  local oms, oseq = string.match(old, '(%d+)-(%d+)')
+  if not before(tonumber(oms), tonumber(oseq), ms, seq) then return 0 end
+end
+local mark = string.format('%d-%d', ms, seq)
+redis.call('set', KEYS[3], mark)
+return redis.call('xtrim', KEYS[1], 'MINID', mark)
+"""
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
@@ -35,16 +70,33 @@ def connect(target: RedisTarget) -> Redis:
                  socket_connect_timeout=3, socket_timeout=10, decode_responses=False)
 
 
-def order(entry_id: bytes) -> tuple[int, int]:
+def connect_sync(target: RedisTarget) -> redis.Redis:
+    """A blocking client, for a replica's start (before its event loop runs)."""
+    return redis.Redis(host=target.host, port=target.port, db=target.db, password=target.password,
+                       socket_connect_timeout=3, socket_timeout=30, decode_responses=False)
+
+
+class Keys:
+    """The group's key names (see the module's docstring)."""
+
+    def __init__(self, target: RedisTarget) -> None:
+        tag = "{" + target.group + "}"
+        self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
+        self.checkpoint, self.trimmed, self.applied = f"{tag}:checkpoint", f"{tag}:trimmed", f"{tag}:applied"
+
+
+Order = tuple[int, int]
+
+
+def order(entry_id: bytes) -> Order:
     """A stream id (b"1712345678901-3") as a comparable pair."""
     ms, _, seq = entry_id.partition(b"-")
     return int(ms), int(seq or 0)
 
 
-class Stream:
+class Stream(Keys):
     def __init__(self, target: RedisTarget) -> None:
-        tag = "{" + target.group + "}"
-        self.log, self.genesis_key, self.lease = f"{tag}:log", f"{tag}:genesis", f"{tag}:lease"
+        super().__init__(target)
         self.redis = connect(target)
         self.reader = connect(target)  # its own connection: the blocking XREAD holds one
         self._queue: list[tuple[Mapping[str, bytes | str], asyncio.Future[bytes]]] = []
@@ -83,9 +135,51 @@ class Stream:
             if not future.done():
                 future.set_result(bytes(entry_id))
 
-    async def read(self, after: bytes, count: int, block_ms: int) -> list[tuple[bytes, Fields]]:
-        answer: Any = await self.reader.xread({self.log: after}, count=count, block=block_ms)
-        return list(answer[0][1]) if answer else []
+    async def read(self, after: bytes, count: int, block_ms: int) -> tuple[list[tuple[bytes, Fields]], Order]:
+        """Entries after `after`, and the trim mark read just after them (entries before the mark are gone:
+        when `after` is below it, entries may be missing from the answer)."""
+        async with self.reader.pipeline(transaction=False) as pipe:
+            pipe.xread({self.log: after}, count=count, block=block_ms)
+            pipe.get(self.trimmed)
+            answer, mark = await pipe.execute()
+        return (list(answer[0][1]) if answer else []), order(mark or b"0-0")
+
+    async def save_checkpoint(self, at: bytes, data: bytes) -> bool:
+        """Store a checkpoint covering the log up to `at`; False when a newer one is there already."""
+        return bool(await self.redis.eval(_SAVE, 1, self.checkpoint, at, data))
+
+    async def load_checkpoint(self) -> tuple[bytes, bytes] | None:
+        """(at, data) of the stored checkpoint, None when there is none."""
+        found: Any = await self.redis.hmget(self.checkpoint, ["at", "data"])
+        at, data = found
+        return None if at is None or data is None else (bytes(at), bytes(data))
+
+    async def trim(self, before: Order) -> int:
+        """Drop the entries before id `before` (never past the stored checkpoint); how many went."""
+        return int(await self.redis.eval(_TRIM, 3, self.log, self.checkpoint, self.trimmed, *before))
+
+    async def trim_mark(self) -> Order:
+        mark: Any = await self.redis.get(self.trimmed)
+        return order(mark or b"0-0")
+
+    async def publish_position(self, me: str, at: bytes, now_ms: int) -> None:
+        await self.redis.hset(self.applied, me, at + b" " + str(now_ms).encode())
+
+    async def forget_position(self, me: str) -> None:
+        await self.redis.hdel(self.applied, me)
+
+    async def positions(self) -> dict[str, tuple[bytes, int]]:
+        """Each replica's applied position and when it said so (unix ms); unreadable ones are left out."""
+        found: Any = await self.redis.hgetall(self.applied)
+        out = {}
+        for me, value in found.items():
+            at, _, said = bytes(value).partition(b" ")
+            if said.isdigit():
+                out[bytes(me).decode()] = (at, int(said))
+        return out
+
+    async def length(self) -> int:
+        return int(await self.redis.xlen(self.log))
 
     async def head(self) -> bytes | None:
         """The id of the last entry (None: an empty stream)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import stat
 import tempfile
@@ -138,6 +139,11 @@ def read(path: Path) -> tuple[Header, Any] | None:
             return _read_open(file)
     except OSError as exc:
         raise SnapshotError(f"cannot be read: {exc.strerror or exc}") from None
+
+
+def read_bytes(data: bytes) -> tuple[Header, Any]:
+    """A snapshot held in memory (a replica's checkpoint in Redis), checked as a file is."""
+    return _read_open(io.BytesIO(data))
 
 
 def _read_open(file: BinaryIO) -> tuple[Header, Any]:

@@ -26,13 +26,14 @@ from simulator.core.engine import Engine
 from simulator.core.models import Message
 from simulator.faces.base import FACE_APPS, FaceApp
 from simulator.journal import JOURNAL
-from simulator.journal.entries import well_formed
+from simulator.journal.entries import export_entries, well_formed
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.snapshot.messages import Tables, message_from, message_row, read_tables
 from simulator.state import ENGINE
 from simulator.webhooks import DISPATCHER
 
 CHUNK = 2_000  # messages serialised between two hand-backs to the event loop
+JOURNAL_CHUNK = 500  # journal entries likewise (each has its credentials masked: ~50 µs)
 
 
 def dumps(data: Any) -> bytes:
@@ -96,18 +97,29 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
             del rows
         await asyncio.sleep(0)
     rest = dumps(_rest(app, engine, faces, tables))
-    return [*parts, b"],", rest[1:]]
+    return [*parts, b"],", rest[1:-1], b',"journal":', *await _journal(app, chunk=JOURNAL_CHUNK), b"}"]
+
+
+async def _journal(app: web.Application, chunk: int) -> list[bytes]:
+    """The journal's part, its entries serialised a chunk at a time like the messages."""
+    journal = app.get(JOURNAL)
+    if journal is None:
+        return [b"null"]
+    held = list(journal)
+    parts = [dumps(journal.export_head())[:-1], b',"entries":[']
+    for start in range(0, len(held), chunk):
+        parts += (b"," if start else b"", dumps(export_entries(held[start:start + chunk]))[1:-1])
+        await asyncio.sleep(0)
+    return [*parts, b"]}"]
 
 
 def _rest(app: web.Application, engine: Engine, faces: Mapping[str, FaceApp[Any, Any]],
           tables: Tables) -> dict[str, Any]:
-    journal = app.get(JOURNAL)
     return {**tables.data(), "clock": clock_data(engine.clock), "ids": engine.ids.export_state(),
             "event_seq": engine.events.seq, "evicted": engine.store.evicted,
             "scenarios": app[SCENARIO_RUNTIME].export_state(),
             "faces": {face_id: face.export_state() for face_id, face in faces.items()},
-            "webhooks": app[DISPATCHER].export_state(),
-            "journal": None if journal is None else journal.export_state()}
+            "webhooks": app[DISPATCHER].export_state()}
 
 
 def restore(app: web.Application, data: Any) -> list[str]:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import logging
 import random
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+from simulator.core.scheduler import Job
 from simulator.webhooks.dispatcher import Conflict, Dispatcher
 from simulator.webhooks.records import AttemptRecord
 
@@ -27,8 +30,10 @@ log = logging.getLogger("postman_sim.webhooks")
 Publish = Callable[[dict[str, Any]], Awaitable[None]]
 Ready = Callable[[], Awaitable[bool]]
 SEND_POLL = 0.1  # real seconds between two looks at the due attempts when nothing wakes the sender
-NOT_HERE = ("manual redelivery and dead-letter replay are not available with --state redis yet: "
-            "replicas deliver only what falls due on the clock")
+OUTCOME_WITHIN = 50.0  # real seconds a manual attempt's request waits for its outcome (below the front's WAIT)
+# Set by the replica while it applies an entry: called, it lets the replica apply the next entries while this
+# request's handler waits on (an outcome entry further down the stream; see `redeliver`).
+RELEASE: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("release_apply", default=None)
 
 
 class ReplicatedDispatcher(Dispatcher):
@@ -41,6 +46,8 @@ class ReplicatedDispatcher(Dispatcher):
         self._tasks: set[asyncio.Task[None]] = set()
         self._due_added = asyncio.Event()
         self._local = random.SystemRandom()  # the handshake's challenge: drawn on one replica only
+        self.manual_seq = 0  # manual attempts asked for so far (in stream order: the same on every replica)
+        self._manual: dict[str, asyncio.Future[AttemptRecord | None]] = {}  # key -> its outcome, awaited here
 
     # -- every replica, in stream order ---------------------------------------------------------
 
@@ -50,25 +57,37 @@ class ReplicatedDispatcher(Dispatcher):
             self._due_added.set()
         return None
 
+    def job(self, event_id: str, trigger: str) -> Job:
+        """The scheduler's job for one attempt (a checkpoint's restore makes again those no event records)."""
+        return partial(self._job, event_id, trigger)
+
     def apply_outcome(self, outcome: dict[str, Any]) -> None:
         """Settle one attempt the lease holder made (an outcome entry of the stream)."""
         key = str(outcome.get("key"))
         self._sending.pop(key, None)
         due = self.due.pop(key, None)
         fields = outcome.get("record")
+        waiting = self._manual.pop(key, None)
+        settled = self._apply_record(key, due, fields, outcome.get("retry_after"))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(settled)
+
+    def _apply_record(self, key: str, due: tuple[str, str, float] | None, fields: Any,
+                      retry_after: Any) -> AttemptRecord | None:
         if due is None or not isinstance(fields, dict):
-            return  # settled already (an old holder's late copy) or nothing was sent
+            return None  # settled already (an old holder's late copy) or nothing was sent
         event_id, trigger, _ = due
         event = self._events.get(event_id)
         sub = self._subs.get(event.subscription_id) if event is not None else None
         lane = self._lanes.get(sub.id) if sub is not None else None
         if event is None or sub is None or lane is None or lane.closed or event.lane is not lane \
                 or (trigger == "auto" and event.state != "pending"):
-            return
+            return None
         record = AttemptRecord(**fields)
         if record.verification and record.verification.get("ok"):
             sub.verified = True
-        self._settle(sub, event, record, outcome.get("retry_after"))
+        self._settle(sub, event, record, retry_after)
+        return record
 
     # -- the lease holder ------------------------------------------------------------------------
 
@@ -113,15 +132,39 @@ class ReplicatedDispatcher(Dispatcher):
     def _challenge(self) -> str:
         return str(self._local.randrange(10**9, 10**10))
 
-    # -- what replicas do not do (yet) -----------------------------------------------------------
+    # -- manual attempts ----------------------------------------------------------------------------
 
     async def redeliver(self, event_id: str) -> AttemptRecord:
-        self.event(event_id)  # 404 first for an unknown id
-        raise Conflict(NOT_HERE)
-
-    async def replay_dead(self, event_ids: Iterable[str] | None = None,
-                          subscription_id: str | None = None) -> list[AttemptRecord]:
-        raise Conflict(NOT_HERE)
+        """One manual attempt with the same id and body, answered with its outcome as in memory: every replica
+        notes it due as it applies the request, the lease holder sends it and appends the outcome, and each
+        replica's request waits for that outcome (letting the replica apply the entries meanwhile, the
+        outcome's among them). Replay of dead letters runs through here too (Dispatcher.replay_dead)."""
+        event = self.event(event_id)
+        sub = self._subs.get(event.subscription_id)
+        if sub is None:
+            raise Conflict(f"subscription {event.subscription_id!r} was deleted")
+        if not sub.enabled:
+            raise Conflict(f"subscription {sub.id!r} is disabled; enable it first (PATCH enabled: true)")
+        self.manual_seq += 1
+        key = f"manual {event_id} {self.manual_seq}"
+        self.due[key] = (event_id, "manual", self.engine.clock.now())
+        waiting: asyncio.Future[AttemptRecord | None] = asyncio.get_running_loop().create_future()
+        self._manual[key] = waiting
+        self._due_added.set()
+        release = RELEASE.get()
+        if release is not None:
+            release()
+        try:
+            async with asyncio.timeout(OUTCOME_WITHIN):
+                record = await waiting
+        except TimeoutError:
+            self._manual.pop(key, None)
+            raise Conflict(f"no outcome within {OUTCOME_WITHIN:g}s (no replica holds the webhook lease?); the "
+                           "attempt stays due and is made when one does") from None
+        if record is None:
+            raise Conflict("the attempt was cancelled: the subscription was deleted or disabled, or the "
+                           "dispatcher is shutting down")
+        return record
 
     async def drain(self) -> None:
         """Wait until no attempt is due now or being sent: the lease holder sends and the stream settles them
@@ -138,6 +181,8 @@ class ReplicatedDispatcher(Dispatcher):
 
     async def shutdown(self, grace: float | None = None) -> dict[str, int]:
         """Nothing to hand over: what is due stays in the stream for the next lease holder."""
+        for waiting in self._manual.values():
+            waiting.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from tests.process.replicas import RedisServer, Replica, redis_server
+from tests.process.replicas import Receiver, RedisServer, Replica, redis_server
 
 
 @pytest.fixture
@@ -30,3 +32,13 @@ def replicas(redis: RedisServer) -> Iterator[list[Replica]]:
     yield started
     for replica in started:
         replica.stop()
+
+
+@pytest.fixture
+async def receiver(aiohttp_server: Any) -> tuple[Receiver, str]:
+    """A loopback webhook receiver and its URL."""
+    found = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", found.hook)
+    server = await aiohttp_server(app)
+    return found, str(server.make_url("/hook"))

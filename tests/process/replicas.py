@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 import simulator
 from tests.process.processes import BIN, free_port, wait_for_banner
@@ -102,6 +104,19 @@ def redis_server(folder: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+class Receiver:
+    """A loopback webhook receiver: every delivery's event id (webhook-id header) and body; it answers
+    `status` (set it to 500 to make dead letters)."""
+
+    def __init__(self) -> None:
+        self.got: dict[str, list[bytes]] = defaultdict(list)
+        self.status = 200
+
+    async def hook(self, request: web.Request) -> web.Response:
+        self.got[request.headers["webhook-id"]].append(await request.read())
+        return web.Response(text="ok", status=self.status)
 
 
 @dataclass

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
-from aiohttp import web
 
 from tests.process.replicas import (
     V2_BODY,
     V2_KEY,
     V2_SEND,
+    Receiver,
     RedisServer,
     Replica,
     call_json,
@@ -29,31 +27,6 @@ from tests.process.replicas import (
 V2 = {"Authorization": f"Bearer {V2_KEY}"}
 HOOK = {"id": "qa", "format": "standard", "channels": ["sms"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 TERMINAL = ["created", "enqueued", "sending", "sent", "sent_to_telco", "success"]
-
-
-class Receiver:
-    """A loopback webhook receiver: every delivery's event id (webhook-id header) and body."""
-
-    def __init__(self) -> None:
-        self.got: dict[str, list[bytes]] = defaultdict(list)
-
-    async def hook(self, request: web.Request) -> web.Response:
-        self.got[request.headers["webhook-id"]].append(await request.read())
-        return web.Response(text="ok")
-
-
-
-
-
-@pytest.fixture
-async def receiver(aiohttp_server: Any) -> tuple[Receiver, str]:
-    found = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", found.hook)
-    server = await aiohttp_server(app)
-    return found, str(server.make_url("/hook"))
-
-
 
 
 async def _histories(http: aiohttp.ClientSession, replica: Replica) -> dict[str, list[tuple[str, str]]]:

@@ -1,0 +1,168 @@
+"""Compaction: the lease holder checkpoints its state now and then, and the log before it is trimmed.
+
+Every `entries` entries or `every` real seconds (whichever comes first, once anything new was applied), the
+lease holder captures its state between two entries (its applier waits; the event loop is handed back
+between chunks of messages), then, off the apply path, compresses it, stores it in `{group}:checkpoint` (one
+atomic script: never an older one over a newer one) and trims the log: up to the oldest position a live
+replica has applied (each publishes its own in `{group}:applied` every second; one not heard of for `stale`
+seconds is not waited for), less `keep` seconds of entries as a margin, and never past the checkpoint.
+A replica that starts loads the checkpoint and reads on from it; one that finds entries trimmed before it
+applied them (it was stopped, or too slow) loads it again. See docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from simulator.clock import monotonic
+from simulator.replicas import checkpoint
+from simulator.replicas.clocks import EntryTime
+from simulator.replicas.stream import Stream, order
+from simulator.scenarios.loader import duration
+
+log = logging.getLogger("postman_sim.replicas")
+
+
+@dataclass(frozen=True, slots=True)
+class Compaction:
+    entries: int = 10_000  # entries applied since the last checkpoint that call for one (0: never by count)
+    every: float = 60.0    # real seconds since the last checkpoint that call for one (inf: never by time)
+    keep: float = 60.0     # seconds of entries kept before the oldest position still needed
+    stale: float = 60.0    # a replica silent this long no longer holds the trim back
+
+    @property
+    def on(self) -> bool:
+        return self.entries > 0 or self.every < math.inf
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: a whole number >= 0 (flag or "
+                                         "POSTMAN_SIM_CHECKPOINT_ENTRIES)")
+    return int(text)
+
+
+def _seconds(name: str, allow_off: bool) -> Callable[[str], float]:
+    def check(text: str) -> float:
+        if allow_off and text.strip().lower() == "off":
+            return math.inf
+        seconds = duration(text)
+        if seconds is None or not 0 <= seconds < math.inf:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: a duration such as 60, 30s or 5m"
+                                             f"{' or off' if allow_off else ''} (flag or POSTMAN_SIM_{name})")
+        return seconds
+
+    return check
+
+
+def add_flags(serve: argparse.ArgumentParser) -> None:
+    """The compaction flags of `serve` (only --state redis://... reads them)."""
+    serve.add_argument("--checkpoint-entries", type=_count,
+                       default=_env("CHECKPOINT_ENTRIES", "10000"), metavar="N",
+                       help="replicas: checkpoint the state and trim the shared log every N entries; 0: not by "
+                            "count (POSTMAN_SIM_CHECKPOINT_ENTRIES)")
+    serve.add_argument("--checkpoint-every", type=_seconds("CHECKPOINT_EVERY", True),
+                       default=_env("CHECKPOINT_EVERY", "60s"), metavar="DURATION",
+                       help="replicas: ... and at least this often in real time; off: not by time "
+                            "(POSTMAN_SIM_CHECKPOINT_EVERY)")
+    serve.add_argument("--checkpoint-keep", type=_seconds("CHECKPOINT_KEEP", False),
+                       default=_env("CHECKPOINT_KEEP", "60s"), metavar="DURATION",
+                       help="replicas: entries this recent before the oldest replica's position survive a trim "
+                            "(POSTMAN_SIM_CHECKPOINT_KEEP)")
+    serve.add_argument("--replica-stale", type=_seconds("REPLICA_STALE", False),
+                       default=_env("REPLICA_STALE", "60s"), metavar="DURATION",
+                       help="replicas: one silent this long no longer holds the trim back; it reloads the "
+                            "checkpoint when it comes back (POSTMAN_SIM_REPLICA_STALE)")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"POSTMAN_SIM_{name}", default)
+
+
+FLAGS = ("checkpoint_entries", "checkpoint_every", "checkpoint_keep", "replica_stale")  # per replica, not state
+
+
+def from_args(args: argparse.Namespace) -> Compaction:
+    return Compaction(args.checkpoint_entries, args.checkpoint_every, args.checkpoint_keep, args.replica_stale)
+
+
+class Checkpointer:
+    """Counts what was applied since the last checkpoint; on the lease holder, takes the next one."""
+
+    def __init__(self, app: web.Application, stream: Stream, entry: EntryTime, policy: Compaction,
+                 seed: int | None) -> None:
+        self.app, self.stream, self.entry, self.policy, self.seed = app, stream, entry, policy, seed
+        self.since = 0
+        self._last = monotonic()
+        self._task: asyncio.Task[None] | None = None
+
+    def applied(self) -> None:
+        self.since += 1
+
+    def loaded(self) -> None:
+        """A checkpoint was just loaded: nothing new since."""
+        self.since, self._last = 0, monotonic()
+
+    def due(self) -> bool:
+        policy = self.policy
+        if self.since == 0 or (self._task is not None and not self._task.done()):
+            return False
+        return (0 < policy.entries <= self.since) or monotonic() - self._last >= policy.every
+
+    async def take(self, me: str, at: bytes) -> None:
+        """Capture now (the caller applies nothing meanwhile); store and trim in the background."""
+        started = monotonic()
+        longest = 0.0
+        task = asyncio.ensure_future(checkpoint.capture(self.app, self.entry, at))
+        while not task.done():
+            mark = monotonic()
+            await asyncio.sleep(0)
+            longest = max(longest, monotonic() - mark)
+        pieces = task.result()
+        captured = monotonic()
+        self.loaded()
+        self._task = asyncio.create_task(self._store(me, at, pieces, started, captured, longest))
+
+    async def _store(self, me: str, at: bytes, pieces: list[bytes], started: float, captured: float,
+                     stall: float) -> None:
+        try:
+            raw = await asyncio.to_thread(checkpoint.encode, pieces, self.seed)
+            del pieces
+            saved = await self.stream.save_checkpoint(at, raw)
+            trimmed = await self.trim(me, at) if saved else 0
+        except Exception:  # Redis away, a full Redis: the log stays whole; the next one tries again
+            log.exception("checkpoint at %s not stored", at.decode())
+            return
+        log.info("checkpoint at %s: %d bytes; applier paused %.1f ms (longest loop stall %.1f ms), stored in "
+                 "%.1f ms; %d entries trimmed", at.decode(), len(raw), (captured - started) * 1000, stall * 1000,
+                 (monotonic() - started) * 1000, max(trimmed, 0))
+
+    async def trim(self, me: str, mine: bytes) -> int:
+        """Trim the log up to what every live replica has applied (`mine`: where this one is now), less the
+        margin; forget replicas silent for too long. The lease holder calls it after each checkpoint and every
+        second (other replicas move on after the checkpoint)."""
+        if not self.policy.on:
+            return 0
+        now_ms = int(time.time() * 1000)
+        live = [order(mine)]
+        for replica, (at, said) in (await self.stream.positions()).items():
+            if now_ms - said > self.policy.stale * 1000:
+                await self.stream.forget_position(replica)
+            elif replica != me:
+                live.append(order(at))
+        oldest = min(live)
+        keep_ms = int(self.policy.keep * 1000)
+        return await self.stream.trim(oldest if keep_ms == 0 else (oldest[0] - keep_ms, 0))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.wait([self._task], timeout=10)
