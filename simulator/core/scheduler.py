@@ -101,12 +101,13 @@ class Scheduler:
     def pending(self) -> list[tuple[float, Job]]:
         """Every job not yet run, in the order they will run (a replica's checkpoint keeps that order: equal
         times run in the order they were scheduled, which a restore could not otherwise rebuild)."""
-        return [(when, job) for when, _, job in sorted(self._heap, key=lambda item: item[:2])]
+        return [(when, job) for when in sorted(self._times) for job in self._due[when]]
 
     def replace(self, jobs: Iterable[tuple[float, Job]]) -> None:
         """Hold exactly `jobs`, equal times to run in the order given."""
-        self._heap = [(when, next(self._seq), job) for when, job in jobs]
-        heapq.heapify(self._heap)
+        self.clear()
+        for when, job in jobs:
+            self.call_at(when, job)
 
     def clock_changed(self) -> None:
         """Tell the background loop that time jumped or changed speed."""

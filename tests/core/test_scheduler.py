@@ -138,3 +138,20 @@ async def test_a_reset_during_a_long_advance_stops_it_and_an_earlier_time_added_
     assert await jobs.advance(10) == 3
     assert ran[-2:] == [("same", 30.0), ("earlier", 25.0)]  # a job sees its own due time; the clock stays
     assert clock.now() == START + 30 and len(jobs) == 0
+
+
+async def test_pending_lists_jobs_in_run_order_and_replace_keeps_that_order() -> None:
+    jobs, _, ran = scheduler()
+
+    def job(name: str) -> Callable[[float], None]:
+        return lambda at: ran.append((name, at - START))
+
+    for name, when in (("late", 3), ("tie1", 2), ("early", 1), ("tie2", 2)):
+        jobs.call_at(START + when, job(name))
+    listed = jobs.pending()
+    assert [when - START for when, _ in listed] == [1, 2, 2, 3]
+    copy, _, _ = scheduler()
+    copy.replace(listed)  # what a replica's checkpoint restores
+    assert len(copy) == 4 and copy.next_due() == START + 1
+    assert await copy.advance(5) == 4
+    assert [name for name, _ in ran] == ["early", "tie1", "tie2", "late"]
