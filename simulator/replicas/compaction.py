@@ -95,6 +95,11 @@ def from_args(args: argparse.Namespace) -> Compaction:
     return Compaction(args.checkpoint_entries, args.checkpoint_every, args.checkpoint_keep, args.replica_stale)
 
 
+# A capture holds the lease holder's applier for about 0.1 ms a message held; the next one waits at least
+# DUTY times as long, so capturing takes at most a tenth of its time however big the state grows.
+DUTY = 10.0
+
+
 class Checkpointer:
     """Counts what was applied since the last checkpoint; on the lease holder, takes the next one."""
 
@@ -103,6 +108,7 @@ class Checkpointer:
         self.app, self.stream, self.entry, self.policy, self.seed = app, stream, entry, policy, seed
         self.since = 0
         self._last = monotonic()
+        self._pause = 0.0  # how long the last capture held the applier
         self._task: asyncio.Task[None] | None = None
 
     def applied(self) -> None:
@@ -116,7 +122,10 @@ class Checkpointer:
         policy = self.policy
         if self.since == 0 or (self._task is not None and not self._task.done()):
             return False
-        return (0 < policy.entries <= self.since) or monotonic() - self._last >= policy.every
+        elapsed = monotonic() - self._last
+        if elapsed < DUTY * self._pause:  # a big state: capturing it must not become most of the holder's time
+            return False
+        return (0 < policy.entries <= self.since) or elapsed >= policy.every
 
     async def take(self, me: str, at: bytes) -> None:
         """Capture now (the caller applies nothing meanwhile); store and trim in the background."""
@@ -130,6 +139,7 @@ class Checkpointer:
         pieces = task.result()
         captured = monotonic()
         self.loaded()
+        self._pause = captured - started
         self._task = asyncio.create_task(self._store(me, at, pieces, started, captured, longest))
 
     async def _store(self, me: str, at: bytes, pieces: list[bytes], started: float, captured: float,
