@@ -40,18 +40,28 @@ async def run(count: int, receiver: str) -> None:
     for i in range(count):
         dispatcher.engine.accept(face="v1", channel="whatsapp", tenant="bench", recipient=f"65{80000000 + i}",
                                  payload={}, facts=Facts(wamid=f"wamid.bench{i}"))
+    before = await _receiver(client, receiver)
     started, cpu = time.perf_counter(), time.process_time()
     await client.post("/_sim/clock/advance", json={"seconds": 5})
     await dispatcher.drain()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    async with client.session.get(receiver + "/count") as answer:
-        received = (await answer.json())["received"]
+    after = await _receiver(client, receiver)
+    received = after["received"] - before["received"]
+    receiver_cpu = after["cpu"] - before["cpu"]
     stats = dispatcher.stats()
     print(f"{received:,} webhook deliveries for {count:,} messages in {elapsed:.2f} s "
           f"= {received / elapsed:,.0f} deliveries/s (manual clock, one loopback receiver in its own process; "
           f"target ≥ 8,000/s; dispatcher: {stats['delivered']:,} delivered, {stats['dead']:,} dead; "
-          f"simulator CPU {cpu / max(received, 1) * 1e6:.0f} µs a delivery)")
+          f"CPU a delivery: simulator {cpu / max(received, 1) * 1e6:.0f} µs, "
+          f"receiver {receiver_cpu / max(received, 1) * 1e6:.0f} µs)")
     await client.close()
+
+
+async def _receiver(client: TestClient, receiver: str) -> dict[str, float]:
+    """The receiver's count of deliveries and its CPU seconds so far."""
+    async with client.session.get(receiver + "/count") as answer:
+        data: dict[str, float] = await answer.json()
+        return data
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """A webhook receiver in its own process for bench/webhook_fanout.py: answers every POST /hook with 200 and
-counts them; GET /count says how many arrived. Runs on uvloop when it is installed.
+counts them; GET /count says how many arrived and the CPU seconds this process has used (so the bench can
+tell which side of the wire the time goes to). Runs on uvloop when it is installed.
 
     python bench/peers/webhook_receiver.py PORT
 """
@@ -7,6 +8,7 @@ counts them; GET /count says how many arrived. Runs on uvloop when it is install
 from __future__ import annotations
 
 import sys
+import time
 
 from aiohttp import web
 
@@ -22,7 +24,7 @@ async def hook(request: web.Request) -> web.Response:
 
 
 async def count(request: web.Request) -> web.Response:
-    return web.json_response({"received": request.app[RECEIVED][0]})
+    return web.json_response({"received": request.app[RECEIVED][0], "cpu": time.process_time()})
 
 
 def main() -> None:

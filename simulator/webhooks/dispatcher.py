@@ -67,9 +67,12 @@ def _rng(seed: int | None) -> random.Random:
     return random.Random(f"postman-sim webhooks {seed}") if seed is not None else random.Random()
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per json.dumps call
+
+
 def _encode(payload: Mapping[str, Any]) -> bytes:
     """The exact body bytes every attempt sends: compact JSON, UTF-8."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(payload).encode()
 
 
 def _loop_running() -> bool:
@@ -436,7 +439,7 @@ class Dispatcher:
         attempt (queued or in flight); None when it was cancelled that way."""
         lane = self._lanes[sub.id]
         task: asyncio.Task[object] = asyncio.ensure_future(self._attempt(sub, event, trigger, scheduled_at, lane))
-        lane.running[task] = scheduled_at
+        lane.start(task, scheduled_at)
         try:
             record = await task
         except asyncio.CancelledError:
@@ -445,7 +448,7 @@ class Dispatcher:
                 raise  # we were cancelled ourselves, not the lane's attempt
             return None
         finally:
-            lane.running.pop(task, None)
+            lane.finish(task)
         return record if isinstance(record, AttemptRecord) else None
 
     # -- attempts -------------------------------------------------------------------------------

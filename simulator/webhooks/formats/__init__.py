@@ -20,8 +20,13 @@ def formats() -> dict[str, Format]:
 
 
 def get(name: str) -> Format:
-    """The format named `name` (KeyError when no built-in or registered face has it)."""
-    return formats()[name]
+    """The format named `name` (KeyError when no built-in or registered face has it): what `formats()[name]`
+    is, without building that dict (it is looked up several times for every webhook)."""
+    for face in reversed(faces()):
+        for candidate in reversed(face.formats):
+            if candidate.name == name:
+                return candidate
+    return BUILT_IN[name]
 
 
 __all__ = ["BUILT_IN", "Format", "Rendering", "formats", "get"]
