@@ -37,6 +37,7 @@ from simulator.webhooks import formats, persist
 from simulator.webhooks.canonical import canonical_status
 from simulator.webhooks.delivery import classify, request
 from simulator.webhooks.formats import Rendering
+from simulator.webhooks.http1 import Pool, header_block, plain_target
 from simulator.webhooks.lanes import STATES, Lane
 from simulator.webhooks.records import AttemptRecord, WebhookEvent
 from simulator.webhooks.retry import parse_duration, parse_retry_after
@@ -123,6 +124,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._verify_locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None  # keep-alive connections to plain http:// receivers (http1.py)
         self._running = 0     # jobs handed to the scheduler and not finished yet
         self._in_flight = 0   # attempts holding a slot
         self._closed = False
@@ -485,7 +487,13 @@ class Dispatcher:
             record.error_class = "refused_target"
             record.error = "the URL reaches the simulator's own /_sim control routes; nothing was POSTed"
             return record, None
-        result = await request(self._http(), "POST", sub.url, timeout=sub.timeout, headers=headers, body=event.body)
+        target = plain_target(sub.url)
+        block = header_block(headers) if target is not None else None
+        if target is not None and block is not None:  # plain http: the lean keep-alive client
+            result = await self._plain().post(target, block, event.body, sub.timeout)
+        else:
+            result = await request(self._http(), "POST", sub.url, timeout=sub.timeout, headers=headers,
+                                   body=event.body)
         record.response_status, record.response_body = result.status, result.body
         record.latency_ms, record.error_class, record.error = result.latency_ms, result.error_class, result.error
         if result.status is not None and result.error_class is None:  # a cut-off body is a failure
@@ -674,6 +682,11 @@ class Dispatcher:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.max_in_flight * 2))
         return self._session
 
+    def _plain(self) -> Pool:
+        if self._pool is None:
+            self._pool = Pool(idle_limit=self.max_in_flight * 2)
+        return self._pool
+
     async def drain(self) -> None:
         """Wait until no attempt is due now or running (tests and the bench use this)."""
         scheduler = self.engine.scheduler
@@ -735,6 +748,8 @@ class Dispatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
 def _from_a_face(sub: Subscription) -> bool:
