@@ -2,7 +2,8 @@
 its own process (bench/peers/webhook_receiver.py, pinned to CPU 0; this process, the simulator, to CPU 1 when
 there are two CPUs).
 
-Prints events per second through the dispatcher on the manual clock, on uvloop as `postman-sim serve` runs:
+Prints events per second through the dispatcher on the manual clock, on uvloop and with the garbage-collector
+policy as `postman-sim serve` runs, and the CPU each side spends on a delivery:
     .venv/bin/python -m bench.webhook_fanout [N]
 """
 
@@ -20,6 +21,7 @@ from bench.pinned import free_port, pinned_server
 from simulator import create_app, parse_config
 from simulator.cli.serve_loop import new_loop
 from simulator.clock import ManualClock
+from simulator.core import gcpolicy
 from simulator.core.models import Facts
 from simulator.webhooks import DISPATCHER
 
@@ -35,6 +37,7 @@ async def run(count: int, receiver: str) -> None:
     app = create_app(parse_config(SCENARIOS), clock=ManualClock(start=1_767_225_600.0), seed=1)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
+    gcpolicy.install()  # as `postman-sim serve` does once the app is built
     await client.post("/_sim/webhooks", json={"url": receiver + "/hook", "format": "meta"})
     dispatcher = app[DISPATCHER]
     for i in range(count):
