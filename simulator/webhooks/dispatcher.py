@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import random
-import re
 from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
@@ -72,7 +71,13 @@ def _rng(seed: int | None) -> random.Random:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per json.dumps call
 # orjson writes what _ENCODER writes but for floats (1.5e-07 is 1.5e-7 there, NaN null): a body that may hold one
 # (a digit before '.', 'e' or 'E', or a null anywhere, strings included) is written by the standard library.
-_MAYBE_FLOAT = re.compile(rb"[0-9][.eE]|null")
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
+_FLOATISH = (b"0.", b"0e", b"0E", b"null")
+
+
+def _maybe_float(body: bytes) -> bool:
+    digits = body.translate(_DIGITS_AS_0)  # C-speed scans; a regex took 5 µs a body
+    return any(mark in digits for mark in _FLOATISH)
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
@@ -82,7 +87,7 @@ def _encode(payload: Mapping[str, Any]) -> bytes:
         body = orjson.dumps(payload)
     except TypeError:  # orjson.JSONEncodeError: an int past 64 bits, a non-str key, deep nesting
         return _ENCODER.encode(payload).encode()
-    return _ENCODER.encode(payload).encode() if _MAYBE_FLOAT.search(body) else body
+    return _ENCODER.encode(payload).encode() if _maybe_float(body) else body
 
 
 def _loop_running() -> bool:
@@ -503,7 +508,8 @@ class Dispatcher:
                 record.error_class = "verification_failed"
                 record.error = "the hub.challenge handshake did not succeed; nothing was POSTed"
                 return record, None
-        headers = self._headers(sub, event, at)
+        fmt = formats.get(sub.format)
+        headers = self._headers(sub, fmt, event)
         record.request_headers = headers
         if await resolves_to_self(self.self_address, sub.url):
             record.error_class = "refused_target"
@@ -519,13 +525,13 @@ class Dispatcher:
         record.response_status, record.response_body = result.status, result.body
         record.latency_ms, record.error_class, record.error = result.latency_ms, result.error_class, result.error
         if result.status is not None and result.error_class is None:  # a cut-off body is a failure
-            record.error_class = classify(result.status, formats.get(sub.format).only_200)
+            record.error_class = classify(result.status, fmt.only_200)
             if record.error_class is not None:
                 record.error = f"receiver answered {result.status}"
         return record, result.retry_after
 
-    def _headers(self, sub: Subscription, event: WebhookEvent, at: float) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "User-Agent": formats.get(sub.format).user_agent}
+    def _headers(self, sub: Subscription, fmt: formats.Format, event: WebhookEvent) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "User-Agent": fmt.user_agent}
         if "meta" in sub.signing and sub.secret is not None:
             headers["X-Hub-Signature-256"] = meta_signature(sub.secret, event.body)
         if "standard" in sub.signing and sub.secret is not None:
