@@ -33,6 +33,7 @@ from simulator.webhooks.records import BODY_EXCERPT
 ACCEPT = b"Accept: */*\r\nAccept-Encoding: gzip, deflate\r\n"  # aiohttp's automatic headers (no brotli, zstd)
 SPECIAL = frozenset({"host", "accept", "accept-encoding", "content-length", "transfer-encoding", "connection",
                      "content-encoding", "expect", "upgrade"})
+UNDECODABLE = (b"br", b"zstd")  # aiohttp refuses these without the optional decoders (not advertised either)
 KEEP_IDLE = 15.0  # real seconds an idle connection is kept (aiohttp's keepalive_timeout)
 
 
@@ -68,7 +69,10 @@ def header_block(headers: dict[str, str]) -> bytes | None:
         if name.lower() in SPECIAL or any(c in name or c in value for c in "\r\n\0") or ":" in name:
             return None
         lines.append(f"{name}: {value}\r\n")
-    return "".join(lines).encode("utf-8", "surrogateescape")
+    try:
+        return "".join(lines).encode()  # as aiohttp encodes them
+    except UnicodeEncodeError:
+        return None
 
 
 class Cutoff(Exception):
@@ -110,7 +114,8 @@ class Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:  # a callback's own error comes wrapped, as the context
-            self._fail(exc.__context__ if isinstance(exc.__context__, zlib.error) else MalformedAnswer(str(exc)))
+            cause = exc.__context__
+            self._fail(cause if isinstance(cause, zlib.error | MalformedAnswer) else MalformedAnswer(str(exc)))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -145,12 +150,15 @@ class Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         self.headers_done = True
+        if self.encoding in UNDECODABLE:
+            raise MalformedAnswer(f"Can not decode content-encoding: {self.encoding.decode()}")
         if self.encoding == b"gzip":
             self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.encoding == b"deflate":
-            self.inflate = zlib.decompressobj(zlib.MAX_WBITS)
 
     def on_body(self, body: bytes) -> None:
+        if self.encoding == b"deflate" and self.inflate is None and body:
+            # zlib-wrapped as the RFC says, or raw deflate as some servers send (aiohttp takes both)
+            self.inflate = zlib.decompressobj(zlib.MAX_WBITS if body[0] & 0x0F == 8 else -zlib.MAX_WBITS)
         if self.inflate is not None:
             body = self.inflate.decompress(body)
         self._take(body)
@@ -179,7 +187,7 @@ class Connection(asyncio.Protocol):
         if self.inflate is not None:
             inflate, self.inflate = self.inflate, None
             self._take(inflate.flush())
-            if not inflate.eof:
+            if self.encoding == b"deflate" and not inflate.eof:  # aiohttp lets a short gzip stream pass
                 raise zlib.error("the compressed answer ends early")
 
     def _fail(self, exc: Exception) -> None:
@@ -191,6 +199,11 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
+
+    def send(self, data: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            raise ConnectionResetError("the connection is closed")
+        self.transport.write(data)
 
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and not self.closed
@@ -231,9 +244,10 @@ class Pool:
                     raise Unreachable(f"Cannot connect to host {target.host}:{target.port} ssl:default "
                                       f"[{exc.strerror or exc}]") from exc
             waiter = conn.begin(loop)
-            assert conn.transport is not None
-            conn.transport.write(b"%s%s%sContent-Length: %d\r\n\r\n%s"
-                                 % (target.head, headers, ACCEPT, len(body), body))
+            try:
+                conn.send(b"%s%s%sContent-Length: %d\r\n\r\n%s" % (target.head, headers, ACCEPT, len(body), body))
+            except (RuntimeError, OSError) as exc:  # the transport closed under us
+                raise Cutoff("Server disconnected") from exc
             timer = loop.call_at(deadline, _expire, waiter)
             try:
                 await waiter

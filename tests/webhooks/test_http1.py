@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from simulator.core.models import Facts
+from simulator.webhooks import DISPATCHER
 from simulator.webhooks.delivery import HttpResult, request
 from simulator.webhooks.http1 import Pool, header_block, plain_target
+from tests.conftest import SimFactory
 
 HEADERS = {"Content-Type": "application/json", "User-Agent": "facebookexternalua",
            "X-Hub-Signature-256": "sha256=00ff"}
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'
+_RAW = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+RAW_DEFLATE = _RAW.compress(b"raw deflate") + _RAW.flush()
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -119,6 +127,19 @@ ANSWERS = {
     "long body, excerpt only": b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"y" * 5000,
     "not utf-8": b"HTTP/1.1 400 Bad\r\nContent-Length: 3\r\n\r\n\xff\xfeA",
 }
+# Compressed answers: the same success (and text) or the same failure, whatever aiohttp names the failure.
+ENCODED = {
+    "deflate": b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n%s"
+               % (len(zlib.compress(b"deflated")), zlib.compress(b"deflated")),
+    "raw deflate": b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n%s"
+                   % (len(RAW_DEFLATE), RAW_DEFLATE),
+    "truncated gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+                      % (len(gzip.compress(b"zipped" * 50)) - 8, gzip.compress(b"zipped" * 50)[:-8]),
+    "truncated deflate": b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: 6\r\n\r\n%s"
+                         % zlib.compress(b"deflated" * 50)[:6],
+    "brotli (no decoder)": b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\nraw!",
+    "an unknown one passes as it is": b"HTTP/1.1 200 OK\r\nContent-Encoding: x-own\r\nContent-Length: 4\r\n\r\nraw!",
+}
 CLOSING = {
     "body to the end of the connection": b"HTTP/1.1 200 OK\r\n\r\nuntil eof",
     "cut off mid-body": b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this",
@@ -135,7 +156,14 @@ async def test_an_answer_reads_as_aiohttp_reads_it(raw: Callable[[Answer], Await
     server = await raw(reply(ANSWERS[name]))
     expected, got = await both(server.url())
     assert same(got, expected), (got, expected)
-    assert got.error_class is None
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+async def test_a_compressed_answer_reads_as_aiohttp_reads_it(raw: Callable[[Answer], Awaitable[RawServer]],
+                                                             name: str) -> None:
+    server = await raw(reply(ENCODED[name]))
+    expected, got = await both(server.url())
+    assert (got.error_class is None, got.body) == (expected.error_class is None, expected.body), (got, expected)
 
 
 @pytest.mark.parametrize("name", list(CLOSING))
@@ -248,3 +276,38 @@ def test_what_stays_with_aiohttp() -> None:
     assert header_block({"X-Evil": "a\r\nInjected: 1"}) is None
     assert header_block(HEADERS) == (b"Content-Type: application/json\r\nUser-Agent: facebookexternalua\r\n"
                                      b"X-Hub-Signature-256: sha256=00ff\r\n")
+
+
+BURST = """
+timelines:
+  wa: [{after: 1, status: SENT}, {after: 1, status: DELIVERED}]
+defaults: {v1.whatsapp: wa}
+"""
+
+
+async def test_a_burst_of_webhooks_keeps_its_connections_alive(make_sim: SimFactory, aiohttp_server: Any) -> None:
+    """300 deliveries to one receiver: every one arrives once, over no more connections than the subscription
+    has deliveries in flight (8), not one connection each."""
+    peers: list[object] = []
+    bodies: list[bytes] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        bodies.append(await request.read())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    server = await aiohttp_server(app)
+    sim = await make_sim(BURST)
+    response = await sim.client.post("/_sim/webhooks", json={"url": str(server.make_url("/hook")), "format": "meta"})
+    assert response.status == 201
+    for i in range(150):
+        sim.engine.accept(face="v1", channel="whatsapp", tenant="t", recipient=f"65{80000000 + i}", payload={},
+                          facts=Facts(wamid=f"wamid.k{i}"))
+    await sim.advance(3)
+    await sim.app[DISPATCHER].drain()
+    assert len(bodies) == len(set(bodies)) == 300
+    assert len(set(peers)) <= 8
+    stats = await (await sim.client.get("/_sim/webhooks/stats")).json()
+    assert (stats["delivered"], stats["dead"], stats["pending"]) == (300, 0, 0)
