@@ -72,12 +72,11 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, n
 # orjson writes what _ENCODER writes but for floats (1.5e-07 is 1.5e-7 there, NaN null): a body that may hold one
 # (a digit before '.', 'e' or 'E', or a null anywhere, strings included) is written by the standard library.
 _DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
-_FLOATISH = (b"0.", b"0e", b"0E", b"null")
 
 
 def _maybe_float(body: bytes) -> bool:
     digits = body.translate(_DIGITS_AS_0)  # C-speed scans; a regex took 5 µs a body
-    return any(mark in digits for mark in _FLOATISH)
+    return b"0." in digits or b"0e" in digits or b"0E" in digits or b"null" in digits
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:

@@ -19,14 +19,17 @@ def formats() -> dict[str, Format]:
     return {**BUILT_IN, **{f.name: f for face in faces() for f in face.formats}}
 
 
+_by_faces: dict[str, tuple[tuple[object, ...], dict[str, Format]]] = {}  # the faces -> formats() for them
+
+
 def get(name: str) -> Format:
-    """The format named `name` (KeyError when no built-in or registered face has it): what `formats()[name]`
-    is, without building that dict (it is looked up several times for every webhook)."""
-    for face in reversed(faces()):
-        for candidate in reversed(face.formats):
-            if candidate.name == name:
-                return candidate
-    return BUILT_IN[name]
+    """The format named `name` (KeyError when no built-in or registered face has it): `formats()[name]`,
+    with that dict kept while the registered faces stay the same (it is looked up for every webhook)."""
+    current = faces()
+    cached = _by_faces.get("last")
+    if cached is None or cached[0] != current:
+        cached = _by_faces["last"] = (current, formats())
+    return cached[1][name]
 
 
 __all__ = ["BUILT_IN", "Format", "Rendering", "formats", "get"]
