@@ -463,8 +463,9 @@ class Dispatcher:
 
     async def _in_lane(self, sub: Subscription, event: WebhookEvent, trigger: str,
                        scheduled_at: float) -> AttemptRecord | None:
-        """Run one attempt as a task of the subscription's lane, so deleting or disabling it cancels the
-        attempt (queued or in flight); None when it was cancelled that way."""
+        """Run one manual attempt as a task of its own in the subscription's lane, so deleting or disabling it
+        cancels the attempt (queued or in flight) and not the request that asked for it; None when it was
+        cancelled that way."""
         lane = self._lanes[sub.id]
         task: asyncio.Task[object] = asyncio.ensure_future(self._attempt(sub, event, trigger, scheduled_at, lane))
         lane.start(task, scheduled_at)
