@@ -4,10 +4,11 @@ there are two CPUs).
 
 Prints events per second through the dispatcher on the manual clock, on uvloop and with the garbage-collector
 policy as `postman-sim serve` runs, and the CPU each side spends on a delivery:
-    .venv/bin/python -m bench.webhook_fanout [N] [ROUNDS]
+    .venv/bin/python -m bench.webhook_fanout [N] [ROUNDS] [lean|aiohttp]
 
 Each round sends N messages through three statuses (3 N deliveries); the best round's rate is the figure, as
-the 2-core machine is often shared.
+the 2-core machine is often shared. The receiver is the lean httptools server by default, or an aiohttp app
+(see bench/peers/webhook_receiver.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ defaults: {v1.whatsapp: wa}
 """
 
 
-async def run(count: int, receiver: str, rounds: int) -> None:
+async def run(count: int, receiver: str, rounds: int, kind: str = "lean") -> None:
     app = create_app(parse_config(SCENARIOS), clock=ManualClock(start=1_767_225_600.0), seed=1)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -66,7 +67,7 @@ async def run(count: int, receiver: str, rounds: int) -> None:
               f"(one core's ceiling {per / cpu:,.0f}/s), receiver {(after['cpu'] - before['cpu']) / per * 1e6:.0f} µs")
     stats = dispatcher.stats()
     print(f"best round: {best:,.0f} deliveries/s (target ≥ 8,000/s: {'met' if best >= 8000 else 'not met'}; "
-          f"manual clock, one loopback receiver in its own process, default 8 in flight per subscription; "
+          f"manual clock, one loopback receiver ({kind}) in its own process, default 8 in flight per subscription; "
           f"dispatcher: {stats['delivered']:,} delivered, {stats['dead']:,} dead)")
     await client.close()
 
@@ -81,16 +82,17 @@ async def _receiver(client: TestClient, receiver: str) -> dict[str, float]:
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    kind = sys.argv[3] if len(sys.argv) > 3 else "lean"
     two = (os.cpu_count() or 1) >= 2
     if two:
         os.sched_setaffinity(0, {1})
     port = free_port()
-    command = [sys.executable, str(ROOT / "bench" / "peers" / "webhook_receiver.py"), str(port)]
+    command = [sys.executable, str(ROOT / "bench" / "peers" / "webhook_receiver.py"), str(port), kind]
     log = ROOT / ".bench-cache" / "webhook_receiver.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with (pinned_server(command, f"http://127.0.0.1:{port}/count", log, cwd=ROOT, cpu="0" if two else None),
           asyncio.Runner(loop_factory=new_loop) as runner):
-        runner.run(run(count, f"http://127.0.0.1:{port}", rounds))
+        runner.run(run(count, f"http://127.0.0.1:{port}", rounds, kind))
     return 0
 
 
