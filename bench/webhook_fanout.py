@@ -4,10 +4,10 @@ there are two CPUs).
 
 Prints events per second through the dispatcher on the manual clock, on uvloop and with the garbage-collector
 policy as `postman-sim serve` runs, and the CPU each side spends on a delivery:
-    .venv/bin/python -m bench.webhook_fanout [N] [ROUNDS] [lean|aiohttp]
+    .venv/bin/python -m bench.webhook_fanout [N] [ROUNDS] [aiohttp|lean]
 
 Each round sends N messages through three statuses (3 N deliveries); the best round's rate is the figure, as
-the 2-core machine is often shared. The receiver is the lean httptools server by default, or an aiohttp app
+the 2-core machine is often shared. The receiver is an aiohttp app by default, or a lean httptools server
 (see bench/peers/webhook_receiver.py).
 """
 
@@ -37,7 +37,7 @@ defaults: {v1.whatsapp: wa}
 """
 
 
-async def run(count: int, receiver: str, rounds: int, kind: str = "lean") -> None:
+async def run(count: int, receiver: str, rounds: int, kind: str = "aiohttp") -> None:
     app = create_app(parse_config(SCENARIOS), clock=ManualClock(start=1_767_225_600.0), seed=1)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -82,7 +82,7 @@ async def _receiver(client: TestClient, receiver: str) -> dict[str, float]:
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    kind = sys.argv[3] if len(sys.argv) > 3 else "lean"
+    kind = sys.argv[3] if len(sys.argv) > 3 else "aiohttp"
     two = (os.cpu_count() or 1) >= 2
     if two:
         os.sched_setaffinity(0, {1})

@@ -2,15 +2,14 @@
 counts them; GET /count says how many arrived and the CPU seconds this process has used (so the bench can
 tell which side of the wire the time goes to). Runs on uvloop when it is installed.
 
-    python bench/peers/webhook_receiver.py PORT [lean|aiohttp]
+    python bench/peers/webhook_receiver.py PORT [aiohttp|lean]
 
-`lean` (the default) is a small HTTP/1.1 server on an asyncio Protocol with httptools' request parser (as
-uvicorn parses): keep-alive, Content-Length and chunked bodies, about 20 µs of CPU a request, like the
-compiled servers (nginx, Go, Node) real receivers run on. `aiohttp` is an aiohttp web app (about 65 µs a
-request): with the subscription's 8 deliveries in flight the two processes partly take turns, so the
-receiver's cost shows in the fan-out rate too.
+`aiohttp` (the default) is an aiohttp web app, about 65 µs of CPU a request. `lean` is a small HTTP/1.1 server
+on an asyncio Protocol with httptools' request parser (as uvicorn parses): keep-alive, Content-Length and
+chunked bodies, about 20 µs a request, like the compiled servers (nginx, Go, Node) real receivers run on.
+With a subscription's 8 deliveries in flight the two processes partly take turns, so a receiver's cost can
+show in the fan-out rate; `lean` shows how much.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -88,7 +87,7 @@ async def count(request: web.Request) -> web.Response:
 
 def main() -> None:
     port = int(sys.argv[1])
-    if (sys.argv[2] if len(sys.argv) > 2 else "lean") == "lean":
+    if (sys.argv[2] if len(sys.argv) > 2 else "aiohttp") == "lean":
         with asyncio.Runner(loop_factory=new_loop) as runner:
             runner.run(lean(port))
         return
