@@ -10,6 +10,7 @@ chunked bodies, about 20 µs a request, like the compiled servers (nginx, Go, No
 With a subscription's 8 deliveries in flight the two processes partly take turns, so a receiver's cost can
 show in the fan-out rate; `lean` shows how much.
 """
+
 from __future__ import annotations
 
 import asyncio
