@@ -47,7 +47,7 @@ fuzz: $(VENV)/.test-deps
 bench: $(BIN)/postman-sim
 	$(BIN)/python bench/send_rate.py
 	$(BIN)/python -m bench.v1_send_rate
-	$(BIN)/python bench/webhook_fanout.py
+	$(BIN)/python -m bench.webhook_fanout
 	$(BIN)/python bench/request_overhead.py
 	$(BIN)/python -m bench.scale
 

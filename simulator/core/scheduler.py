@@ -216,10 +216,7 @@ class Scheduler:
         return ran
 
     def _spawn(self, awaitable: Awaitable[None]) -> asyncio.Task[None]:
-        async def runner() -> None:
-            await awaitable
-
-        task = asyncio.ensure_future(runner())
+        task = asyncio.ensure_future(awaitable)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task

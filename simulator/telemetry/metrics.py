@@ -125,6 +125,7 @@ class Metrics:
         registry.register(self.status_changes)
         self.webhook_deliveries = Counter("postman_sim_webhook_deliveries",
                                           "Webhook delivery attempts, by outcome", ("outcome",), registry=registry)
+        self._webhook_children: dict[str, Counter] = {}
         lag = Gauge("postman_sim_scheduler_lag_seconds", "How late (simulated seconds) the scheduler ran its "
                     "last due job", registry=registry)
         lag.set_function(lambda: engine.scheduler.lag_seconds)
@@ -142,7 +143,10 @@ class Metrics:
 
     def webhook_delivery(self, outcome: str) -> None:
         """Count one webhook delivery attempt (see WEBHOOK_OUTCOMES)."""
-        self.webhook_deliveries.labels(outcome).inc()
+        child = self._webhook_children.get(outcome)
+        if child is None:  # bound once per outcome: labels() takes a lock and builds a key on every call
+            child = self._webhook_children[outcome] = self.webhook_deliveries.labels(outcome)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

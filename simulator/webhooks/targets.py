@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import functools
 import ipaddress
 import posixpath
 import socket
@@ -58,6 +59,18 @@ def control_path(path: str) -> bool:
     return path == CONTROL or path.startswith(CONTROL + "/")
 
 
+@functools.lru_cache(maxsize=1024)
+def _split(url: str) -> tuple[str, int, bool] | None:
+    """(host, port, is the path a control path) of a URL, None when it is not one; cached, as every
+    delivery checks its URL again."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.hostname or "", port, control_path(parts.path or "/")
+
+
 @dataclass
 class SelfAddress:
     """What the simulator knows of its own address: bound hosts and ports, learned at start and per request."""
@@ -94,15 +107,11 @@ class SelfAddress:
 
     def problem(self, url: str) -> str | None:
         """Why `url` would reach the simulator's own /_sim routes, or None."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
+        split = _split(url)
+        if split is None:
             return None  # not a URL: the subscription parser reports that
-        host = parts.hostname or ""
-        if not self.is_self_host(host) or (self.ports and port not in self.ports):
-            return None
-        if not control_path(parts.path or "/"):
+        host, port, control = split
+        if not control or not self.is_self_host(host) or (self.ports and port not in self.ports):
             return None
         return (f"{url!r} points at the simulator's own control surface {CONTROL}; webhooks may go to "
                 f"{SINK} but never to other {CONTROL} routes")
@@ -127,15 +136,14 @@ async def resolves_to_self(address: SelfAddress, url: str) -> bool:
     a look at what a host name resolves to (a name pointing at 127.0.0.1 is still this machine)."""
     if address.problem(url) is not None:
         return True
-    try:
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+    split = _split(url)
+    if split is None:
         return False
-    if not control_path(parts.path or "/") or (address.ports and port not in address.ports):
+    host, port, control = split
+    if not control or (address.ports and port not in address.ports):
         return False
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname or "", port, proto=socket.IPPROTO_TCP)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError:
         return False
     return any(address.is_self_host(str(info[4][0])) for info in infos)

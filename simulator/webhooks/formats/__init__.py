@@ -19,9 +19,17 @@ def formats() -> dict[str, Format]:
     return {**BUILT_IN, **{f.name: f for face in faces() for f in face.formats}}
 
 
+_by_faces: dict[str, tuple[tuple[object, ...], dict[str, Format]]] = {}  # the faces -> formats() for them
+
+
 def get(name: str) -> Format:
-    """The format named `name` (KeyError when no built-in or registered face has it)."""
-    return formats()[name]
+    """The format named `name` (KeyError when no built-in or registered face has it): `formats()[name]`,
+    with that dict kept while the registered faces stay the same (it is looked up for every webhook)."""
+    current = faces()
+    cached = _by_faces.get("last")
+    if cached is None or cached[0] != current:
+        cached = _by_faces["last"] = (current, formats())
+    return cached[1][name]
 
 
 __all__ = ["BUILT_IN", "Format", "Rendering", "formats", "get"]

@@ -35,13 +35,14 @@ class MetaFormat:
         status = STATUSES.get(item.canonical or "")
         if status is None:
             return None
+        digits = item.phone_digits
         entry: dict[str, Any] = {"id": item.wamid, "status": status, "timestamp": str(int(item.at)),
-                                 "recipient_id": item.phone_digits}
+                                 "recipient_id": digits}
         contacts: list[dict[str, str]] = []
         if status != "failed" and item.identity.get("meta_contacts", "bsuid") == "bsuid":
-            user_id = business_scoped_user_id(item.phone_digits, item.identity["waba_id"])
+            user_id = business_scoped_user_id(digits, item.identity["waba_id"])
             entry["recipient_user_id"] = user_id
-            contacts.append({"wa_id": item.phone_digits, "user_id": user_id})
+            contacts.append({"wa_id": digits, "user_id": user_id})
         opaque = item.message.facts.opaque
         if opaque:
             entry["biz_opaque_callback_data"] = str(opaque)
