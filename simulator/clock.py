@@ -25,6 +25,14 @@ def check_time(when: float, what: str) -> float:
     return when
 
 
+def check_lead(seconds: float, what: str) -> float:
+    """ValueError unless `seconds` is a span between two instants the clock can print, either way: how far a
+    real clock was ahead of the wall clock (a hair behind it, from float rounding, once it restarted)."""
+    if not -LAST_EPOCH <= seconds <= LAST_EPOCH:
+        raise ValueError(f"{what} {seconds!r} is outside the clock's range (9999 years either way)")
+    return seconds
+
+
 def check_speed(speed: float) -> float:
     """ValueError unless 0 < speed <= MAX_SPEED."""
     if not 0 < speed <= MAX_SPEED:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall, check_speed, check_time
+from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall, check_lead, check_speed, check_time
 from simulator.core import gcpolicy
 from simulator.core.engine import Engine
 from simulator.core.models import Message
@@ -70,7 +70,7 @@ def restore_clock(clock: Clock, data: Mapping[str, Any]) -> str | None:
         clock.set(check_time(float(data["now"]), "the clock's time"))
     elif isinstance(clock, SystemClock):
         clock.set_speed(check_speed(float(data["speed"])))
-        behind = check_time(float(data["ahead"]), "the clock's lead") - ahead_of_wall(clock)
+        behind = check_lead(float(data["ahead"]), "the clock's lead") - ahead_of_wall(clock)
         if behind > 0:  # it had been advanced past the wall clock: it stays as far ahead
             clock.jump(behind)
     return None

@@ -473,6 +473,8 @@ EDITED = {  # a hand-edited payload whose checksum was made right again: values 
     "clock speed -5": ("real", _set(["clock"], {"kind": "real", "ahead": 0.0, "speed": -5}), "speed must be > 0"),
     "clock ahead 1e308": ("real", _set(["clock"], {"kind": "real", "ahead": 1e308, "speed": 1.0}),
                           "the clock's lead 1e+308 is outside"),
+    "clock behind -1e308": ("real", _set(["clock"], {"kind": "real", "ahead": -1e308, "speed": 1.0}),
+                            "the clock's lead -1e+308 is outside"),
 }
 
 

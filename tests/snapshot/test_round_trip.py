@@ -100,6 +100,15 @@ def test_a_real_clock_keeps_its_lead_and_speed() -> None:
     assert restore_clock(ManualClock(), data) is not None  # another kind: left as the flags set it
 
 
+def test_a_real_clock_a_hair_behind_the_wall_clock_restores() -> None:
+    """Written a few µs after reading the time (or on a replica whose entry time lags the wall clock), a real
+    clock that was never advanced has a lead just below zero; its own snapshot must load."""
+    for lead in (-2.384185791015625e-07, -0.005):
+        later = SystemClock()
+        assert restore_clock(later, {"kind": "real", "ahead": lead, "speed": 1.0}) is None
+        assert abs(ahead_of_wall(later)) < 1
+
+
 HOOKS = """
 version: 1
 webhooks:
