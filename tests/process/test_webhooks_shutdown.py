@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,16 @@ webhooks:
 """
 
 
+def serve(tmp_path: Path, scenarios: str) -> tuple[int, subprocess.Popen[str]]:
+    """`postman-sim serve` on the manual clock with these scenarios: its port and process."""
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(scenarios)
+    port = free_port()
+    return port, start([sys.executable, "-m", "simulator", "serve", "--scenarios", str(path)],
+                       {"POSTMAN_SIM_PORT": str(port), "POSTMAN_SIM_CLOCK": "manual",
+                        "POSTMAN_SIM_LOG_LEVEL": "warning"})
+
+
 async def test_sigterm_delivers_what_it_can_then_logs_what_is_left(tmp_path: Path, aiohttp_server: Any) -> None:
     """The reproduction: 3,141 pending events vanished on SIGTERM, exit 0, nothing logged."""
     received: list[bytes] = []
@@ -49,12 +60,8 @@ async def test_sigterm_delivers_what_it_can_then_logs_what_is_left(tmp_path: Pat
     app.router.add_post("/steady", steady)
     app.router.add_post("/stuck", stuck)
     server = await aiohttp_server(app)
-    scenarios = tmp_path / "scenarios.yaml"
-    scenarios.write_text(SCENARIOS.format(steady=server.make_url("/steady"), stuck=server.make_url("/stuck")))
-    port = free_port()
-    process = start([sys.executable, "-m", "simulator", "serve", "--scenarios", str(scenarios)],
-                    {"POSTMAN_SIM_PORT": str(port), "POSTMAN_SIM_CLOCK": "manual",
-                     "POSTMAN_SIM_LOG_LEVEL": "warning"})
+    port, process = serve(tmp_path, SCENARIOS.format(steady=server.make_url("/steady"),
+                                                     stuck=server.make_url("/stuck")))
     try:
         await asyncio.to_thread(wait_for_banner, process)
         async with aiohttp.ClientSession() as session:
@@ -121,12 +128,7 @@ async def test_sigterm_exits_within_the_grace_with_a_hostile_receiver_mid_answer
         writer.close()
 
     receiver = await asyncio.start_server(receive, "127.0.0.1", 0)
-    scenarios = tmp_path / "scenarios.yaml"
-    scenarios.write_text(HOSTILE.format(port=receiver.sockets[0].getsockname()[1]))
-    port = free_port()
-    process = start([sys.executable, "-m", "simulator", "serve", "--scenarios", str(scenarios)],
-                    {"POSTMAN_SIM_PORT": str(port), "POSTMAN_SIM_CLOCK": "manual",
-                     "POSTMAN_SIM_LOG_LEVEL": "warning"})
+    port, process = serve(tmp_path, HOSTILE.format(port=receiver.sockets[0].getsockname()[1]))
     try:
         await asyncio.to_thread(wait_for_banner, process)
         async with aiohttp.ClientSession() as session, session.post(
