@@ -119,13 +119,19 @@ async def dribble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 async def test_sigterm_exits_within_the_grace_with_a_hostile_receiver_mid_answer(
         tmp_path: Path, answer: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]) -> None:
     answering = asyncio.Event()
+    handlers: set[asyncio.Task[None]] = set()
 
     async def receive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            await reader.readuntil(b"\r\n\r\n")
-            answering.set()
-            await answer(reader, writer)
-        writer.close()
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await reader.readuntil(b"\r\n\r\n")
+                answering.set()
+                await answer(reader, writer)
+        finally:
+            writer.close()
 
     receiver = await asyncio.start_server(receive, "127.0.0.1", 0)
     port, process = serve(tmp_path, HOSTILE.format(port=receiver.sockets[0].getsockname()[1]))
@@ -148,6 +154,9 @@ async def test_sigterm_exits_within_the_grace_with_a_hostile_receiver_mid_answer
         if process.poll() is None:
             process.kill()
         receiver.close()
+        for handler in handlers:  # each closes its writer while the loop still runs
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
     assert returncode == 0, stderr
     assert took < 2 + 2, f"exit took {took:.1f} s"  # the grace, and some slack
     assert "Traceback" not in stderr
