@@ -102,6 +102,8 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self._reset()
+        self.head = 0  # bytes of the answer's heads so far, interim (1xx) ones too: an endless run of those
+        # fails at MAX_HEAD too (aiohttp skips them until the attempt's timeout, busy all the while)
 
     def _reset(self) -> None:
         self.status = 0
@@ -115,7 +117,6 @@ class Connection(asyncio.Protocol):
         self.inflate: zlib._Decompress | None = None
         self.encoding: bytes | None = None
         self.header_count = 0     # of the answer's head so far, held to aiohttp's limits
-        self.head = 0             # bytes of it
         self.line = 0             # bytes of its last, unfinished line
 
     # asyncio.Protocol
@@ -262,6 +263,7 @@ class Connection(asyncio.Protocol):
 
     def begin(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
         self._reset()
+        self.head = 0
         self.waiter = loop.create_future()
         return self.waiter
 

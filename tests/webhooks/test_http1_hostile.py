@@ -58,6 +58,25 @@ async def test_an_endless_head_fails_at_once_as_aiohttp_fails_it(raw: Start, hea
     assert loop.time() - started < 1
 
 
+async def test_an_endless_run_of_interim_answers_fails_at_once(raw: Start) -> None:
+    """100 Continue after 100 Continue: they count towards the head's 64 KiB (aiohttp skips them until the
+    attempt's timeout, reading all the while)."""
+    server = await raw(endless(b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 500))
+    loop = asyncio.get_running_loop()
+    pool = Pool(idle_limit=8)
+    started = loop.time()
+    got = await lean(pool, server.url(), timeout=5)
+    pool.close()
+    assert (got.status, got.error_class) == (None, "connection_error"), got
+    assert loop.time() - started < 1
+
+
+async def test_interim_answers_within_the_limit_pass(raw: Start) -> None:
+    server = await raw(reply(b"HTTP/1.1 100 Continue\r\n\r\n" * 200 + OK))
+    expected, got = await both(server.url())
+    assert same(got, expected) and got.status == 200, (got, expected)
+
+
 LIMITS = {
     "129 headers": b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 128 + b"Content-Length: 2\r\n\r\nok",
     "128 headers": b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 127 + b"Content-Length: 2\r\n\r\nok",
