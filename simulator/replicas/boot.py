@@ -28,7 +28,7 @@ from simulator.replicas import checkpoint
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.compaction import Checkpointer, Compaction
 from simulator.replicas.node import Replica
-from simulator.replicas.stream import Keys, Stream, connect_sync, order
+from simulator.replicas.stream import Keys, Stream, connect_sync, mark_order
 from simulator.replicas.target import RedisTarget
 from simulator.runtime.reload import SCENARIO_RUNTIME
 from simulator.state import ENGINE
@@ -97,13 +97,14 @@ def attach(app: web.Application, target: RedisTarget, entry: EntryTime, policy: 
            seed: int | None = None) -> str:
     """Make `app` a replica, from the stored checkpoint if there is one; returns the private unix socket path
     it must also listen on (removed at exit). BootError when the checkpoint cannot be loaded (nothing served)."""
+    engine = app[ENGINE]
+    engine.wall = entry  # the journal's wall time
+    # Rate-limit windows on the entries' time; made before the checkpoint is loaded, which fills them in.
+    engine.limiter = RateLimiter(engine.clock, wall=entry)
     start = _load_checkpoint(app, target, entry)
     stream = Stream(target)
     folder = Path(tempfile.mkdtemp(prefix="postman-sim-"))  # mode 0700: only this user can reach the socket
     socket_path = str(folder / "apply.sock")
-    engine = app[ENGINE]
-    engine.wall = entry  # the journal's wall time
-    engine.limiter = RateLimiter(engine.clock, wall=entry)  # rate-limit windows on the entries' time
     app[SCENARIO_RUNTIME].watch = False  # a changed file reaches replicas through POST /_sim/scenarios/reload
     Replica(app, stream, entry, socket_path, Checkpointer(app, stream, entry, policy, seed), start).install()
 
@@ -120,7 +121,7 @@ def _load_checkpoint(app: web.Application, target: RedisTarget, entry: EntryTime
     client = connect_sync(target)  # not the app's loop (it may not run yet, or run already: a test's)
     try:
         at_data: Any = client.hmget(keys.checkpoint, ["at", "data"])
-        mark = order(client.get(keys.trimmed) or b"0-0")  # type: ignore[arg-type]
+        raw_mark: Any = client.get(keys.trimmed)
     except (RedisError, OSError) as exc:
         raise BootError(f"cannot reach Redis at {target.shown}: {exc}") from None
     finally:
@@ -132,7 +133,7 @@ def _load_checkpoint(app: web.Application, target: RedisTarget, entry: EntryTime
         with gcpolicy.no_full_collections():  # many long-lived objects made at once (DESIGN B5)
             checkpoint.restore(app, payload, entry)
     except checkpoint.CheckpointError as exc:
-        trimmed = mark > (0, 0)
+        trimmed = mark_order(raw_mark) != (0, 0)  # a malformed mark too: say the careful thing
         what = (f"the log before it was trimmed: empty the database to start again (redis-cli -n {target.db} "
                 "FLUSHDB)" if trimmed else f"the log is whole: delete it to replay the log (redis-cli -n "
                 f"{target.db} DEL {keys.checkpoint})")

@@ -100,6 +100,13 @@ def order(entry_id: bytes) -> Order:
     return int(ms), int(seq or 0)
 
 
+def mark_order(mark: bytes | None) -> Order | None:
+    """The trim mark as an order ((0, 0): none yet); None when it is not a stream id."""
+    if mark is None:
+        return 0, 0
+    return order(mark) if _ID.fullmatch(mark) else None
+
+
 class Stream(Keys):
     def __init__(self, target: RedisTarget) -> None:
         super().__init__(target)
@@ -172,15 +179,12 @@ class Stream(Keys):
     def _mark(self, mark: bytes | None) -> Order:
         """The trim mark; one that is not a stream id (written by hand, or by an older version's trim) says
         nothing: it is logged and ignored, never a reason to stop applying."""
-        if mark is None:
-            return 0, 0
-        if _ID.fullmatch(mark) is None:
-            if mark != self._bad_mark:
-                self._bad_mark = mark
-                log.error("ignoring the trim mark %s = %r: not a stream id", self.trimmed,
-                          mark.decode("utf-8", "replace")[:40])
-            return 0, 0
-        return order(mark)
+        found = mark_order(mark)
+        if found is None and mark is not None and mark != self._bad_mark:
+            self._bad_mark = mark
+            log.error("ignoring the trim mark %s = %r: not a stream id", self.trimmed,
+                      mark.decode("utf-8", "replace")[:40])
+        return found or (0, 0)
 
     async def publish_position(self, me: str, at: bytes, now_ms: int) -> None:
         await self.redis.hset(self.applied, me, at + b" " + str(now_ms).encode())

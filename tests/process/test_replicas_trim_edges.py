@@ -9,22 +9,28 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from tests.process.replicas import (
+    V1_BODY,
+    V1_KEY,
+    V1_SMS,
     V2_BODY,
     V2_KEY,
     V2_SEND,
+    Receiver,
     RedisServer,
     Replica,
     call_json,
     scenarios,
     start_replica,
 )
-from tests.process.test_replicas_compaction import _redis
+from tests.process.test_replicas_compaction import HOOK, _redis, _trimmed
 
 V2 = {"Authorization": f"Bearer {V2_KEY}"}
+V1 = {"Authorization": f"Bearer {V1_KEY}"}
 TRIMMED = "{postman-sim}:trimmed"
 QUICK = aiohttp.ClientTimeout(total=15)  # a wedged replica answers after 60 s: far past this
 
@@ -66,3 +72,65 @@ async def test_a_trim_mark_that_is_not_a_stream_id_is_ignored_not_fatal(
             assert response.status == 201, await response.text()
     assert len((await call_json(http, "GET", f"{a.base}/_sim/messages", timeout=QUICK))["data"]) == 2
     assert any("trim mark" in line and "-60000-0" in line for line in a.output + b.output)
+
+
+async def test_an_advance_completes_when_webhooks_go_to_the_simulators_own_sink(
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
+    a, b = await _start(replicas, redis.url, None, 2)
+    sink = f"{a.base}/_sim/sink/qa?status=503"
+    await call_json(http, "POST", f"{b.base}/_sim/webhooks", 201,
+                    json={"id": "qa", "format": "standard", "channels": ["sms"], "url": sink})
+    await call_json(http, "POST", a.base + V2_SEND, 201, json=V2_BODY, headers=V2)
+    started = time.monotonic()
+    async with http.post(f"{b.base}/_sim/clock/advance", json={"seconds": 60}, timeout=QUICK) as response:
+        assert response.status == 200, await response.text()
+        moved = await response.json()
+    assert time.monotonic() - started < 12  # webhooks.advance_wait is 5 s
+    for replica in (a, b):
+        clock = await call_json(http, "GET", f"{replica.base}/_sim/clock", timeout=QUICK)
+        assert clock["epoch"] == moved["epoch"]
+    deadline = time.monotonic() + 30
+    while not (await call_json(http, "GET", f"{a.base}/_sim/sink/qa", timeout=QUICK))["data"]:
+        assert time.monotonic() < deadline, "the sink received nothing"
+        await asyncio.sleep(0.1)
+    print("".join(a.output), "".join(b.output))
+    assert not any("failed: TimeoutError" in line for line in a.output + b.output)
+
+
+async def _statuses(http: aiohttp.ClientSession, replicas: list[Replica], path: str, count: int, **kwargs: Any) \
+        -> list[int]:
+    async def one(i: int) -> int:
+        async with http.post(replicas[i % len(replicas)].base + path, **kwargs) as response:
+            return response.status
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def _seen(http: aiohttp.ClientSession, replica: Replica) -> dict[str, Any]:
+    """Messages, the journal's answers and the webhook events, as one replica has them."""
+    base = f"{replica.base}/_sim"
+    messages = await call_json(http, "GET", f"{base}/messages?limit=10000")
+    journal = await call_json(http, "GET", f"{base}/requests?limit=10000")
+    events = await call_json(http, "GET", f"{base}/webhooks/events?limit=10000")
+    return {"messages": sorted(m["id"] for m in messages["data"]),
+            "journal": [(e["method"], e["path"], e["status"]) for e in journal["data"]],
+            "events": sorted((e["id"], e["message_id"], e["status"]) for e in events["data"])}
+
+
+async def test_a_replica_started_after_a_trim_of_rate_limited_traffic_agrees_with_the_holder(
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, receiver: tuple[Receiver, str]) \
+        -> None:
+    flags = ("--seed", "7", "--checkpoint-entries", "20", "--checkpoint-keep", "0s", "--replica-stale", "2s")
+    (a,) = await _start(replicas, redis.url, None, 1, *flags)  # the bundled limits: 10 a second
+    v1 = await _statuses(http, [a], V1_SMS, 30, json=V1_BODY, headers=V1)  # nothing but these 55 entries yet:
+    v2 = await _statuses(http, [a], V2_SEND, 25, json=V2_BODY, headers=V2)  # checkpoints after 20 and 40
+    assert 429 in v1 and 429 in v2, (v1, v2)
+    await _trimmed(redis.url, 20)
+    (b,) = await _start(replicas, redis.url, None, 1, *flags)  # from the checkpoint, in a full v2 window
+    await call_json(http, "POST", f"{b.base}/_sim/webhooks", 201,
+                    json=HOOK | {"url": receiver[1]})
+    await call_json(http, "POST", f"{b.base}/_sim/clock/advance", json={"seconds": 60})
+    seen = await _seen(http, a)
+    assert len(seen["messages"]) == v1.count(201) + v2.count(201)
+    assert seen["events"]
+    assert await _seen(http, b) == seen
