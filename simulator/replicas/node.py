@@ -32,7 +32,7 @@ from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, Replicat
 from simulator.replicas.compaction import Checkpointer
 from simulator.replicas.stream import Fields, Stream, order
 from simulator.runtime.faults import DEFERRED, drop_connection
-from simulator.state import ENGINE
+from simulator.state import ENGINE, REPLICA
 from simulator.webhooks import DISPATCHER
 from simulator.webhooks.replicated import RELEASE, ReplicatedDispatcher
 
@@ -90,6 +90,7 @@ class Replica:
     def install(self) -> None:
         """Outermost middleware and the background tasks; call before the app starts."""
         self.app.middlewares.insert(0, self._front)
+        self.app[REPLICA] = lambda: {"id": self.id, "holder": self.holder}
         self.app.cleanup_ctx.append(self._lifecycle)
 
     # -- the front ------------------------------------------------------------------------------
