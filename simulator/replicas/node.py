@@ -233,11 +233,16 @@ class Replica:
                 self.checkpointer.applied()
                 if self._catching:
                     self._release()
-                if self.holder and self.checkpointer.due():
-                    try:
-                        await self.checkpointer.take(self.id, self._last)
-                    except Exception:  # a bug must not stop this replica applying the stream either
-                        log.exception("checkpoint at %s not taken", self._last.decode())
+                await self._checkpoint_if_due()
+            if not batch:  # idle: a checkpoint put off while entries came in (DUTY, --checkpoint-every) is due
+                await self._checkpoint_if_due()
+
+    async def _checkpoint_if_due(self) -> None:
+        if self.holder and self.checkpointer.due():
+            try:
+                await self.checkpointer.take(self.id, self._last)
+            except Exception:  # a bug must not stop this replica applying the stream
+                log.exception("checkpoint at %s not taken", self._last.decode())
 
     async def _recover(self) -> None:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest

@@ -66,6 +66,14 @@ async def test_the_first_checkpoint_with_a_margin_does_not_freeze_the_group(
     assert len(messages["data"]) == 4
 
 
+async def test_an_idle_group_still_takes_the_checkpoint_it_put_off(
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
+    (a,) = await _start(replicas, redis.url, scenarios(tmp_path), 1, "--checkpoint-entries", "0",
+                        "--checkpoint-every", "2s", "--checkpoint-keep", "0s")
+    await call_json(http, "POST", a.base + V2_SEND, 201, json=V2_BODY, headers=V2)  # before the 2 s: not yet
+    await _checkpointed(redis.url, 15)  # then nothing else comes in: it is taken all the same
+
+
 async def test_a_trim_mark_that_is_not_a_stream_id_is_ignored_not_fatal(
         redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
     a, b = await _start(replicas, redis.url, scenarios(tmp_path), 2)
