@@ -373,7 +373,8 @@ def _cap(request: web.Request) -> int:
 def _describe(entry_id: bytes, fields: Fields) -> str:
     kind = fields.get(b"k")
     if kind == b"q":
-        what = f"{fields.get(b'm', b'').decode('latin-1')} {fields.get(b'p', b'').decode('latin-1')[:80]}"
+        path = fields.get(b"p", b"").partition(b"?")[0]  # never the query: it may carry another client's key
+        what = f"{fields.get(b'm', b'').decode('latin-1')} {path.decode('latin-1')[:80]}"
     else:
         what = {b"o": "a webhook outcome", b"t": "a clock tick"}.get(kind or b"", "an entry")
     return f"{what}, entry {entry_id.decode()}"
