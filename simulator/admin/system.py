@@ -7,7 +7,7 @@ from aiohttp import web
 from simulator.admin.bodies import read_fields
 from simulator.core.engine import Engine
 from simulator.snapshot import SNAPSHOT
-from simulator.state import ENGINE
+from simulator.state import ENGINE, REPLICA
 
 
 def engine_of(request: web.Request) -> Engine:
@@ -21,6 +21,9 @@ async def health(request: web.Request) -> web.Response:
     snapshot = request.config_dict.get(SNAPSHOT)
     if snapshot is not None:  # serve --snapshot: where the file is and when it was last written
         body["snapshot"] = snapshot.view()
+    replica = request.config_dict.get(REPLICA)
+    if replica is not None:  # --state redis://...: which replica answered, and whether it holds the lease
+        body["replica"] = replica()
     return web.json_response(body)
 
 

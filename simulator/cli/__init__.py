@@ -24,7 +24,7 @@ from simulator.clock import Clock, ManualClock, SystemClock, check_speed
 from simulator.core import gcpolicy
 from simulator.core.store import DEFAULT_MAX_MESSAGES
 from simulator.replicas import MEMORY, RedisTarget, StateTargetError, compaction, parse_state
-from simulator.replicas.boot import BootError, agree, attach, settings_digest
+from simulator.replicas.boot import BootError, agree, attach
 from simulator.scenarios import ScenarioError, default_scenarios_path
 from simulator.scenarios.loader import duration, load_config
 from simulator.state import ENGINE
@@ -233,8 +233,8 @@ def serve(args: argparse.Namespace, argv: Sequence[str] = ()) -> int:
     if target is not None:
         settings = {k: v for k, v in vars(args).items() if k not in PER_REPLICA}
         try:
-            genesis = agree(target, seed=args.seed, clock=args.clock, speed=args.speed,
-                            settings=settings_digest(settings, Path(args.scenarios)))
+            genesis = agree(target, seed=args.seed, clock=args.clock, speed=args.speed, flags=settings,
+                            scenarios=Path(args.scenarios))
         except BootError as exc:
             print(f"postman-sim: {exc}", file=sys.stderr)
             return 2

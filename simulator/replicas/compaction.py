@@ -169,9 +169,9 @@ class Checkpointer:
                 await self.stream.forget_position(replica)
             elif replica != me:
                 live.append(order(at))
-        oldest = min(live)
+        oldest = min(live)  # 0-0 (a replica that has applied nothing yet) holds the whole log back
         keep_ms = int(self.policy.keep * 1000)
-        return await self.stream.trim(oldest if keep_ms == 0 else (oldest[0] - keep_ms, 0))
+        return await self.stream.trim(oldest if keep_ms == 0 else (max(oldest[0] - keep_ms, 0), 0))
 
     async def close(self) -> None:
         if self._task is not None:

@@ -32,7 +32,7 @@ from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, Replicat
 from simulator.replicas.compaction import Checkpointer
 from simulator.replicas.stream import Fields, Stream, order
 from simulator.runtime.faults import DEFERRED, drop_connection
-from simulator.state import ENGINE
+from simulator.state import ENGINE, REPLICA
 from simulator.webhooks import DISPATCHER
 from simulator.webhooks.replicated import RELEASE, ReplicatedDispatcher
 
@@ -84,10 +84,13 @@ class Replica:
         self._ticking = False
         self._channel = ApplyChannel(socket_path)
         self._origin = b""  # the token of the entry being applied
+        self._doing = ""  # the entry being applied, for a 503 that waited on it
+        self._read_error = ""  # why the last read of the stream failed ("": it did not)
 
     def install(self) -> None:
         """Outermost middleware and the background tasks; call before the app starts."""
         self.app.middlewares.insert(0, self._front)
+        self.app[REPLICA] = lambda: {"id": self.id, "holder": self.holder}
         self.app.cleanup_ctx.append(self._lifecycle)
 
     # -- the front ------------------------------------------------------------------------------
@@ -102,14 +105,18 @@ class Replica:
             try:
                 async with asyncio.timeout(WAIT):
                     await self.caught_up()
-            except (RedisError, OSError, TimeoutError) as exc:
+            except (RedisError, OSError) as exc:
                 return _unavailable(exc)
+            except TimeoutError:
+                return self._stuck("caught up with the shared log")
             return await handler(request)
         body = await _read_body(request)
         try:
             answer = await self._submit(request, body)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (RedisError, OSError) as exc:
             return _unavailable(exc)
+        except TimeoutError:
+            return self._stuck("applied the request (it is in the shared log and will still be applied)")
         status, reason, headers, data = answer
         delay, drop = effects_of(headers)
         if delay > 0:
@@ -149,6 +156,18 @@ class Replica:
             else:
                 self._answer(origin, answer)
                 closer()
+
+    def _stuck(self, what: str) -> web.Response:
+        """The 503 of a request that waited WAIT seconds for the applier: blame Redis only when reading it
+        failed; otherwise say where the applier is."""
+        if self._read_error:
+            return _unavailable(OSError(self._read_error))
+        doing = f"applying {self._doing}" if self._doing else f"after entry {self._last.decode()}"
+        log.error("the applier is behind: no answer within %gs (it is %s)", WAIT, doing)
+        return web.json_response({"error": "replica_behind",
+                                  "message": f"This replica has not {what} within {WAIT:g}s: its applier is "
+                                             f"still busy ({doing}). Redis answered; see the replica's log."},
+                                 status=503, headers={"Retry-After": "1"})
 
     def _answer(self, origin: bytes, answer: Answer) -> None:
         future = self._waiting.get(origin)
@@ -194,23 +213,36 @@ class Replica:
                     await self._recover()
                     continue
             except (RedisError, OSError) as exc:
+                self._read_error = str(exc) or type(exc).__name__
                 log.warning("cannot read the stream (%s); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
+            except Exception:  # a bug must not stop this replica applying the stream for good
+                log.exception("reading the stream failed; retrying")
+                await asyncio.sleep(0.5)
+                continue
+            self._read_error = ""
             for entry_id, fields in batch:
+                self._doing = _describe(entry_id, fields)
                 try:
                     await self._apply(fields)
                 except Exception:  # a bug must not stop this replica applying the stream
                     log.exception("entry %s could not be applied; skipped", entry_id.decode())
+                self._doing = ""
                 self._last, self._applied = entry_id, order(entry_id)
                 self.checkpointer.applied()
                 if self._catching:
                     self._release()
-                if self.holder and self.checkpointer.due():
-                    try:
-                        await self.checkpointer.take(self.id, self._last)
-                    except Exception:  # a bug must not stop this replica applying the stream either
-                        log.exception("checkpoint at %s not taken", self._last.decode())
+                await self._checkpoint_if_due()
+            if not batch:  # idle: a checkpoint put off while entries came in (DUTY, --checkpoint-every) is due
+                await self._checkpoint_if_due()
+
+    async def _checkpoint_if_due(self) -> None:
+        if self.holder and self.checkpointer.due():
+            try:
+                await self.checkpointer.take(self.id, self._last)
+            except Exception:  # a bug must not stop this replica applying the stream
+                log.exception("checkpoint at %s not taken", self._last.decode())
 
     async def _recover(self) -> None:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
@@ -336,6 +368,16 @@ async def _read_body(request: web.Request) -> bytes:
 def _cap(request: web.Request) -> int:
     served = request.path.startswith("/_sim") or by_mount(request.path) is not None
     return BODY_CAP if served else EXCERPT
+
+
+def _describe(entry_id: bytes, fields: Fields) -> str:
+    kind = fields.get(b"k")
+    if kind == b"q":
+        path = fields.get(b"p", b"").partition(b"?")[0]  # never the query: it may carry another client's key
+        what = f"{fields.get(b'm', b'').decode('latin-1')} {path.decode('latin-1')[:80]}"
+    else:
+        what = {b"o": "a webhook outcome", b"t": "a clock tick"}.get(kind or b"", "an entry")
+    return f"{what}, entry {entry_id.decode()}"
 
 
 def _unavailable(exc: BaseException) -> web.Response:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,8 @@ from redis.asyncio import Redis
 from simulator.replicas.target import RedisTarget
 
 Fields = Mapping[bytes, bytes]
+log = logging.getLogger("postman_sim.replicas")
+_ID = re.compile(rb"[0-9]{1,20}-[0-9]{1,20}")
 
 # Take the lease, or renew it if this replica holds it: one round trip, atomic.
 _HOLD = """
@@ -51,12 +55,14 @@ local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and 
 local at = redis.call('hget', KEYS[2], 'at')
 if not at then return -1 end
 local ms, seq = tonumber(ARGV[1]), tonumber(ARGV[2])
-local cms, cseq = string.match(at, '(%d+)-(%d+)')
+if not ms or not seq or ms < 0 or seq < 0 then return redis.error_reply('trim before an invalid id') end
+local cms, cseq = string.match(at, '^(%d+)-(%d+)$')
+if not cms then return redis.error_reply('the checkpoint covers an invalid id') end
 if before(tonumber(cms), tonumber(cseq), ms, seq) then ms, seq = tonumber(cms), tonumber(cseq) end
 local old = redis.call('get', KEYS[3])
 if old then
-  local oms, oseq = string.match(old, '(%d+)-(%d+)')
-  if not before(tonumber(oms), tonumber(oseq), ms, seq) then return 0 end
+  local oms, oseq = string.match(old, '^(%d+)-(%d+)$')
+  if oms and not before(tonumber(oms), tonumber(oseq), ms, seq) then return 0 end
 end
 local mark = string.format('%d-%d', ms, seq)
 redis.call('set', KEYS[3], mark)
@@ -94,6 +100,13 @@ def order(entry_id: bytes) -> Order:
     return int(ms), int(seq or 0)
 
 
+def mark_order(mark: bytes | None) -> Order | None:
+    """The trim mark as an order ((0, 0): none yet); None when it is not a stream id."""
+    if mark is None:
+        return 0, 0
+    return order(mark) if _ID.fullmatch(mark) else None
+
+
 class Stream(Keys):
     def __init__(self, target: RedisTarget) -> None:
         super().__init__(target)
@@ -101,6 +114,7 @@ class Stream(Keys):
         self.reader = connect(target)  # its own connection: the blocking XREAD holds one
         self._queue: list[tuple[Mapping[str, bytes | str], asyncio.Future[bytes]]] = []
         self._flushing: set[asyncio.Future[None]] = set()
+        self._bad_mark = b""
 
     async def genesis(self, wanted: Mapping[str, Any]) -> dict[str, Any]:
         """The record the first replica wrote (writing `wanted` if there is none yet)."""
@@ -142,7 +156,7 @@ class Stream(Keys):
             pipe.xread({self.log: after}, count=count, block=block_ms)
             pipe.get(self.trimmed)
             answer, mark = await pipe.execute()
-        return (list(answer[0][1]) if answer else []), order(mark or b"0-0")
+        return (list(answer[0][1]) if answer else []), self._mark(mark)
 
     async def save_checkpoint(self, at: bytes, data: bytes) -> bool:
         """Store a checkpoint covering the log up to `at`; False when a newer one is there already."""
@@ -160,7 +174,17 @@ class Stream(Keys):
 
     async def trim_mark(self) -> Order:
         mark: Any = await self.redis.get(self.trimmed)
-        return order(mark or b"0-0")
+        return self._mark(mark)
+
+    def _mark(self, mark: bytes | None) -> Order:
+        """The trim mark; one that is not a stream id (written by hand, or by an older version's trim) says
+        nothing: it is logged and ignored, never a reason to stop applying."""
+        found = mark_order(mark)
+        if found is None and mark is not None and mark != self._bad_mark:
+            self._bad_mark = mark
+            log.error("ignoring the trim mark %s = %r: not a stream id", self.trimmed,
+                      mark.decode("utf-8", "replace")[:40])
+        return found or (0, 0)
 
     async def publish_position(self, me: str, at: bytes, now_ms: int) -> None:
         await self.redis.hset(self.applied, me, at + b" " + str(now_ms).encode())
