@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -43,6 +44,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TICK = 0.1            # real seconds between two lease renewals (and at most one tick entry each)
 LEASE_MS = 2000       # a dead holder's lease lapses after this; another replica takes over
 BATCH = 500           # entries read at once
+MARK_EVERY = 1.0      # real seconds between two reads of the trim mark (see Replica._mark_due)
+MARK_STALE_MIN = 5.0  # a shorter --replica-stale: the mark is read with every batch
 # A body is appended whole up to this size (above every face's own limit, e.g. v2 batch_max_bytes 40 MiB);
 # past it, only this much and one byte more: the face still sees a body over its limit and says so its way.
 BODY_CAP = 64 * 1024 * 1024
@@ -206,12 +209,16 @@ class Replica:
     async def _apply_forever(self) -> None:
         while not os.path.exists(self.socket_path):  # the unix site starts after the app's start-up
             await asyncio.sleep(0.01)
+        checked = -math.inf  # when the trim mark was last read (monotonic)
         while True:
             try:
-                batch, mark = await self.stream.read(self._last, BATCH, 1000)
-                if self._applied < mark:  # entries after ours may be gone: the checkpoint covers them
-                    await self._recover()
-                    continue
+                started = time.monotonic()
+                batch, mark = await self.stream.read(self._last, BATCH, 1000, with_mark=self._mark_due(checked))
+                if mark is not None:
+                    checked = started
+                    if self._applied < mark:  # entries after ours may be gone: the checkpoint covers them
+                        await self._recover()
+                        continue
             except (RedisError, OSError) as exc:
                 self._read_error = str(exc) or type(exc).__name__
                 log.warning("cannot read the stream (%s); retrying", exc)
@@ -243,6 +250,14 @@ class Replica:
                 await self.checkpointer.take(self.id, self._last)
             except Exception:  # a bug must not stop this replica applying the stream
                 log.exception("checkpoint at %s not taken", self._last.decode())
+
+    def _mark_due(self, checked: float) -> bool:
+        """Whether this read must also fetch the trim mark. A trim passes this replica only once its published
+        position (every POSITION_EVERY while its loop runs) is --replica-stale old; with a loop that ran within
+        the last MARK_EVERY and a stale bound well above both, no trim can have passed it since the last look.
+        A loop that stalled has a gap since that look as long as the stall, so it looks again."""
+        stale = self.checkpointer.policy.stale
+        return stale < MARK_STALE_MIN or time.monotonic() - checked >= MARK_EVERY
 
     async def _recover(self) -> None:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest

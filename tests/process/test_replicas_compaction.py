@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from tests.process.processes import free_port
@@ -133,10 +134,11 @@ async def test_the_log_stays_bounded_and_a_replica_started_after_the_trim_sees_w
     assert set(got.got) == events and all(len(bodies) == 1 for bodies in got.got.values())  # each once
 
 
+@pytest.mark.parametrize("stale", ["1s", "6s"])  # below 5 s the mark is read with every batch; above, once a second
 async def test_a_replica_that_fell_behind_the_trim_loads_the_checkpoint_and_carries_on(
-        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path) -> None:
+        redis: RedisServer, replicas: list[Replica], http: aiohttp.ClientSession, tmp_path: Path, stale: str) -> None:
     path = scenarios(tmp_path)
-    a, b = await _start(replicas, redis.url, path, 2, "--replica-stale", "1s")
+    a, b = await _start(replicas, redis.url, path, 2, "--replica-stale", stale)
     await _send(http, [a, b], 10)
     b.process.send_signal(signal.SIGSTOP)  # stopped: it applies nothing and says nothing
     try:
