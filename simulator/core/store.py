@@ -361,8 +361,12 @@ class Store:
             return ((face is None or m.face == face) and (channel is None or m.channel == channel)
                     and (tenant is None or m.tenant == tenant) and (status is None or m.status == status))
 
-        if recipient is not None:  # one recipient's list is short next to the store: filter it whole
-            matched = [m for m in self._by_recipient.get(recipient_key(recipient), ()) if wanted(m)]
+        if recipient is not None:
+            held = self._by_recipient.get(recipient_key(recipient), [])
+            if face is None and channel is None and tenant is None and status is None:  # the page, read from the end
+                stop = max(len(held) - offset, 0)
+                return held[max(stop - limit, 0):stop][::-1], len(held)
+            matched = [m for m in held if wanted(m)]  # one recipient's list is short next to the store
             matched.reverse()
             return matched[offset:offset + limit], len(matched)
         total = self.count(face, channel, tenant, status)
