@@ -115,12 +115,16 @@ class _Index:
         return self._messages
 
     def drop_removed(self, count: int) -> None:
-        """Forget the `count` messages marked removed."""
-        messages = self.ordered()
-        _drop_removed(messages, count)
-        if messages:
+        """Forget the `count` messages marked removed. The trailing run is not put in order first: on the manual
+        clock a million sends share one millisecond, and sorting them stalled the first eviction 170 ms."""
+        messages = self._messages
+        self._run -= _drop_removed(messages, count, self._run)
+        if not messages:
+            self._run, self._last_ms, self._dirty = 0, 0, False
+        elif self._run >= len(messages):  # the whole run went: what is left is in order
             self._last_ms = epoch_ms(messages[-1].created_at)
             self._run = bisect.bisect_left(messages, (self._last_ms, ""), key=sort_key)
+            self._dirty = False
 
     def __len__(self) -> int:
         return len(self._messages)
@@ -136,21 +140,25 @@ def _batch_size(max_messages: int) -> int:
     return max(1, min(max_messages // 64, 4096))
 
 
-def _drop_removed(messages: list[Message], count: int) -> None:
-    """Remove the `count` messages marked removed, in place, looking only as far as the last of them. Eviction
-    takes the oldest settled messages, which sit near the front, so a batch from a million-message index costs
-    about the batch, not the index (a pass over the whole list stalled every request for a quarter second)."""
-    end = found = 0
+def _drop_removed(messages: list[Message], count: int, mark: int = 0) -> int:
+    """Remove the `count` messages marked removed, in place and keeping the others' order, looking only as far
+    as the last of them; return how many stood before position `mark`. Eviction takes the oldest settled
+    messages, which sit near the front, so a batch from a million-message index costs about the batch, not the
+    index (a pass over the whole list stalled every request for a quarter second)."""
+    end = found = before = 0
     for message in messages:
         end += 1
         if message.removed:
             found += 1
+            if end <= mark:
+                before += 1
             if found == count:
                 break
     if found == end:  # a prefix: the usual case
         del messages[:end]
     else:
         messages[:end] = [m for m in messages[:end] if not m.removed]
+    return before
 
 
 class Store:
