@@ -617,14 +617,19 @@ class Dispatcher:
             raise NotFound(f"no webhook event {event_id!r}")
         return event
 
-    async def redeliver(self, event_id: str) -> AttemptRecord:
-        """One manual attempt now with the same id and body; success takes it off the dead letters."""
+    def manual_target(self, event_id: str) -> tuple[WebhookEvent, Subscription]:
+        """The event a manual attempt re-sends and its subscription (Conflict when that is deleted or off)."""
         event = self.event(event_id)
         sub = self._subs.get(event.subscription_id)
         if sub is None:
             raise Conflict(f"subscription {event.subscription_id!r} was deleted")
         if not sub.enabled:
             raise Conflict(f"subscription {sub.id!r} is disabled; enable it first (PATCH enabled: true)")
+        return event, sub
+
+    async def redeliver(self, event_id: str) -> AttemptRecord:
+        """One manual attempt now with the same id and body; success takes it off the dead letters."""
+        event, sub = self.manual_target(event_id)
         self._running += 1
         try:
             record = await self._in_lane(sub, event, "manual", self.engine.clock.now())

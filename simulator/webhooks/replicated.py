@@ -139,12 +139,7 @@ class ReplicatedDispatcher(Dispatcher):
         notes it due as it applies the request, the lease holder sends it and appends the outcome, and each
         replica's request waits for that outcome (letting the replica apply the entries meanwhile, the
         outcome's among them). Replay of dead letters runs through here too (Dispatcher.replay_dead)."""
-        event = self.event(event_id)
-        sub = self._subs.get(event.subscription_id)
-        if sub is None:
-            raise Conflict(f"subscription {event.subscription_id!r} was deleted")
-        if not sub.enabled:
-            raise Conflict(f"subscription {sub.id!r} is disabled; enable it first (PATCH enabled: true)")
+        event, _ = self.manual_target(event_id)
         self.manual_seq += 1
         key = f"manual {event_id} {self.manual_seq}"
         self.due[key] = (event_id, "manual", self.engine.clock.now())
