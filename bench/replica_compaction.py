@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import subprocess
 import sys
@@ -46,12 +47,10 @@ async def _answers(base: str, deadline: float) -> float:
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(aiohttp.ClientError):  # not listening yet
                 async with session.get(f"{base}/_sim/messages?limit=1") as response:
                     if response.status == 200:
                         return time.monotonic() - started
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.05)
     raise SystemExit(f"{base} did not answer in time")
 

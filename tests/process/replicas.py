@@ -33,6 +33,8 @@ V2_KEY = "key_test_postman_sim_demo_key_0000000001"
 V2_SEND = "/api/v2/campaigns/campaign_00000000-0000-4000-8000-000000000001/messages"
 V2_BODY = {"recipient": "6591234567", "language": "english", "values": {"name": "Tan", "date": "1 Dec"}}
 V1_KEY = "alice_v1_c2VjcmV0LWtleS1mb3ItYWxpY2UtMDAwMDAwMDAwMDAx"
+V2 = {"Authorization": f"Bearer {V2_KEY}"}  # the v2 and v1 Authorization headers every replica test sends
+V1 = {"Authorization": f"Bearer {V1_KEY}"}
 V1_SMS = "/v1/transactional/sms/send"
 V1_BODY = {"body": "Your code is 123456", "recipient": "6591234567", "label": "default"}
 

@@ -20,11 +20,11 @@ from redis.asyncio import Redis
 
 from tests.process.processes import free_port, start, wait_for_banner
 from tests.process.replicas import (
+    V1,
     V1_BODY,
-    V1_KEY,
     V1_SMS,
+    V2,
     V2_BODY,
-    V2_KEY,
     V2_SEND,
     RedisServer,
     Replica,
@@ -32,12 +32,6 @@ from tests.process.replicas import (
     scenarios,
     start_replicas,
 )
-
-V2 = {"Authorization": f"Bearer {V2_KEY}"}
-V1 = {"Authorization": f"Bearer {V1_KEY}"}
-
-
-
 
 
 async def _start(started: list[Replica], url: str, count: int, folder: Path, rate_limit: int = 0) -> list[Replica]:

@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 
 from tests.process.processes import free_port
 from tests.process.replicas import (
+    V2,
     V2_BODY,
-    V2_KEY,
     V2_SEND,
     Receiver,
     RedisServer,
@@ -32,7 +32,6 @@ from tests.process.replicas import (
     start_replica,
 )
 
-V2 = {"Authorization": f"Bearer {V2_KEY}"}
 HOOK = {"id": "qa", "format": "standard", "channels": ["sms"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 LOG, CHECKPOINT = "{postman-sim}:log", "{postman-sim}:checkpoint"
 # A checkpoint every 40 entries, no margin: the log's length stays near 40 whatever the number of writes.

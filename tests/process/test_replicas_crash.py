@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 
 from tests.process.replicas import (
+    V2,
     V2_BODY,
-    V2_KEY,
     V2_SEND,
     Receiver,
     RedisServer,
@@ -24,7 +24,6 @@ from tests.process.replicas import (
     start_replicas,
 )
 
-V2 = {"Authorization": f"Bearer {V2_KEY}"}
 HOOK = {"id": "qa", "format": "standard", "channels": ["sms"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 TERMINAL = ["created", "enqueued", "sending", "sent", "sent_to_telco", "success"]
 

@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 
 from tests.process.replicas import (
+    V2,
     V2_BODY,
-    V2_KEY,
     V2_SEND,
     Receiver,
     RedisServer,
@@ -25,7 +25,6 @@ from tests.process.replicas import (
     start_replicas,
 )
 
-V2 = {"Authorization": f"Bearer {V2_KEY}"}
 # One attempt per event, then a dead letter.
 HOOK = {"id": "qa", "format": "standard", "channels": ["sms"], "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "retry": {"schedule": [0], "jitter": 0}}

@@ -17,11 +17,11 @@ import aiohttp
 
 from tests.process.processes import free_port
 from tests.process.replicas import (
+    V1,
     V1_BODY,
-    V1_KEY,
     V1_SMS,
+    V2,
     V2_BODY,
-    V2_KEY,
     V2_SEND,
     Receiver,
     RedisServer,
@@ -32,8 +32,6 @@ from tests.process.replicas import (
 )
 from tests.process.test_replicas_compaction import HOOK, _redis, _trimmed
 
-V2 = {"Authorization": f"Bearer {V2_KEY}"}
-V1 = {"Authorization": f"Bearer {V1_KEY}"}
 TRIMMED = "{postman-sim}:trimmed"
 QUICK = aiohttp.ClientTimeout(total=15)  # a wedged replica answers after 60 s: far past this
 
