@@ -3,6 +3,11 @@ a 404/405 in that face's own JSON error shape, never aiohttp's plain-text `404: 
 
 Paths under a mount are answered by the face's own error middleware; this root middleware catches what
 the root router refuses, and matches the face's prefixes and aliases in any letter case.
+
+A refusal leaves no reference cycle behind (`postman-sim serve` freezes what a garbage collection finds alive,
+so a cycle alive then would be kept for good, simulator/core/gcpolicy.py): aiohttp's not-found route holds a
+bound method of itself and the exception it raises, whose traceback holds the frames that hold the request.
+Both links are cut here, and a path no face claims gets aiohttp's own plain-text answer as a fresh response.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import SystemRoute
 
 from simulator.faces import by_prefix
 from simulator.faces.base import FACE_APPS
@@ -25,9 +31,19 @@ async def unrouted(request: web.Request, handler: Handler) -> web.StreamResponse
         face = by_prefix(request.path) or by_prefix(request.path.lower())
         runtime = None if face is None else request.app[FACE_APPS].get(face.id)
         if runtime is None:
-            raise
-        exc.__traceback__ = None  # it stays in the request's match_info: no reference cycle through frames
+            return web.Response(status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers)
         return runtime.respond(request, runtime.http_error(exc))
+    finally:
+        _cut_route_cycle(request)  # also for the refusals the faces' and /_sim's own middlewares answered
+
+
+def _cut_route_cycle(request: web.Request) -> None:
+    """aiohttp's not-found/not-allowed route keeps its own bound `_handle` as its handler: a cycle through
+    itself. The handler has run by now and nothing calls it again, so the link is dropped."""
+    route = request.match_info.route
+    if isinstance(route, SystemRoute):
+        vars(route)["_handler"] = None
+        route.get_info()["http_exception"].__traceback__ = None  # the frames it was raised through hold the request
 
 
 def install(app: web.Application) -> None:
