@@ -118,3 +118,21 @@ def test_the_order_holds_when_evictions_fall_inside_an_unsorted_run() -> None:
             if n % 23 == 0:
                 assert [x.id for x in store.tenant_messages("v2", "t1")] == _expected(store)
         assert [x.id for x in store.tenant_messages("v2", "t1")] == _expected(store)
+
+
+def test_a_store_far_over_its_bound_sheds_one_batch_per_call() -> None:
+    """However far over --max-messages the store is (a bound lowered, a million in flight settling at once),
+    one call evicts one batch, oldest settled first; the calls that follow take the rest. Taking the whole
+    excess at once walked every index in one go (a 150 ms stall in a million-message advance)."""
+    store = Store(max_messages=10_000)
+    sent = []
+    for n in range(700):
+        m = message(f"m{n:04d}", START + n * 0.001)
+        store.add(m)
+        store.status_changed(m, None, m.status)
+        store.settled(m, START)
+        sent.append(m)
+    store.configure(max_messages=640)  # batches of 10, 60 over
+    shed = [store.prune(START) for _ in range(8)]
+    assert shed == [10, 10, 10, 10, 10, 10, 0, 0] and len(store) == 640
+    assert [m.id for m in store.all()] == [m.id for m in sent[60:]]
