@@ -7,7 +7,7 @@ the root router refuses, and matches the face's prefixes and aliases in any lett
 A refusal leaves no reference cycle behind (`postman-sim serve` freezes what a garbage collection finds alive,
 so a cycle alive then would be kept for good, simulator/core/gcpolicy.py): aiohttp's not-found route holds a
 bound method of itself and the exception it raises, whose traceback holds the frames that hold the request.
-Both links are cut here, and a path no face claims gets aiohttp's own plain-text answer as a fresh response.
+Both links are cut here, for every refusal under the root app.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ async def unrouted(request: web.Request, handler: Handler) -> web.StreamResponse
         face = by_prefix(request.path) or by_prefix(request.path.lower())
         runtime = None if face is None else request.app[FACE_APPS].get(face.id)
         if runtime is None:
-            return web.Response(status=exc.status, reason=exc.reason, text=exc.text, headers=exc.headers)
+            raise  # the outermost middleware answers it as aiohttp would, without its traceback
         return runtime.respond(request, runtime.http_error(exc))
     finally:
         _cut_route_cycle(request)  # also for the refusals the faces' and /_sim's own middlewares answered
