@@ -17,7 +17,6 @@ import asyncio
 import logging
 import math
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -158,20 +157,12 @@ class Checkpointer:
 
     async def trim(self, me: str, mine: bytes) -> int:
         """Trim the log up to what every live replica has applied (`mine`: where this one is now), less the
-        margin; forget replicas silent for too long. The lease holder calls it after each checkpoint and every
-        second (other replicas move on after the checkpoint)."""
+        margin; forget replicas silent for too long. One script reads the positions and trims (see stream.py).
+        The lease holder calls it after each checkpoint and every second (other replicas move on after the
+        checkpoint)."""
         if not self.policy.on:
             return 0
-        now_ms = int(time.time() * 1000)
-        live = [order(mine)]
-        for replica, (at, said) in (await self.stream.positions()).items():
-            if now_ms - said > self.policy.stale * 1000:
-                await self.stream.forget_position(replica)
-            elif replica != me:
-                live.append(order(at))
-        oldest = min(live)  # 0-0 (a replica that has applied nothing yet) holds the whole log back
-        keep_ms = int(self.policy.keep * 1000)
-        return await self.stream.trim(oldest if keep_ms == 0 else (max(oldest[0] - keep_ms, 0), 0))
+        return await self.stream.trim(me, order(mine), int(self.policy.stale * 1000), int(self.policy.keep * 1000))
 
     async def close(self) -> None:
         if self._task is not None:

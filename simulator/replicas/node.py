@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import secrets
 import time
@@ -32,6 +31,7 @@ from simulator.replicas.channel import DETACHED, REQUEST_DROP, Answer, ApplyChan
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.compaction import Checkpointer
 from simulator.replicas.stream import Fields, Stream, order
+from simulator.replicas.trimwatch import TrimWatch
 from simulator.runtime.faults import DEFERRED, drop_connection
 from simulator.state import ENGINE, REPLICA
 from simulator.webhooks import DISPATCHER
@@ -44,8 +44,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TICK = 0.1            # real seconds between two lease renewals (and at most one tick entry each)
 LEASE_MS = 2000       # a dead holder's lease lapses after this; another replica takes over
 BATCH = 500           # entries read at once
-MARK_EVERY = 1.0      # real seconds between two reads of the trim mark (see Replica._mark_due)
-MARK_STALE_MIN = 5.0  # a shorter --replica-stale: the mark is read with every batch
 # A body is appended whole up to this size (above every face's own limit, e.g. v2 batch_max_bytes 40 MiB);
 # past it, only this much and one byte more: the face still sees a body over its limit and says so its way.
 BODY_CAP = 64 * 1024 * 1024
@@ -83,6 +81,7 @@ class Replica:
         self._waiting: dict[bytes, asyncio.Future[Answer]] = {}
         self._last, self._applied = start, order(start)  # the checkpoint loaded at start covers the log so far
         self.checkpointer = checkpointer
+        self.trim_watch = TrimWatch(checkpointer.policy.stale)
         self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
         self._ticking = False
         self._channel = ApplyChannel(socket_path)
@@ -209,16 +208,17 @@ class Replica:
     async def _apply_forever(self) -> None:
         while not os.path.exists(self.socket_path):  # the unix site starts after the app's start-up
             await asyncio.sleep(0.01)
-        checked = -math.inf  # when the trim mark was last read (monotonic)
+        watch = self.trim_watch
         while True:
             try:
                 started = time.monotonic()
-                batch, mark = await self.stream.read(self._last, BATCH, 1000, with_mark=self._mark_due(checked))
+                batch, mark = await self.stream.read(self._last, BATCH, 1000, with_mark=watch.mark_due(started))
                 if mark is not None:
-                    checked = started
                     if self._applied < mark:  # entries after ours may be gone: the checkpoint covers them
-                        await self._recover()
+                        if await self._recover():
+                            watch.mark_read(started)
                         continue
+                    watch.mark_read(started)
             except (RedisError, OSError) as exc:
                 self._read_error = str(exc) or type(exc).__name__
                 log.warning("cannot read the stream (%s); retrying", exc)
@@ -251,17 +251,10 @@ class Replica:
             except Exception:  # a bug must not stop this replica applying the stream
                 log.exception("checkpoint at %s not taken", self._last.decode())
 
-    def _mark_due(self, checked: float) -> bool:
-        """Whether this read must also fetch the trim mark. A trim passes this replica only once its published
-        position (every POSITION_EVERY while its loop runs) is --replica-stale old; with a loop that ran within
-        the last MARK_EVERY and a stale bound well above both, no trim can have passed it since the last look.
-        A loop that stalled has a gap since that look as long as the stall, so it looks again."""
-        stale = self.checkpointer.policy.stale
-        return stale < MARK_STALE_MIN or time.monotonic() - checked >= MARK_EVERY
-
-    async def _recover(self) -> None:
+    async def _recover(self) -> bool:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
-        checkpoint in place of everything it holds, and read on from there."""
+        checkpoint in place of everything it holds, and read on from there. False: none could be loaded (it is
+        tried again with the next read)."""
         found = await self.stream.load_checkpoint()
         try:
             if found is None:
@@ -271,7 +264,7 @@ class Replica:
             log.error("entries after %s were trimmed and the checkpoint cannot be loaded (%s); retrying",
                       self._last.decode(), exc)
             await asyncio.sleep(1.0)
-            return
+            return False
         log.warning("entries after %s were trimmed before this replica applied them: loading the checkpoint "
                     "at %s", self._last.decode(), at.decode())
         checkpoint.wipe(self.app)
@@ -280,10 +273,11 @@ class Replica:
         except checkpoint.CheckpointError as exc:  # reads keep waiting (nothing is applied) until one loads
             log.error("the checkpoint at %s cannot be loaded (%s); retrying", at.decode(), exc)
             await asyncio.sleep(1.0)
-            return
+            return False
         self._last, self._applied = at, order(at)
         self.checkpointer.loaded()
         self._release()
+        return True
 
     def _release(self) -> None:
         still = []
@@ -327,7 +321,8 @@ class Replica:
             try:
                 if time.monotonic() - said >= POSITION_EVERY:  # what this replica has applied: the trim waits
                     said = time.monotonic()
-                    await self.stream.publish_position(self.id, self._last, int(time.time() * 1000))
+                    await self.stream.publish_position(self.id, self._last)
+                    self.trim_watch.published(said, time.monotonic())
                     if self.holder:
                         await self.checkpointer.trim(self.id, self._last)
                 self.holder = await self.stream.hold_lease(self.id, LEASE_MS)

@@ -8,7 +8,8 @@ e.g. per team or tenant) spread over the cluster's slots (docs/deployment.md).
 - `{group}:lease`: which replica sends webhooks and ticks the clock
 - `{group}:checkpoint`: the newest checkpoint (a hash: `at`, the last entry it covers; `data`, its bytes)
 - `{group}:trimmed`: every entry before `<this>-0` has been trimmed from the log
-- `{group}:applied`: each live replica's applied position and when it said so (`<entry id> <unix ms>`)
+- `{group}:applied`: each live replica's applied position and when it said so (`<entry id> <unix ms>`, Redis's
+  clock)
 """
 
 from __future__ import annotations
@@ -49,13 +50,33 @@ end
 redis.call('hset', KEYS[1], 'at', ARGV[1], 'data', ARGV[2])
 return 1
 """
-# Trim the entries before id ARGV[1]-ARGV[2], never past the stored checkpoint; the mark says how far it went.
+# Trim up to the oldest position a live replica has applied, in one atomic step with reading those positions:
+# a replica whose position is in `applied` when the trim runs is never trimmed past (a separate read of the
+# positions let one that published between the read and the trim lose entries it had not applied). A position
+# said more than ARGV[4] ms ago (by Redis's own clock, as when it was said) is forgotten; ARGV[5] ms of entries
+# are kept before the oldest as a margin; never past the stored checkpoint. The mark says how far it went.
+# ARGV: the caller's id and its own position (ms, seq), which needs no publishing.
 _TRIM = """
 local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
+local ms, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
+local stale, keep = tonumber(ARGV[4]), tonumber(ARGV[5])
+if not ms or not seq or ms < 0 or seq < 0 then return redis.error_reply('trim before an invalid id') end
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('hgetall', KEYS[4])
+for i = 1, #held, 2 do
+  local pms, pseq, said = string.match(held[i + 1], '^(%d+)-(%d+) (%d+)$')
+  if pms then  -- an unreadable position is left alone: it neither holds the trim back nor is forgotten
+    if now - tonumber(said) > stale then
+      redis.call('hdel', KEYS[4], held[i])
+    elseif held[i] ~= ARGV[1] and before(tonumber(pms), tonumber(pseq), ms, seq) then
+      ms, seq = tonumber(pms), tonumber(pseq)
+    end
+  end
+end
+if keep > 0 then ms, seq = math.max(ms - keep, 0), 0 end
 local at = redis.call('hget', KEYS[2], 'at')
 if not at then return -1 end
-local ms, seq = tonumber(ARGV[1]), tonumber(ARGV[2])
-if not ms or not seq or ms < 0 or seq < 0 then return redis.error_reply('trim before an invalid id') end
 local cms, cseq = string.match(at, '^(%d+)-(%d+)$')
 if not cms then return redis.error_reply('the checkpoint covers an invalid id') end
 if before(tonumber(cms), tonumber(cseq), ms, seq) then ms, seq = tonumber(cms), tonumber(cseq) end
@@ -67,6 +88,12 @@ end
 local mark = string.format('%d-%d', ms, seq)
 redis.call('set', KEYS[3], mark)
 return redis.call('xtrim', KEYS[1], 'MINID', mark)
+"""
+# A replica's applied position, said at Redis's own time (the trim judges staleness by the same clock).
+_PUBLISH = """
+local t = redis.call('time')
+return redis.call('hset', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. string.format('%d', tonumber(t[1]) * 1000 +
+  math.floor(tonumber(t[2]) / 1000)))
 """
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -173,9 +200,11 @@ class Stream(Keys):
         at, data = found
         return None if at is None or data is None else (bytes(at), bytes(data))
 
-    async def trim(self, before: Order) -> int:
-        """Drop the entries before id `before` (never past the stored checkpoint); how many went."""
-        return int(await self.redis.eval(_TRIM, 3, self.log, self.checkpoint, self.trimmed, *before))
+    async def trim(self, me: str, mine: Order, stale_ms: int, keep_ms: int) -> int:
+        """Drop the entries before the oldest position a live replica (or `me`, at `mine`) has applied, less
+        `keep_ms` (never past the stored checkpoint); forget positions said over `stale_ms` ago; how many went."""
+        return int(await self.redis.eval(_TRIM, 4, self.log, self.checkpoint, self.trimmed, self.applied, me,
+                                         *mine, stale_ms, keep_ms))
 
     async def trim_mark(self) -> Order:
         mark: Any = await self.redis.get(self.trimmed)
@@ -191,21 +220,11 @@ class Stream(Keys):
                       mark.decode("utf-8", "replace")[:40])
         return found or (0, 0)
 
-    async def publish_position(self, me: str, at: bytes, now_ms: int) -> None:
-        await self.redis.hset(self.applied, me, at + b" " + str(now_ms).encode())
+    async def publish_position(self, me: str, at: bytes) -> None:
+        await self.redis.eval(_PUBLISH, 1, self.applied, me, at)
 
     async def forget_position(self, me: str) -> None:
         await self.redis.hdel(self.applied, me)
-
-    async def positions(self) -> dict[str, tuple[bytes, int]]:
-        """Each replica's applied position and when it said so (unix ms); unreadable ones are left out."""
-        found: Any = await self.redis.hgetall(self.applied)
-        out = {}
-        for me, value in found.items():
-            at, _, said = bytes(value).partition(b" ")
-            if said.isdigit():
-                out[bytes(me).decode()] = (at, int(said))
-        return out
 
     async def length(self) -> int:
         return int(await self.redis.xlen(self.log))
