@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -18,6 +17,7 @@ from aiohttp.typedefs import Middleware
 
 from simulator.core.gcpolicy import no_full_collections as no_full_collections  # v2 batch's name for the policy
 from simulator.core.ids import IdFactory
+from simulator.core.scheduler import hand_over
 from simulator.core.trace import note_body
 
 E = TypeVar("E", bound=Exception)
@@ -135,14 +135,14 @@ async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, An
 def yield_every(seconds: float = 0.001) -> Callable[[], Awaitable[None]]:
     """A `pause()` for long loops (a 100,000-row batch): it lets the event loop run other requests whenever
     `seconds` of real time have passed since the last pause, so no request waits behind the loop for long.
-    A request needs several loop turns (read, handle, write), each one waiting up to `seconds`: hence 1 ms.
+    A request needs several loop turns (read, handle, write): each pause hands over a few (`hand_over`).
     Real (perf_counter) time, not the simulated clock: this is about the server's latency, not the scenario."""
     last = time.perf_counter()
 
     async def pause() -> None:
         nonlocal last
         if time.perf_counter() - last >= seconds:
-            await asyncio.sleep(0)
+            await hand_over()
             last = time.perf_counter()
 
     return pause

@@ -13,7 +13,6 @@ are small and captured at once, after the messages.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ from simulator.clock import Clock, ManualClock, SystemClock, ahead_of_wall, chec
 from simulator.core import gcpolicy
 from simulator.core.engine import Engine
 from simulator.core.models import Message
+from simulator.core.scheduler import hand_over
 from simulator.faces.base import FACE_APPS, FaceApp
 from simulator.journal import JOURNAL
 from simulator.journal.entries import export_entries, well_formed
@@ -95,7 +95,7 @@ async def capture(app: web.Application, chunk: int = CHUNK) -> list[bytes]:
             if rows:
                 parts += (b"," if len(parts) > 1 else b"", dumps(rows)[1:-1])  # the rows, no brackets
             del rows
-        await asyncio.sleep(0)
+        await hand_over()
     rest = dumps(_rest(app, engine, faces, tables))
     return [*parts, b"],", rest[1:-1], b',"journal":', *await _journal(app, chunk=JOURNAL_CHUNK), b"}"]
 
@@ -109,7 +109,7 @@ async def _journal(app: web.Application, chunk: int) -> list[bytes]:
     parts = [dumps(journal.export_head())[:-1], b',"entries":[']
     for start in range(0, len(held), chunk):
         parts += (b"," if start else b"", dumps(export_entries(held[start:start + chunk]))[1:-1])
-        await asyncio.sleep(0)
+        await hand_over()
     return [*parts, b"]}"]
 
 

@@ -189,3 +189,24 @@ async def test_an_advance_lets_go_of_the_jobs_it_has_run_at_each_pause(monkeypat
     del listed
     assert all(ref() is None for ref in refs[:len(ran) - 1])  # run and let go (the loop holds the last one)
     assert await advance == 100 and ran == list(range(100))
+
+
+async def test_a_short_request_during_a_long_advance_finishes_within_one_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request takes a few turns of the loop (its bytes read, its handler, its answer written). A pause that
+    handed over one turn made it wait a whole slice of jobs per turn (23-33 ms for /_sim/health during a big
+    advance); a pause hands over several, so a three-turn request finishes while the advance runs one slice."""
+    from simulator.core import scheduler as module
+    monkeypatch.setattr(module, "PAUSE_CHECK", 1)
+    monkeypatch.setattr(module, "PAUSE_EVERY", 0.0)  # a slice is one job
+    jobs, _, _ = scheduler()
+    ran: list[float] = []
+    for _ in range(1000):
+        jobs.call_at(START + 10, ran.append)
+    advance = asyncio.create_task(jobs.advance(20))
+    while not ran:
+        await asyncio.sleep(0)
+    seen = len(ran)
+    for _ in range(3):  # the request's three turns
+        await asyncio.sleep(0)
+    assert len(ran) - seen <= 1
+    assert await advance == 1000
