@@ -109,6 +109,7 @@ class Checkpointer:
         self._last = monotonic()
         self._pause = 0.0  # how long the last capture held the applier
         self._task: asyncio.Task[None] | None = None
+        self._seen: dict[str, tuple[bytes, float]] = {}  # each replica's published value, and when first seen
 
     def applied(self) -> None:
         self.since += 1
@@ -157,13 +158,37 @@ class Checkpointer:
 
     async def trim(self, me: str, mine: bytes) -> int:
         """Trim the log up to what every live replica has applied (`mine`: where this one is now), less the
-        margin; forget replicas silent for too long. One script reads the positions and trims (see stream.py).
-        The lease holder calls it after each checkpoint and every second (other replicas move on after the
-        checkpoint)."""
+        margin. The lease holder calls it after each checkpoint and every second (other replicas move on after
+        the checkpoint).
+
+        A replica is silent when its published value (which changes with each of its publishes) has not changed
+        for its own --replica-stale, timed here on this process's monotonic clock from when this holder first
+        saw that value: no wall clock (this machine's, Redis's or the replica's) is trusted, and a new holder
+        waits a whole bound before it forgets anyone. The trim script forgets a silent one only if its value is
+        still the one seen, in the same step as it trims (see stream.py)."""
         if not self.policy.on:
             return 0
-        return await self.stream.trim(me, order(mine), int(self.policy.stale * 1000), int(self.policy.keep * 1000))
+        now = monotonic()
+        held = await self.stream.positions()
+        seen = self._seen
+        for gone in seen.keys() - held.keys():
+            del seen[gone]
+        silent: list[tuple[str, bytes]] = []
+        for replica, value in held.items():
+            known = seen.get(replica)
+            if known is None or known[0] != value:
+                seen[replica] = (value, now)
+            elif replica != me and now - known[1] > _declared_stale(value, self.policy.stale):
+                silent.append((replica, value))
+        return await self.stream.trim(me, order(mine), int(self.policy.keep * 1000), silent)
 
     async def close(self) -> None:
         if self._task is not None:
             await asyncio.wait([self._task], timeout=10)
+
+
+def _declared_stale(value: bytes, default: float) -> float:
+    """The --replica-stale a replica published with its position (seconds); `default` for a value without one
+    (an older version's `<at> <unix ms>`, or one written by hand)."""
+    fields = value.split(b" ")
+    return int(fields[2]) / 1000 if len(fields) == 3 and fields[2].isdigit() else default

@@ -78,6 +78,7 @@ class Replica:
         self.id = secrets.token_hex(6)  # new at every start: a restarted process answers none of the old entries
         self.holder = False
         self._tokens = count(1)
+        self._publishes = count(1)
         self._waiting: dict[bytes, asyncio.Future[Answer]] = {}
         self._last, self._applied = start, order(start)  # the checkpoint loaded at start covers the log so far
         self.checkpointer = checkpointer
@@ -211,14 +212,18 @@ class Replica:
         watch = self.trim_watch
         while True:
             try:
-                started = time.monotonic()
-                batch, mark = await self.stream.read(self._last, BATCH, 1000, with_mark=watch.mark_due(started))
+                looked = time.monotonic()
+                with_mark = watch.mark_due(looked)
+                batch, mark = await self.stream.read(self._last, BATCH, 1000, with_mark=with_mark)
+                if batch and not with_mark and not watch.holds(time.monotonic()):
+                    looked = time.monotonic()  # Redis may have run the read once a trim could pass this replica
+                    mark = await self.stream.trim_mark()
                 if mark is not None:
                     if self._applied < mark:  # entries after ours may be gone: the checkpoint covers them
-                        if await self._recover():
-                            watch.mark_read(started)
+                        if await self._recover(mark):
+                            watch.mark_read(looked)
                         continue
-                    watch.mark_read(started)
+                    watch.mark_read(looked)
             except (RedisError, OSError) as exc:
                 self._read_error = str(exc) or type(exc).__name__
                 log.warning("cannot read the stream (%s); retrying", exc)
@@ -251,7 +256,7 @@ class Replica:
             except Exception:  # a bug must not stop this replica applying the stream
                 log.exception("checkpoint at %s not taken", self._last.decode())
 
-    async def _recover(self) -> bool:
+    async def _recover(self, mark: tuple[int, int]) -> bool:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
         checkpoint in place of everything it holds, and read on from there. False: none could be loaded (it is
         tried again with the next read)."""
@@ -259,6 +264,8 @@ class Replica:
         try:
             if found is None:
                 raise checkpoint.CheckpointError("there is none")
+            if order(found[0]) < mark:  # a trim never passes the stored checkpoint: written by hand, or lost
+                raise checkpoint.CheckpointError(f"it covers the log up to {found[0].decode()} only")
             at, payload = checkpoint.decode(found[1])
         except checkpoint.CheckpointError as exc:
             log.error("entries after %s were trimmed and the checkpoint cannot be loaded (%s); retrying",
@@ -321,8 +328,9 @@ class Replica:
             try:
                 if time.monotonic() - said >= POSITION_EVERY:  # what this replica has applied: the trim waits
                     said = time.monotonic()
-                    await self.stream.publish_position(self.id, self._last)
-                    self.trim_watch.published(said, time.monotonic())
+                    new = await self.stream.publish_position(self.id, self._last, next(self._publishes),
+                                                             int(self.trim_watch.stale * 1000))
+                    self.trim_watch.published(said, time.monotonic(), new)
                     if self.holder:
                         await self.checkpointer.trim(self.id, self._last)
                 self.holder = await self.stream.hold_lease(self.id, LEASE_MS)

@@ -8,8 +8,7 @@ e.g. per team or tenant) spread over the cluster's slots (docs/deployment.md).
 - `{group}:lease`: which replica sends webhooks and ticks the clock
 - `{group}:checkpoint`: the newest checkpoint (a hash: `at`, the last entry it covers; `data`, its bytes)
 - `{group}:trimmed`: every entry before `<this>-0` has been trimmed from the log
-- `{group}:applied`: each live replica's applied position and when it said so (`<entry id> <unix ms>`, Redis's
-  clock)
+- `{group}:applied`: each live replica's applied position (`<entry id> <publish count> <its --replica-stale ms>`)
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -52,26 +51,23 @@ return 1
 """
 # Trim up to the oldest position a live replica has applied, in one atomic step with reading those positions:
 # a replica whose position is in `applied` when the trim runs is never trimmed past (a separate read of the
-# positions let one that published between the read and the trim lose entries it had not applied). A position
-# said more than ARGV[4] ms ago (by Redis's own clock, as when it was said) is forgotten; ARGV[5] ms of entries
-# are kept before the oldest as a margin; never past the stored checkpoint. The mark says how far it went.
-# ARGV: the caller's id and its own position (ms, seq), which needs no publishing.
+# positions let one that published between that read and the trim lose entries it had not applied). ARGV: the
+# caller's id and its own position (ms, seq: it needs no publishing), the margin in ms, then (id, value) pairs:
+# the replicas the caller found silent, each forgotten only if its value is still the one seen (one that
+# published since is live). ARGV[4] ms of entries are kept before the oldest; never past the stored checkpoint
+# (-1: there is none yet). The mark says how far it went.
 _TRIM = """
 local function before(ams, aseq, bms, bseq) return ams < bms or (ams == bms and aseq < bseq) end
-local ms, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
-local stale, keep = tonumber(ARGV[4]), tonumber(ARGV[5])
-if not ms or not seq or ms < 0 or seq < 0 then return redis.error_reply('trim before an invalid id') end
-local t = redis.call('time')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms, seq, keep = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if not ms or not seq or not keep or ms < 0 or seq < 0 then return redis.error_reply('trim before an invalid id') end
+for i = 5, #ARGV - 1, 2 do
+  if redis.call('hget', KEYS[4], ARGV[i]) == ARGV[i + 1] then redis.call('hdel', KEYS[4], ARGV[i]) end
+end
 local held = redis.call('hgetall', KEYS[4])
 for i = 1, #held, 2 do
-  local pms, pseq, said = string.match(held[i + 1], '^(%d+)-(%d+) (%d+)$')
-  if pms then  -- an unreadable position is left alone: it neither holds the trim back nor is forgotten
-    if now - tonumber(said) > stale then
-      redis.call('hdel', KEYS[4], held[i])
-    elseif held[i] ~= ARGV[1] and before(tonumber(pms), tonumber(pseq), ms, seq) then
-      ms, seq = tonumber(pms), tonumber(pseq)
-    end
+  if held[i] ~= ARGV[1] then
+    local pms, pseq = string.match(held[i + 1], '^(%d+)-(%d+) ')
+    if pms and before(tonumber(pms), tonumber(pseq), ms, seq) then ms, seq = tonumber(pms), tonumber(pseq) end
   end
 end
 if keep > 0 then ms, seq = math.max(ms - keep, 0), 0 end
@@ -88,12 +84,6 @@ end
 local mark = string.format('%d-%d', ms, seq)
 redis.call('set', KEYS[3], mark)
 return redis.call('xtrim', KEYS[1], 'MINID', mark)
-"""
-# A replica's applied position, said at Redis's own time (the trim judges staleness by the same clock).
-_PUBLISH = """
-local t = redis.call('time')
-return redis.call('hset', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. string.format('%d', tonumber(t[1]) * 1000 +
-  math.floor(tonumber(t[2]) / 1000)))
 """
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
@@ -179,8 +169,9 @@ class Stream(Keys):
     async def read(self, after: bytes, count: int, block_ms: int,
                    with_mark: bool = True) -> tuple[list[tuple[bytes, Fields]], Order | None]:
         """Entries after `after`, and the trim mark read just after them (entries before the mark are gone:
-        when `after` is below it, entries may be missing from the answer); `with_mark=False`: one XREAD and no
-        mark (a pipeline costs a replica about a fifth of its CPU per write under load)."""
+        when `after` is below it, entries may be missing from the answer; None: the mark is not a stream id);
+        `with_mark=False`: one XREAD and no mark (a pipeline costs a replica about a fifth of its CPU per write
+        under load)."""
         if not with_mark:
             found: Any = await self.reader.xread({self.log: after}, count=count, block=block_ms)
             return (list(found[0][1]) if found else []), None
@@ -200,28 +191,38 @@ class Stream(Keys):
         at, data = found
         return None if at is None or data is None else (bytes(at), bytes(data))
 
-    async def trim(self, me: str, mine: Order, stale_ms: int, keep_ms: int) -> int:
-        """Drop the entries before the oldest position a live replica (or `me`, at `mine`) has applied, less
-        `keep_ms` (never past the stored checkpoint); forget positions said over `stale_ms` ago; how many went."""
+    async def trim(self, me: str, mine: Order, keep_ms: int, silent: Sequence[tuple[str, bytes]] = ()) -> int:
+        """Forget the `silent` replicas whose position is still the value given, then drop the entries before
+        the oldest position a live replica (or `me`, at `mine`) has applied, less `keep_ms`, never past the
+        stored checkpoint. How many entries went; -1 when there is no checkpoint yet (nothing is trimmed)."""
+        pairs = [item for replica, value in silent for item in (replica, value)]
         return int(await self.redis.eval(_TRIM, 4, self.log, self.checkpoint, self.trimmed, self.applied, me,
-                                         *mine, stale_ms, keep_ms))
+                                         *mine, keep_ms, *pairs))
 
-    async def trim_mark(self) -> Order:
+    async def trim_mark(self) -> Order | None:
         mark: Any = await self.redis.get(self.trimmed)
         return self._mark(mark)
 
-    def _mark(self, mark: bytes | None) -> Order:
-        """The trim mark; one that is not a stream id (written by hand, or by an older version's trim) says
-        nothing: it is logged and ignored, never a reason to stop applying."""
+    def _mark(self, mark: bytes | None) -> Order | None:
+        """The trim mark ((0, 0): no trim yet); one that is not a stream id (written by hand, or by an older
+        version's trim) says nothing: it is logged and None, never a reason to stop applying."""
         found = mark_order(mark)
         if found is None and mark is not None and mark != self._bad_mark:
             self._bad_mark = mark
             log.error("ignoring the trim mark %s = %r: not a stream id", self.trimmed,
                       mark.decode("utf-8", "replace")[:40])
-        return found or (0, 0)
+        return found
 
-    async def publish_position(self, me: str, at: bytes) -> None:
-        await self.redis.eval(_PUBLISH, 1, self.applied, me, at)
+    async def publish_position(self, me: str, at: bytes, count: int, stale_ms: int) -> bool:
+        """Say where this replica is: `<at> <count> <stale_ms>` (the count changes with every publish, so a
+        holder sees it is alive even when `at` stays put; `stale_ms`: how long it may be silent before it is
+        forgotten, its own --replica-stale). True when the field was not there (first, or forgotten)."""
+        return bool(await self.redis.hset(self.applied, me, b"%s %d %d" % (at, count, stale_ms)))
+
+    async def positions(self) -> dict[str, bytes]:
+        """Every replica's published value, as stored."""
+        found: Any = await self.redis.hgetall(self.applied)
+        return {bytes(me).decode("utf-8", "replace"): bytes(value) for me, value in found.items()}
 
     async def forget_position(self, me: str) -> None:
         await self.redis.hdel(self.applied, me)

@@ -1,14 +1,19 @@
 """When a replica's read of the shared log must also read the trim mark.
 
-A trim never passes a replica whose position is in `{group}:applied` and fresh when the trim runs (the trim
-reads the positions and trims in one script). So a replica may skip the mark (a pipeline costs it about a
-fifth of its CPU per write under load) only while its own position is known to be there and fresh:
-- its publishes have followed one another with no gap long enough for it to be forgotten (a gap starts a new
-  run of publishes: a trim in the gap may have passed it);
-- a read *with* the mark started after the first publish of the current run finished (a trim before that
-  publish, when it was absent or stale, may already have passed it: only the mark can tell);
-- the read about to start is answered (a blocking read waits up to `READ_SPAN`) before its last publish goes
-  stale.
+A trim never passes a replica whose position is in `{group}:applied` when the trim runs (the trim reads the
+positions and trims in one script), and the holder forgets a replica only once its published value has stayed
+the same for the replica's own --replica-stale, timed from when the holder first saw it: so at least that long
+after the replica sent that publish. A replica may therefore read without the mark (a pipeline costs it about a
+fifth of its CPU per write under load) only while its position is known to be there:
+- its publishes have followed one another with no gap long enough for it to be forgotten, and the last one
+  found its field still there (a gap, or a field that was gone, starts a new run: a trim in between may have
+  passed it);
+- a read *with* the mark started after the first publish of the current run came back (a trim before that
+  publish may already have passed it: only the mark can tell);
+- and Redis ran the read before the last publish could go stale. When it ran is only known once the answer is
+  back, so `holds()` is asked then, and a read it does not cover is followed by a read of the mark before
+  anything is applied (the mark only moves forward and is set with the trim, so a later look covers the
+  read). `mark_due()` asks beforehand, with READ_SPAN to spare, only so that this is rare.
 Anything else, including a replica that has not published yet, reads the mark with every batch.
 """
 
@@ -16,30 +21,35 @@ from __future__ import annotations
 
 import math
 
-SLACK = 1.0      # real seconds allowed for Redis's clock, a publish's round trip and scheduling
-READ_SPAN = 2.0  # real seconds a read may take to be answered (its block time, 1 s, and SLACK)
+SLACK = 1.0      # real seconds allowed for a publish's round trip, the holder's look every second and scheduling
+READ_SPAN = 2.0  # real seconds a read usually takes to be answered (its block time, 1 s, and SLACK)
 
 
 class TrimWatch:
     def __init__(self, stale: float) -> None:
-        self.stale = stale  # --replica-stale: a position said longer ago than this may be forgotten
+        self.stale = stale  # this replica's --replica-stale (published with its position: the holder uses it)
         self._said = -math.inf  # when the last publish that succeeded was sent (monotonic)
         self._run_from = math.inf  # when the first publish of the current run came back
         self._checked = False  # a read with the mark started after _run_from
 
-    def published(self, sent: float, back: float) -> None:
-        """A publish sent at `sent` was stored by `back` (monotonic). Redis dates it at most `back`, so with
-        the previous one sent at `_said`, it stayed fresh throughout if `back` is well within stale of it."""
-        if back - self._said >= self.stale - SLACK:  # a gap in which it may have been forgotten: a new run
+    def published(self, sent: float, back: float, new: bool) -> None:
+        """A publish sent at `sent` was stored by `back` (monotonic); `new`: the field was not there (the
+        first publish, or the holder forgot this replica). The previous one, sent at `_said`, kept it from
+        being forgotten until `_said + stale` at least: with `back` well before that, no gap."""
+        if new or back - self._said >= self.stale - SLACK:
             self._run_from, self._checked = back, False
         self._said = sent
 
     def mark_read(self, started: float) -> None:
-        """A read that also fetched the mark was sent at `started` (what it found is handled by the caller:
-        the replica loads the checkpoint when the mark is past it; either way it holds from then on)."""
+        """A read of the mark was sent at `started` and what it found is handled (the replica was not passed, or
+        it loaded a checkpoint at or past the mark): from the current run on, no trim passes it."""
         if started >= self._run_from:
             self._checked = True
 
+    def holds(self, now: float) -> bool:
+        """Whether a read Redis ran by `now` (monotonic) could not have been passed by a trim."""
+        return self._checked and now < self._said + self.stale - SLACK
+
     def mark_due(self, now: float) -> bool:
-        """Whether a read sent at `now` must also fetch the mark."""
-        return not (self._checked and now + READ_SPAN < self._said + self.stale - SLACK)
+        """Whether a read about to be sent at `now` should fetch the mark with it."""
+        return not self.holds(now + READ_SPAN)
