@@ -36,7 +36,7 @@ class Compaction:
     entries: int = 10_000  # entries applied since the last checkpoint that call for one (0: never by count)
     every: float = 60.0    # real seconds since the last checkpoint that call for one (inf: never by time)
     keep: float = 60.0     # seconds of entries kept before the oldest position still needed
-    stale: float = 60.0    # a replica silent this long no longer holds the trim back
+    stale: float = 60.0    # a replica silent this long no longer holds the trim back (it publishes its own)
 
     @property
     def on(self) -> bool:
@@ -109,7 +109,7 @@ class Checkpointer:
         self._last = monotonic()
         self._pause = 0.0  # how long the last capture held the applier
         self._task: asyncio.Task[None] | None = None
-        self._seen: dict[str, tuple[bytes, float]] = {}  # each replica's published value, and when first seen
+        self._seen: dict[bytes, tuple[bytes, float]] = {}  # each replica's published value, and when first seen
 
     def applied(self) -> None:
         self.since += 1
@@ -162,23 +162,25 @@ class Checkpointer:
         the checkpoint).
 
         A replica is silent when its published value (which changes with each of its publishes) has not changed
-        for its own --replica-stale, timed here on this process's monotonic clock from when this holder first
-        saw that value: no wall clock (this machine's, Redis's or the replica's) is trusted, and a new holder
-        waits a whole bound before it forgets anyone. The trim script forgets a silent one only if its value is
-        still the one seen, in the same step as it trims (see stream.py)."""
+        for its own --replica-stale, timed here on this process's monotonic clock from when this holder's read
+        of it came back (so no earlier than the replica sent it; no wall clock, this machine's, Redis's or the
+        replica's, is trusted): a holder forgets only values it has itself seen unchanged for that long. The
+        trim script forgets a silent one only if its value is still the one seen, in the same step as it trims
+        (see stream.py)."""
         if not self.policy.on:
             return 0
-        now = monotonic()
         held = await self.stream.positions()
+        now = monotonic()  # after the read: a late answer (a retry) must not date what it saw too early
         seen = self._seen
+        mine_id = me.encode()
         for gone in seen.keys() - held.keys():
             del seen[gone]
-        silent: list[tuple[str, bytes]] = []
+        silent: list[tuple[bytes, bytes]] = []
         for replica, value in held.items():
             known = seen.get(replica)
             if known is None or known[0] != value:
                 seen[replica] = (value, now)
-            elif replica != me and now - known[1] > _declared_stale(value, self.policy.stale):
+            elif replica != mine_id and now - known[1] > _declared_stale(value, self.policy.stale):
                 silent.append((replica, value))
         return await self.stream.trim(me, order(mine), int(self.policy.keep * 1000), silent)
 

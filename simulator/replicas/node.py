@@ -30,7 +30,7 @@ from simulator.replicas import checkpoint
 from simulator.replicas.channel import DETACHED, REQUEST_DROP, Answer, ApplyChannel, answer_of, effects_of, with_effects
 from simulator.replicas.clocks import EntryTime, ReplicatedManualClock, ReplicatedSystemClock
 from simulator.replicas.compaction import Checkpointer
-from simulator.replicas.stream import Fields, Stream, order
+from simulator.replicas.stream import Fields, Order, Stream, order
 from simulator.replicas.trimwatch import TrimWatch
 from simulator.runtime.faults import DEFERRED, drop_connection
 from simulator.state import ENGINE, REPLICA
@@ -256,7 +256,7 @@ class Replica:
             except Exception:  # a bug must not stop this replica applying the stream
                 log.exception("checkpoint at %s not taken", self._last.decode())
 
-    async def _recover(self, mark: tuple[int, int]) -> bool:
+    async def _recover(self, mark: Order) -> bool:
         """Entries this replica had not applied were trimmed (it was stopped, or too slow): load the newest
         checkpoint in place of everything it holds, and read on from there. False: none could be loaded (it is
         tried again with the next read)."""

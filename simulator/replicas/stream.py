@@ -191,7 +191,7 @@ class Stream(Keys):
         at, data = found
         return None if at is None or data is None else (bytes(at), bytes(data))
 
-    async def trim(self, me: str, mine: Order, keep_ms: int, silent: Sequence[tuple[str, bytes]] = ()) -> int:
+    async def trim(self, me: str, mine: Order, keep_ms: int, silent: Sequence[tuple[bytes, bytes]] = ()) -> int:
         """Forget the `silent` replicas whose position is still the value given, then drop the entries before
         the oldest position a live replica (or `me`, at `mine`) has applied, less `keep_ms`, never past the
         stored checkpoint. How many entries went; -1 when there is no checkpoint yet (nothing is trimmed)."""
@@ -219,10 +219,10 @@ class Stream(Keys):
         forgotten, its own --replica-stale). True when the field was not there (first, or forgotten)."""
         return bool(await self.redis.hset(self.applied, me, b"%s %d %d" % (at, count, stale_ms)))
 
-    async def positions(self) -> dict[str, bytes]:
-        """Every replica's published value, as stored."""
+    async def positions(self) -> dict[bytes, bytes]:
+        """Every replica's published value, by replica id, as stored (bytes: the trim script gets them back)."""
         found: Any = await self.redis.hgetall(self.applied)
-        return {bytes(me).decode("utf-8", "replace"): bytes(value) for me, value in found.items()}
+        return {bytes(me): bytes(value) for me, value in found.items()}
 
     async def forget_position(self, me: str) -> None:
         await self.redis.hdel(self.applied, me)

@@ -2,8 +2,9 @@
 
 A trim never passes a replica whose position is in `{group}:applied` when the trim runs (the trim reads the
 positions and trims in one script), and the holder forgets a replica only once its published value has stayed
-the same for the replica's own --replica-stale, timed from when the holder first saw it: so at least that long
-after the replica sent that publish. A replica may therefore read without the mark (a pipeline costs it about a
+the same for the replica's own --replica-stale, timed from when the holder's read of it came back: so at least
+that long after the replica sent that publish (both are monotonic clocks; a host suspended with a read in its
+send buffer is beyond this). A replica may therefore read without the mark (a pipeline costs it about a
 fifth of its CPU per write under load) only while its position is known to be there:
 - its publishes have followed one another with no gap long enough for it to be forgotten, and the last one
   found its field still there (a gap, or a field that was gone, starts a new run: a trim in between may have

@@ -9,6 +9,7 @@ sends, so "the other replica publishes" lands between each two of the trim's ste
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -132,4 +133,28 @@ async def test_a_replica_that_publishes_just_before_it_would_be_forgotten_is_kep
         await group.trim()
         assert sent >= 2
         assert await group.kept_after(2)
-        assert set(await group.other.positions()) == {"late"}
+        assert set(await group.other.positions()) == {b"late"}
+
+
+async def test_a_late_answer_to_the_holders_read_does_not_date_what_it_saw_too_early(redis: RedisServer) -> None:
+    """The holder's read of the positions can be answered long after it was sent (a retry): a value it finds
+    is timed from when the answer came back, never from before the replica could have published it."""
+    target = parse_state(redis.url)
+    assert isinstance(target, RedisTarget)
+    async with _Group(target, stale=60.0) as group:
+        await group.other.publish_position("slow", group.ids[2], 1, 500)  # it may be forgotten after 0.5 s
+        sent = 0
+
+        async def before() -> None:
+            nonlocal sent
+            if sent == 0:  # the read is held up a second, and the replica publishes again meanwhile
+                await asyncio.sleep(1.0)
+                await group.other.publish_position("slow", group.ids[2], 2, 500)
+            sent += 1
+
+        group.hooked.before = before
+        await group.trim()
+        group.hooked.before = None
+        await group.trim()  # at once: the value it saw was published a moment ago
+        assert await group.kept_after(2)
+        assert set(await group.other.positions()) == {b"slow"}
