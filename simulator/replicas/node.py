@@ -83,7 +83,7 @@ class Replica:
         self._last, self._applied = start, order(start)  # the checkpoint loaded at start covers the log so far
         self.checkpointer = checkpointer
         self.trim_watch = TrimWatch(checkpointer.policy.stale)
-        self._catching: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
+        self._catching: list[tuple[Order, asyncio.Future[None]]] = []
         self._ticking = False
         self._channel = ApplyChannel(socket_path)
         self._origin = b""  # the token of the entry being applied
