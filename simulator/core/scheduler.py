@@ -21,8 +21,10 @@ on a manual clock (work scheduled "now").
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import math
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -55,11 +57,29 @@ async def hand_over(turns: int = PAUSE_TURNS) -> None:
         await asyncio.sleep(0)
 
 
+BUCKETS_A_SECOND = 1000  # the heap holds milliseconds with work due, not every distinct due time
+_FAR = sys.maxsize  # the bucket of times too far (or not numbers) to have one: never due
+
+
+class _Bucket:
+    """One millisecond's due work in time order: the due times and their jobs side by side, equal times in the
+    order added (two lists, not a tuple a job: a million jobs at one instant share one float)."""
+
+    __slots__ = ("jobs", "whens")
+
+    def __init__(self, when: float, job: Job) -> None:
+        self.whens = [when]
+        self.jobs = [job]
+
+
 class Scheduler:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._times: list[float] = []  # heap of the distinct due times (each once)
-        self._due: dict[float, list[Job]] = {}  # due time -> its jobs, first added first
+        self._keys: list[int] = []  # heap of the milliseconds that have work due (each once)
+        self._buckets: dict[int, _Bucket] = {}
+        self._running: _Bucket | None = None  # the bucket a run is going through, and
+        self._cursor = 0  # in it, the index of the next job to run (the ones before it ran)
+        self._tail: _Bucket | None = None  # the bucket the last job was appended to, while it is held
         self._pending = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -73,45 +93,86 @@ class Scheduler:
     def call_at(self, when: float, job: Job) -> None:
         """Run `job(when)` once simulated time reaches `when` (after the jobs added before it for that time)."""
         self._pending += 1
-        jobs = self._due.get(when)
-        if jobs is not None:
-            jobs.append(job)
+        bucket = self._tail
+        if bucket is not None and (whens := bucket.whens)[-1] == when:  # the time of the call before: its bucket
+            whens.append(whens[-1])
+            bucket.jobs.append(job)
             return
-        self._due[when] = [job]
-        times = self._times
-        first = not times or when < times[0]
-        heapq.heappush(times, when)
-        if first:
+        try:
+            key = int(when * BUCKETS_A_SECOND)
+        except (OverflowError, ValueError):  # an infinite step (`after: .inf`): kept, never due
+            key = _FAR
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            self._buckets[key] = self._tail = _Bucket(when, job)
+            keys = self._keys
+            first = not keys or key < keys[0]
+            heapq.heappush(keys, key)
+            if first:
+                self._wake.set()
+            return
+        whens = bucket.whens
+        last = whens[-1]
+        if when >= last:  # the usual case: at or after the bucket's latest time
+            whens.append(last if when == last else when)
+            bucket.jobs.append(job)
+            self._tail = bucket
+            return
+        # Among the jobs of the bucket not yet run (a run in it may have passed the first ones).
+        at = bisect.bisect_right(whens, when, self._cursor if bucket is self._running else 0)
+        whens.insert(at, when)
+        bucket.jobs.insert(at, job)
+        if at == 0 and self._keys[0] == key:
             self._wake.set()
 
     def next_due(self) -> float | None:
-        return self._times[0] if self._times else None
+        if not self._keys:
+            return None
+        return self._buckets[self._keys[0]].whens[0]  # (inside a job: a time at or before the running one)
 
     def clear(self) -> None:
-        self._times.clear()
-        self._due.clear()
+        self._tail = None
+        self._keys.clear()
+        self._buckets.clear()
         self._pending = 0
 
-    def _ran(self, when: float, jobs: list[Job], index: int) -> None:
-        """The first `index` of time `when`'s jobs ran: forget them, and the time once none is left (an
+    def _ran(self, key: int, bucket: _Bucket, index: int) -> None:
+        """The first `index` of the bucket's jobs ran: forget them, and the bucket once none is left (an
         exception or a cancelled advance stops part-way; a reset may have emptied the schedule meanwhile)."""
-        if self._due.get(when) is not jobs:
+        if self._running is bucket:
+            self._running = None
+        if self._buckets.get(key) is not bucket:
             return
-        if index < len(jobs):
-            del jobs[:index]
+        if index < len(bucket.jobs):
+            del bucket.whens[:index]
+            del bucket.jobs[:index]
             return
-        del self._due[when]
-        times = self._times
-        if times[0] == when:
-            heapq.heappop(times)
-        else:  # a job or a request during a pause added an earlier time meanwhile (rare)
-            times.remove(when)
-            heapq.heapify(times)
+        del self._buckets[key]
+        if self._tail is bucket:
+            self._tail = None
+        keys = self._keys
+        if keys[0] == key:
+            heapq.heappop(keys)
+        else:  # a job or a request during a pause added an earlier millisecond meanwhile (rare)
+            keys.remove(key)
+            heapq.heapify(keys)
+
+    def _forget_run(self, key: int, bucket: _Bucket, index: int) -> None:
+        """Drop the jobs of the running bucket that have run, before the run lets go of the loop: a pause's
+        worth freed at a time, and `pending()` and `next_due()` see only what has not run. A bucket that has
+        all run goes (the run sees it gone, as after a reset, and goes on to the next)."""
+        if index >= len(bucket.jobs):
+            self._ran(key, bucket, index)
+            return
+        del bucket.whens[:index]
+        del bucket.jobs[:index]
+        self._cursor = 0
 
     def pending(self) -> list[tuple[float, Job]]:
         """Every job not yet run, in the order they will run (a replica's checkpoint keeps that order: equal
         times run in the order they were scheduled, which a restore could not otherwise rebuild)."""
-        return [(when, job) for when in sorted(self._times) for job in self._due[when]]
+        ordered = [self._buckets[key] for key in sorted(self._keys)]
+        return [item for bucket in ordered for item in zip(bucket.whens, bucket.jobs, strict=True)]
 
     def replace(self, jobs: Iterable[tuple[float, Job]]) -> None:
         """Hold exactly `jobs`, equal times to run in the order given."""
@@ -148,17 +209,36 @@ class Scheduler:
     async def _run_until(self, target: float, deadline: float, started: list[asyncio.Task[None]]) -> int:
         ran = 0
         last_pause = monotonic()
-        times = self._times
-        while times and times[0] <= target:
-            when = times[0]
-            self._move_to(when)
-            jobs = self._due[when]
+        keys, buckets = self._keys, self._buckets
+        while keys:
+            key = keys[0]
+            bucket = buckets[key]
+            whens, jobs = bucket.whens, bucket.jobs
+            if not whens[0] <= target:
+                break
+            self._running, self._cursor = bucket, 0
+            instant: float | None = None  # the due time whose jobs are running
             waiting: list[asyncio.Task[None]] = []  # async jobs due at the same instant run together
             index = 0
             try:
                 while index < len(jobs):  # jobs a job adds for this same instant run in this pass too
+                    when = whens[index]
+                    if when != instant:
+                        if not when <= target:  # the rest of this millisecond is after the target
+                            break
+                        if waiting:  # the instant before had async jobs: wait for them before time moves
+                            self._forget_run(key, bucket, index)
+                            index = 0
+                            await self._wait(waiting, deadline)
+                            waiting = []
+                            if buckets.get(key) is not bucket:  # a reset emptied the schedule meanwhile
+                                break
+                            continue
+                        self._move_to(when)
+                        instant = when
                     job = jobs[index]
                     index += 1
+                    self._cursor = index
                     self._pending -= 1
                     ran += 1
                     result = job(when)
@@ -170,19 +250,19 @@ class Scheduler:
                             waiting.append(task)
                     if not ran % PAUSE_CHECK and monotonic() - last_pause >= PAUSE_EVERY:
                         # Let other requests in; the clock stays at `when` and reads skip catch-up meanwhile.
-                        # The jobs run so far leave the list first: freed a pause's worth at a time, not a
+                        # The jobs run so far leave the bucket first: freed a pause's worth at a time, not a
                         # million at the end of the instant (a 130-250 ms stall when a million messages' last
-                        # steps fell due at once), and `pending()` sees only what has not run.
-                        del jobs[:index]
+                        # steps fell due at once).
+                        self._forget_run(key, bucket, index)
                         index = 0
                         await self._wait(waiting, deadline)
                         waiting = []
                         await hand_over()
                         last_pause = monotonic()
-                        if self._due.get(when) is not jobs:  # a reset emptied the schedule meanwhile
+                        if buckets.get(key) is not bucket:  # all of it ran, or a reset emptied the schedule
                             break
             finally:
-                self._ran(when, jobs, index)
+                self._ran(key, bucket, index)
             await self._wait(waiting, deadline)
         return ran
 
@@ -197,37 +277,50 @@ class Scheduler:
 
     async def run_due(self) -> int:
         """Run every job already due now (a cheap no-op when none is)."""
-        if not self._times or self._times[0] > self.clock.now():
+        due = self.next_due()
+        if due is None or due > self.clock.now():
             return 0
         async with self._lock:
             return self._run_due_now()
 
     def run_due_nowait(self) -> int:
-        """Synchronous catch-up for readers; skipped while an advance is stepping through time."""
-        if self._lock.locked() or not self._times or self._times[0] > self.clock.now():
+        """Synchronous catch-up for readers; skipped while an advance is stepping through time, and inside a
+        job (a job that reads must not run the jobs around it again)."""
+        keys = self._keys
+        if not keys or self._running is not None or self._lock.locked():
+            return 0
+        if self._buckets[keys[0]].whens[0] > self.clock.now():
             return 0
         return self._run_due_now()
 
     def _run_due_now(self) -> int:
         ran = 0
         now = self.clock.now()
-        times = self._times
-        while times and times[0] <= now:
-            when = times[0]
-            jobs = self._due[when]
-            self.lag_seconds = now - when
+        keys, buckets = self._keys, self._buckets
+        while keys:
+            key = keys[0]
+            bucket = buckets[key]
+            whens, jobs = bucket.whens, bucket.jobs
+            if not whens[0] <= now:
+                break
+            self.lag_seconds = now - whens[0]
+            self._running, self._cursor = bucket, 0
             index = 0
             try:
                 while index < len(jobs):
+                    when = whens[index]
+                    if not when <= now:  # the rest of this millisecond is still to come
+                        break
                     job = jobs[index]
                     index += 1
+                    self._cursor = index
                     self._pending -= 1
                     ran += 1
                     result = job(when)
                     if result is not None:  # most jobs return None
                         self._spawn(result.work if isinstance(result, Detached) else result)
             finally:
-                self._ran(when, jobs, index)
+                self._ran(key, bucket, index)
         return ran
 
     def _spawn(self, awaitable: Awaitable[None]) -> asyncio.Task[None]:

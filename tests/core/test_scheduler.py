@@ -210,3 +210,68 @@ async def test_a_short_request_during_a_long_advance_finishes_within_one_pause(m
         await asyncio.sleep(0)
     assert len(ran) - seen <= 1
     assert await advance == 1000
+
+
+async def test_jobs_within_one_millisecond_run_in_time_order_each_at_its_own_exact_time() -> None:
+    """The heap holds milliseconds; inside one, times added out of order still run in order, at their own time."""
+    jobs, clock, ran = scheduler()
+
+    def job(name: str) -> Callable[[float], None]:
+        return lambda at: ran.append((name, round((clock.now() - START) * 1e6)))
+
+    for name, micros in (("c", 1700), ("a", 1200), ("b1", 1500), ("d", 2100), ("b2", 1500), ("a0", 1000)):
+        jobs.call_at(START + micros / 1e6, job(name))
+    assert jobs.next_due() == START + 0.001
+    assert await jobs.advance(0.0016) == 4  # the target falls inside the millisecond: only what is due runs
+    assert ran == [("a0", 1000), ("a", 1200), ("b1", 1500), ("b2", 1500)]
+    assert jobs.next_due() == START + 0.0017 and len(jobs) == 2
+    assert await jobs.advance(1) == 2
+    assert ran[4:] == [("c", 1700), ("d", 2100)]
+
+
+async def test_catch_up_inside_a_millisecond_runs_only_what_is_due_and_later_jobs_keep_their_order() -> None:
+    jobs, clock, _ = scheduler()
+    ran: list[int] = []  # microseconds after START
+    for micros in (300, 100, 700, 500):
+        jobs.call_at(START + micros / 1e6, lambda at: ran.append(round((at - START) * 1e6)))
+    clock.set(START + 0.0004)
+    assert jobs.run_due_nowait() == 2 and ran == [100, 300]
+    jobs.call_at(START + 0.0006, lambda at: ran.append(round((at - START) * 1e6)))  # between the two left
+    clock.set(START + 0.001)
+    assert jobs.run_due_nowait() == 3 and ran == [100, 300, 500, 600, 700] and len(jobs) == 0
+
+
+async def test_a_job_adding_a_later_time_in_its_own_millisecond_runs_it_before_the_later_ones() -> None:
+    jobs, clock, ran = scheduler()
+
+    def chain(at: float) -> None:
+        ran.append(("first", round((at - START) * 1e6)))
+        jobs.call_at(at + 0.0002, lambda at2: ran.append(("added", round((at2 - START) * 1e6))))
+        jobs.call_at(at - 0.0001, lambda at2: ran.append(("past", round((at2 - START) * 1e6))))
+
+    jobs.call_at(START + 0.0001, chain)
+    jobs.call_at(START + 0.0009, lambda at: ran.append(("last", round((at - START) * 1e6))))
+    assert await jobs.advance(1) == 4
+    # a time before the running one (never asked for in practice) runs next, at the time it was given
+    assert ran == [("first", 100), ("past", 0), ("added", 300), ("last", 900)]
+
+
+async def test_a_job_reading_inside_a_catch_up_does_not_run_the_jobs_around_it_again() -> None:
+    jobs, clock, ran = scheduler()
+
+    def reader(at: float) -> None:
+        ran.append(("reader", jobs.run_due_nowait()))  # a job that reads, like a request would
+
+    jobs.call_at(START + 1, reader)
+    jobs.call_at(START + 1, lambda at: ran.append(("other", 0)))
+    clock.set(START + 2)
+    assert jobs.run_due_nowait() == 2
+    assert ran == [("reader", 0), ("other", 0)]
+
+
+async def test_a_step_that_never_falls_due_is_held_and_never_run() -> None:
+    jobs, clock, ran = scheduler()
+    jobs.call_at(float("inf"), lambda at: ran.append(("never", at)))
+    jobs.call_at(START + 1, lambda at: ran.append(("due", at - START)))
+    assert await jobs.advance(10**9) == 1 and ran == [("due", 1.0)]
+    assert len(jobs) == 1 and jobs.next_due() == float("inf")
