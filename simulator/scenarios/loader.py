@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import math
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -238,11 +239,12 @@ def _yaml_problem(exc: yaml.YAMLError, redact: bool = False) -> Problem:
 
 
 def duration(value: Any) -> float | None:
-    """Seconds from a number or a string such as "500ms", "+30s", "10m", "1.5h"; None if neither."""
+    """Seconds from a number or a string such as "500ms", "+30s", "10m", "1.5h"; None if neither, or if the number
+    is not finite (YAML's .inf and .nan: a step that never falls due, or a latency that never ends, is a mistake)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, str):
         found = _DURATION.match(value.strip())
         if found:
@@ -382,7 +384,7 @@ class _Parser:
                 continue
             self.unknown(at, entry, WEIGHTED_KEYS, "a weighted outcome")
             weight = entry.get("weight")
-            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight < math.inf:
                 self.error(f"{at}.weight", f"must be a number > 0 (e.g. 95 for 95 %), not {weight!r}")
                 continue
             name = str(entry.get("name") or f"outcome {i + 1}")

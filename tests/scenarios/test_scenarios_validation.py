@@ -214,3 +214,27 @@ def test_validate_checks_the_face_sections_too(tmp_path: Path, capsys: pytest.Ca
     campaign.write_text("version: 1\nv2:\n  campaigns: [{id: 5}]\n", encoding="utf-8")
     assert main(["validate", str(campaign)]) == 1
     assert "campaign_<uuid>" in capsys.readouterr().err
+
+
+def test_infinite_or_not_a_number_durations_and_weights_are_errors() -> None:
+    """YAML reads .inf and .nan as numbers: a step that never falls due broke the clock's view (a 500 from
+    /_sim/clock), a latency of .inf would never answer, and such weights make the draw meaningless."""
+    error = problems_of("""\
+rules:
+  - name: never
+    match: {face: v2}
+    steps:
+      - {after: .inf, status: sent}
+      - {after: .nan, status: success}
+faults:
+  - {match: {face: v2}, latency: {uniform: [0, .inf]}}
+defaults:
+  v2.sms:
+    outcomes:
+      - {weight: .inf, timeline: v2.delivered}
+      - {weight: .nan, timeline: v2.delivered}
+""")
+    assert [(p.line, p.where) for p in error.details] == [
+        (5, "rules[0].steps[0].after"), (6, "rules[0].steps[1].after"), (8, "faults[0].latency.uniform[1]"),
+        (12, "defaults.v2.sms.outcomes[0].weight"), (13, "defaults.v2.sms.outcomes[1].weight")]
+    assert "must be seconds >= 0" in error.details[0].message and "not inf" in error.details[0].message
