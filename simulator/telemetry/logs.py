@@ -37,11 +37,17 @@ class LineFormatter(logging.Formatter):
                 payload["exception"] = scrub(self.formatException(record.exc_info))
             return json.dumps(payload, ensure_ascii=False, default=str)
         parts = [iso_utc(record.created), record.levelname, record.name, message]
-        parts += [f"{k}={_text_value(v)}" for k, v in fields.items()]
+        # Most values are plain words (ids, statuses, paths): written as they are without a call each.
+        parts += [f"{k}={v}" if type(v) is str and _plain(v) else f"{k}={_text_value(v)}" for k, v in fields.items()]
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + scrub(self.formatException(record.exc_info))
         return line
+
+
+def _plain(text: str) -> bool:
+    """A non-empty printable string without a space or anything key-like: written unquoted and unchanged."""
+    return text != "" and " " not in text and "key_" not in text and text.isprintable()
 
 
 def _text_value(value: Any) -> str:
