@@ -9,13 +9,18 @@ from collections.abc import Callable
 import pytest
 
 from simulator.clock import ManualClock
-from simulator.core.scheduler import Scheduler
+from simulator.core.scheduler import Detached, Scheduler
 from tests.core.conftest import START
 
 
 def scheduler() -> tuple[Scheduler, ManualClock, list[tuple[str, float]]]:
     clock = ManualClock(start=START)
     return Scheduler(clock), clock, []
+
+
+def us(at: float) -> int:
+    """Microseconds after START."""
+    return round((at - START) * 1e6)
 
 
 async def test_jobs_run_in_time_order_ties_in_the_order_added_each_at_its_time() -> None:
@@ -275,3 +280,104 @@ async def test_a_step_that_never_falls_due_is_held_and_never_run() -> None:
     jobs.call_at(START + 1, lambda at: ran.append(("due", at - START)))
     assert await jobs.advance(10**9) == 1 and ran == [("due", 1.0)]
     assert len(jobs) == 1 and jobs.next_due() == float("inf")
+
+
+async def test_a_late_job_for_an_earlier_millisecond_runs_before_the_later_instants_of_the_running_one() -> None:
+    jobs, clock, ran = scheduler()
+
+    def first(at: float) -> None:
+        ran.append(("first", us(at)))
+        jobs.call_at(at - 0.0004, lambda at2: ran.append(("late", us(at2))))  # START+0.0008: the millisecond before
+
+    jobs.call_at(START + 0.0012, first)
+    jobs.call_at(START + 0.0015, lambda at: ran.append(("later", us(at))))
+    assert await jobs.advance(1) == 3
+    assert ran == [("first", 1200), ("late", 800), ("later", 1500)]
+
+
+async def test_a_detached_attempt_that_finishes_late_is_not_held_behind_later_instants() -> None:
+    """The realistic way to schedule in the past: a webhook attempt (Detached, or one that outlived its share of
+    advance_wait) schedules its retry at `record.at + delay`, record.at being the clock when it started; the
+    advance has moved on meanwhile."""
+    jobs, clock, ran = scheduler()
+    gate = asyncio.Event()
+
+    async def attempt(at: float) -> None:
+        await gate.wait()
+        jobs.call_at(at + 0.0008, lambda at2: ran.append(("retry", us(at2))))  # START+0.0009: ms 0, before 1.2 ms
+
+    def webhook(at: float) -> Detached:
+        ran.append(("attempt", us(at)))
+        return Detached(attempt(at))
+
+    async def release(at: float) -> None:  # an async job at 1.2 ms: the advance waits for it (and the loop turns)
+        ran.append(("release", us(at)))
+        gate.set()
+        await asyncio.sleep(0)
+
+    jobs.call_at(START + 0.0001, webhook)
+    jobs.call_at(START + 0.0012, release)
+    jobs.call_at(START + 0.0015, lambda at: ran.append(("b", us(at))))  # same ms as "release", later instant
+    jobs.call_at(START + 0.0018, lambda at: ran.append(("c", us(at))))
+    await jobs.advance(1)
+    # the retry (due at 0.9 ms, added while 1.2 ms waited) runs next, as before
+    assert ran == [("attempt", 100), ("release", 1200), ("retry", 900), ("b", 1500), ("c", 1800)]
+
+
+
+async def test_a_finite_far_time_is_not_held_behind_a_never_due_one() -> None:
+    jobs, clock, ran = scheduler()
+    jobs.call_at(float("inf"), lambda at: ran.append(("never", at)))
+    jobs.call_at(START + 1e17, lambda at: ran.append(("far", at - START)))  # past a machine word of milliseconds
+    assert jobs.next_due() == START + 1e17
+    assert [when for when, _ in jobs.pending()] == [START + 1e17, float("inf")]
+    assert await jobs.advance(1e18) == 1 and ran == [("far", 1e17)]
+
+
+async def test_times_too_far_for_a_key_run_in_time_order() -> None:
+    jobs, clock, ran = scheduler()
+    jobs.call_at(1e306, lambda at: ran.append(("later", at)))  # when * 1000 overflows a float: the bucket of far times
+    jobs.call_at(1e300, lambda at: ran.append(("earlier", at)))
+    assert jobs.next_due() == 1e300
+    assert await jobs.advance(1e307) == 2
+    assert ran == [("earlier", 1e300), ("later", 1e306)]
+
+
+
+async def test_a_reset_inside_a_job_does_not_run_the_later_instants_of_its_millisecond() -> None:
+    jobs, clock, ran = scheduler()
+
+    def reset(at: float) -> None:
+        ran.append(("reset", us(at)))
+        jobs.clear()
+
+    jobs.call_at(START + 0.0001, reset)
+    jobs.call_at(START + 0.0005, lambda at: ran.append(("cleared", us(at))))
+    jobs.call_at(START + 0.0009, lambda at: ran.append(("cleared too", us(at))))
+    clock.set(START + 0.001)
+    jobs.run_due_nowait()
+    assert ran == [("reset", 100)]
+    assert len(jobs) == 0
+
+
+async def test_a_reset_inside_a_job_during_an_advance_does_not_run_the_later_instants_of_its_millisecond() -> None:
+    jobs, clock, ran = scheduler()
+
+    def reset(at: float) -> None:
+        ran.append(("reset", us(at)))
+        jobs.clear()
+
+    jobs.call_at(START + 0.0001, reset)
+    jobs.call_at(START + 0.0005, lambda at: ran.append(("cleared", us(at))))
+    await jobs.advance(1)
+    assert ran == [("reset", 100)] and len(jobs) == 0
+
+
+
+async def test_lag_is_that_of_the_last_job_run() -> None:
+    jobs, clock, ran = scheduler()
+    jobs.call_at(START + 0.0001, lambda at: ran.append(("a", us(at))))
+    jobs.call_at(START + 0.0009, lambda at: ran.append(("b", us(at))))
+    clock.set(START + 0.001)
+    assert jobs.run_due_nowait() == 2
+    assert abs(jobs.lag_seconds - 0.0001) < 1e-6
