@@ -36,18 +36,30 @@ class LineFormatter(logging.Formatter):
             if record.exc_info:
                 payload["exception"] = scrub(self.formatException(record.exc_info))
             return json.dumps(payload, ensure_ascii=False, default=str)
-        parts = [iso_utc(record.created), record.levelname, record.name, message]
-        # Most values are plain words (ids, statuses, paths): written as they are without a call each.
-        parts += [f"{k}={v}" if type(v) is str and _plain(v) else f"{k}={_text_value(v)}" for k, v in fields.items()]
-        line = " ".join(parts)
+        line = " ".join((iso_utc(record.created), record.levelname, record.name, message, *_pairs(fields)))
         if record.exc_info:
             line += "\n" + scrub(self.formatException(record.exc_info))
         return line
 
 
-def _plain(text: str) -> bool:
-    """A non-empty printable string without a space or anything key-like: written unquoted and unchanged."""
-    return text != "" and " " not in text and "key_" not in text and text.isprintable()
+def _pairs(fields: dict[str, Any]) -> list[str]:
+    """`k=v` for each field. Most values are plain words (ids, statuses, paths), numbers or None: written here
+    without a call each (a status line has nine fields, and make run writes about six lines a send)."""
+    pairs = []
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is str:
+            if value and " " not in value and "key_" not in value and value.isprintable():
+                pairs.append(f"{key}={value}")
+                continue
+        elif value is None:
+            pairs.append(f"{key}=-")
+            continue
+        elif kind is int or kind is bool or kind is float:
+            pairs.append(f"{key}={value}")
+            continue
+        pairs.append(f"{key}={_text_value(value)}")
+    return pairs
 
 
 def _text_value(value: Any) -> str:
