@@ -165,6 +165,17 @@ class Scheduler:
             keys.remove(key)
             heapq.heapify(keys)
 
+    def _start(self, limit: float) -> tuple[float, _Bucket] | None:
+        """The first millisecond, made the running one, if its first job is due by `limit`."""
+        if not self._keys:
+            return None
+        key = self._keys[0]
+        bucket = self._buckets[key]
+        if not bucket.whens[0] <= limit:
+            return None
+        self._running, self._cursor = bucket, 0
+        return key, bucket
+
     def _forget_run(self, key: float, bucket: _Bucket, index: int) -> None:
         """Drop the jobs of the running bucket that have run, before the run lets go of the loop: a pause's
         worth freed at a time, and `pending()` and `next_due()` see only what has not run. A bucket that has
@@ -218,13 +229,9 @@ class Scheduler:
         ran = 0
         last_pause = monotonic()
         keys, buckets = self._keys, self._buckets
-        while keys:
-            key = keys[0]
-            bucket = buckets[key]
+        while (head := self._start(target)) is not None:
+            key, bucket = head
             whens, jobs = bucket.whens, bucket.jobs
-            if not whens[0] <= target:
-                break
-            self._running, self._cursor = bucket, 0
             instant: float | None = None  # the due time whose jobs are running
             waiting: list[asyncio.Task[None]] = []  # async jobs due at the same instant run together
             index = 0
@@ -306,14 +313,10 @@ class Scheduler:
     def _run_due_now(self) -> int:
         ran = 0
         now = self.clock.now()
-        keys, buckets = self._keys, self._buckets
-        while keys:
-            key = keys[0]
-            bucket = buckets[key]
+        keys = self._keys
+        while (head := self._start(now)) is not None:
+            key, bucket = head
             whens, jobs = bucket.whens, bucket.jobs
-            if not whens[0] <= now:
-                break
-            self._running, self._cursor = bucket, 0
             instant: float | None = None
             index = 0
             try:

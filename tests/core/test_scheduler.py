@@ -344,7 +344,8 @@ async def test_times_too_far_for_a_key_run_in_time_order() -> None:
 
 
 
-async def test_a_reset_inside_a_job_does_not_run_the_later_instants_of_its_millisecond() -> None:
+@pytest.mark.parametrize("run", ["catch-up", "advance"])
+async def test_a_reset_inside_a_job_does_not_run_the_later_instants_of_its_millisecond(run: str) -> None:
     jobs, clock, ran = scheduler()
 
     def reset(at: float) -> None:
@@ -354,24 +355,12 @@ async def test_a_reset_inside_a_job_does_not_run_the_later_instants_of_its_milli
     jobs.call_at(START + 0.0001, reset)
     jobs.call_at(START + 0.0005, lambda at: ran.append(("cleared", us(at))))
     jobs.call_at(START + 0.0009, lambda at: ran.append(("cleared too", us(at))))
-    clock.set(START + 0.001)
-    jobs.run_due_nowait()
-    assert ran == [("reset", 100)]
-    assert len(jobs) == 0
-
-
-async def test_a_reset_inside_a_job_during_an_advance_does_not_run_the_later_instants_of_its_millisecond() -> None:
-    jobs, clock, ran = scheduler()
-
-    def reset(at: float) -> None:
-        ran.append(("reset", us(at)))
-        jobs.clear()
-
-    jobs.call_at(START + 0.0001, reset)
-    jobs.call_at(START + 0.0005, lambda at: ran.append(("cleared", us(at))))
-    await jobs.advance(1)
+    if run == "advance":
+        await jobs.advance(1)
+    else:
+        clock.set(START + 0.001)
+        jobs.run_due_nowait()
     assert ran == [("reset", 100)] and len(jobs) == 0
-
 
 
 async def test_lag_is_that_of_the_last_job_run() -> None:
