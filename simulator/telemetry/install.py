@@ -13,6 +13,7 @@ from simulator.core.engine import Engine
 from simulator.core.events import StatusEvent
 from simulator.core.timefmt import iso_utc
 from simulator.faces import by_mount
+from simulator.telemetry.logs import log_info
 from simulator.telemetry.metrics import METRICS, Metrics
 from simulator.telemetry.secrets import credential, mask_tenant, masked_query
 
@@ -56,10 +57,10 @@ def install_telemetry(app: web.Application, engine: Engine) -> Metrics:
             face = face_of(request.path)
             metrics.observe_request(face, code, elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                access_log.info("request", extra={"fields": {
+                log_info(access_log, "request", {
                     "method": request.method, "path": request.path,
                     "query": masked_query(request.query) or None, "status": code,
-                    "ms": round(elapsed * 1000, 2), "face": face, "auth": credential(request.headers)}})
+                    "ms": round(elapsed * 1000, 2), "face": face, "auth": credential(request.headers)})
 
     app.middlewares.append(observe)
     engine.events.subscribe(_log_status)
@@ -85,7 +86,7 @@ def _log_status(event: StatusEvent) -> None:
     if not status_log.isEnabledFor(logging.INFO):
         return
     message = event.message
-    status_log.info("status", extra={"fields": {
+    log_info(status_log, "status", {
         "message": message.id, "flow": message.flow, "tenant": mask_tenant(message.tenant), "attempt": event.attempt,
         "from": event.previous, "to": event.status, "at": iso_utc(event.at), "forced": event.forced,
-        "error": None if event.error is None else event.error.code}})
+        "error": None if event.error is None else event.error.code})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -121,3 +123,78 @@ async def test_control_characters_from_a_request_never_reach_the_text_log_raw(
     text = LineFormatter(json_lines=False).format(access[-1])
     assert text.isprintable(), repr(text)
     assert "\\u0000" in text and "\\u001b" in text
+
+
+class _Records(logging.Handler):
+    """A second handler on the root logger, as pytest's caplog or a user's own handler would be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _comparable(line: str, json_lines: bool) -> str:
+    """A line without what differs between two runs of the same requests: the wall time and the latency."""
+    if json_lines:
+        payload = json.loads(line)
+        payload.pop("ts")
+        payload.pop("ms", None)
+        return json.dumps(payload, sort_keys=True)
+    _, rest = line.split(" ", 1)
+    return " ".join(part for part in rest.split(" ") if not part.startswith("ms="))
+
+
+@pytest.mark.parametrize("json_lines", [False, True], ids=["text", "json"])
+async def test_lines_written_directly_match_what_logging_writes(make_sim: SimFactory, json_lines: bool) -> None:
+    """With the buffered handler alone, access and status lines skip logging's records (make run writes ~6 a
+    send); they must be the very lines logging's own path writes, which it takes when another handler is on
+    the root logger (that handler then gets every record)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level, factory = list(root.handlers), root.level, logging.getLogRecordFactory()
+    basic = "Basic " + base64.b64encode(b"demo:demo-password").decode()
+    made: list[str] = []
+
+    def counting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        made.append(record.name)
+        return record
+
+    async def traffic() -> list[str]:
+        sim = await make_sim(seed=5)
+        stream = io.StringIO()
+        configure_logging("json" if json_lines else "text", "info", stream=stream)
+        (handler,) = root.handlers
+        if extra is not None:
+            root.addHandler(extra)
+        assert (await sim.client.post(SEND, json=BODY, headers=AUTH)).status == 201
+        await sim.advance(600)
+        await sim.client.get("/api/v2/nope%00%1b[2J", params={"q": "a\x00b\x1bc", "api_key": "key_live_abcdefgh1234"})
+        await sim.client.get("/api/partner-gateway/v1/messages/status/x?channel=SMS", headers={"Authorization": basic})
+        handler.flush()
+        return [_comparable(line, json_lines) for line in stream.getvalue().splitlines() if "postman_sim." in line]
+
+    logging.setLogRecordFactory(counting_factory)
+    try:
+        extra: _Records | None = None
+        direct = await traffic()
+        direct_records = [name for name in made if name.startswith("postman_sim.")]
+        extra = _Records()
+        through_logging = await traffic()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+        logging.setLogRecordFactory(factory)
+    assert direct_records == []  # the buffered handler alone: no LogRecord made for an access or status line
+    assert len(direct) >= 8  # 3 access lines for the test's own requests, an advance's, and v2's statuses
+    assert direct == through_logging
+    assert {"postman_sim.access", "postman_sim.status"} <= {r.name for r in extra.records}
+    text = "\n".join(direct)
+    assert DEMO_KEY not in text and "key_live_abcdefgh1234" not in text and "demo-password" not in text
+    assert all(line.isprintable() for line in direct)
