@@ -77,14 +77,13 @@ def _entry(journal: Journal, request: web.Request, response: web.StreamResponse 
         raw_body = request.content.read_nowait(EXCERPT) or None  # what arrived and no handler read (a 401...)
     answer = response.body if isinstance(response, web.Response) else None
     headers = response.headers if response is not None else {}
+    # positional, in Entry's field order: a third of the keyword call's cost, once a request
     return Entry(
-        seq=journal.next_seq(), at=at, wall=wall, face=face, method=request.method, path=request.path,
-        query_string=request.query_string, raw_headers=request.raw_headers,
-        raw_body=None if raw_body is None else raw_body[:EXCERPT],
-        status=status, raw_response=answer[:EXCERPT] if isinstance(answer, bytes) else None,
-        latency_ms=round(elapsed * 1000, 3), fault=headers.get(FAULT_HEADER), tenant=trace.tenant,
-        created=tuple(trace.created), read=tuple(trace.read),
-        retry_after=_seconds(headers.get("Retry-After")), rate=_rate(headers))
+        journal.next_seq(), at, wall, face, request.method, request.path, request.query_string,
+        request.raw_headers, None if raw_body is None else raw_body[:EXCERPT], status,
+        answer[:EXCERPT] if isinstance(answer, bytes) else None, round(elapsed * 1_000_000) / 1000,
+        headers.get(FAULT_HEADER), trace.tenant, tuple(trace.created), tuple(trace.read),
+        _seconds(headers.get("Retry-After")), _rate(headers))
 
 
 def _seconds(value: str | None) -> float | None:
