@@ -42,6 +42,22 @@ class Template:
     components: tuple[Mapping[str, Any], ...]
     phone_number_id: int | None = None  # None: usable from every number of the company
 
+    # The body split at its {{n}} placeholders once, when the template is made (a send renders it and counts its
+    # parameters): literal text at even positions, placeholders as (1-based number, as written) at odd ones.
+    _pieces: tuple[str | tuple[int, str], ...] = field(init=False, repr=False, compare=False)
+    parameter_count: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pieces: list[str | tuple[int, str]] = []
+        body = self.body_text
+        last = 0
+        for match in PLACEHOLDER.finditer(body):
+            pieces += [body[last:match.start()], (int(match.group(1)), match.group(0))]
+            last = match.end()
+        pieces.append(body[last:])
+        object.__setattr__(self, "_pieces", tuple(pieces))
+        object.__setattr__(self, "parameter_count", max((p[0] for p in pieces if isinstance(p, tuple)), default=0))
+
     @property
     def body_text(self) -> str:
         for component in self.components:
@@ -49,16 +65,11 @@ class Template:
                 return str(component.get("text", ""))
         return ""
 
-    @property
-    def parameter_count(self) -> int:
-        return max((int(n) for n in PLACEHOLDER.findall(self.body_text)), default=0)
-
     def render(self, parameters: list[str]) -> str:
-        def fill(match: re.Match[str]) -> str:
-            index = int(match.group(1)) - 1
-            return parameters[index] if 0 <= index < len(parameters) else match.group(0)
-
-        return PLACEHOLDER.sub(fill, self.body_text)
+        """The body with {{n}} as parameters[n-1]; a placeholder with no parameter stays as written."""
+        count = len(parameters)
+        return "".join(piece if isinstance(piece, str) else
+                       parameters[piece[0] - 1] if 0 < piece[0] <= count else piece[1] for piece in self._pieces)
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "language": self.language, "category": self.category,

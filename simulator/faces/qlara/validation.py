@@ -116,7 +116,7 @@ def template(body: dict[str, Any], company: Company, phone_number_id: int) -> tu
     raw = body["template"]
     if not isinstance(raw, dict):
         raise bad_request("template must be an object with id (or name and language) and parameters")
-    usable = [t for t in company.catalog.templates if t.phone_number_id in (None, phone_number_id)]
+    usable = (None, phone_number_id)  # a template of the company's catalog for every number, or for this one
     template_id, name, language = raw.get("id"), raw.get("name"), raw.get("language")
     for key, value in (("name", name), ("language", language)):
         if value is not None and not isinstance(value, str):
@@ -124,11 +124,13 @@ def template(body: dict[str, Any], company: Company, phone_number_id: int) -> tu
     if template_id is not None:
         if isinstance(template_id, bool) or not isinstance(template_id, int):
             raise bad_request("template.id must be an integer")
-        found = next((t for t in usable if t.id == template_id), None)
+        found = next((t for t in company.catalog.templates if t.id == template_id and t.phone_number_id in usable),
+                     None)
     else:
         if not name:
             raise bad_request("template needs an id, or a name (and optionally a language)")
-        found = next((t for t in usable if t.name == name and language in (None, t.language)), None)
+        found = next((t for t in company.catalog.templates
+                      if t.name == name and language in (None, t.language) and t.phone_number_id in usable), None)
     if found is None:
         raise bad_request("Template not found for this phoneNumberId")
     parameters = raw.get("parameters", [])

@@ -150,6 +150,18 @@ class V1Routes(FaceApp[str, V1Config]):
         return [m for m in self.engine.store.tenant_messages(FACE, tenant) if m.channel == channel]
 
 
+_ACCEPTED_FIRST: dict[int, tuple[Plan, Plan]] = {}  # id(plan) -> (plan, its accepted-first plan); bounded below
+
+
 def accepted_first(plan: Plan) -> Plan:
-    """The real send handler marks the message ACCEPTED before answering; the scenario follows."""
-    return Plan(rule=plan.rule, steps=(Step(after=0.0, status="ACCEPTED"), *plan.steps))
+    """The real send handler marks the message ACCEPTED before answering; the scenario follows. A scenario's
+    plan (without jitter) is one object for every send it picks: its accepted-first plan is made once, not
+    per send (two frozen dataclasses, 2.3 µs)."""
+    cached = _ACCEPTED_FIRST.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    first = Plan(rule=plan.rule, steps=(Step(after=0.0, status="ACCEPTED"), *plan.steps))
+    if len(_ACCEPTED_FIRST) >= 1024:  # plans drawn per send (jitter) never repeat: start again
+        _ACCEPTED_FIRST.clear()
+    _ACCEPTED_FIRST[id(plan)] = (plan, first)
+    return first

