@@ -49,8 +49,20 @@ class EmailRequest:     # against 0.6 a send); it is a parse result that nothing
     disable_tracking: bool
 
 
+_CHECKED: dict[str, bool] = {}  # recent answers of is_email: senders and recipients repeat (a load test's always)
+
+
 def is_email(value: str) -> bool:
-    return len(value) <= 254 and EMAIL.match(value) is not None
+    """The real schema's email check; the regex is ~1.5 µs an address, a send checks one to 51."""
+    if len(value) > 254:
+        return False
+    known = _CHECKED.get(value)
+    if known is None:
+        known = EMAIL.match(value) is not None
+        if len(_CHECKED) >= 4096:  # at most ~1 MiB of addresses kept
+            _CHECKED.clear()
+        _CHECKED[value] = known
+    return known
 
 
 def address_of(value: str) -> str | None:
