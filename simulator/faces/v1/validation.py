@@ -59,7 +59,7 @@ def is_email(value: str) -> bool:
     known = _CHECKED.get(value)
     if known is None:
         known = EMAIL.match(value) is not None
-        if len(_CHECKED) >= 4096:  # at most ~1 MiB of addresses kept
+        if len(_CHECKED) >= 4096:  # ~1.3 MiB of ASCII addresses kept; 4.4 MiB at worst (254 emoji each)
             _CHECKED.clear()
         _CHECKED[value] = known
     return known

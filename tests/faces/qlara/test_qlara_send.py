@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Sim
+from tests.conftest import Sim, SimFactory
 from tests.faces.qlara.helpers import GATEWAY, KEY, SEND_SMS, SEND_WA, open_window, status, template_body, text_body
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -182,6 +182,17 @@ async def test_phone_numbers_and_templates_come_from_config(sim: Sim) -> None:
     page = await (await sim.client.get("/api/message-server/whatsapp/templates", headers=KEY,
                                        params={"limit": "1", "page": "2"})).json()
     assert [t["name"] for t in page["data"]] == ["summer_promo"]
+
+
+async def test_a_template_placeholder_too_long_to_read_is_refused_at_start_naming_the_key(
+        make_sim: SimFactory) -> None:
+    """A {{n}} whose n has more digits than int() reads (4,300): the template's body is split when the face
+    reads its section, so the start fails there, with the key, not with int()'s own words (nor a 500 a send)."""
+    yaml_text = ("qlara:\n  open_company:\n    templates:\n      - id: 1\n        name: t\n        components:\n"
+                 "          - {type: BODY, text: 'Hi {{" + "1" * 5000 + "}}'}\n")
+    with pytest.raises(ValueError, match=r"qlara\.open_company\.templates\[0\]\.components") as refused:
+        await make_sim(yaml_text)
+    assert "set_int_max_str_digits" not in str(refused.value)
 
 
 @pytest.mark.parametrize("query", [{"status": "NOPE"}, {"phoneNumberId": "x"}, {"limit": "0"}, {"page": "-1"}])
