@@ -42,7 +42,7 @@ class LineFormatter(logging.Formatter):
             payload.update({k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()})
             if exception is not None:
                 payload["exception"] = scrub(exception)
-            return json.dumps(payload, ensure_ascii=False, default=str)
+            return _printable(json.dumps(payload, ensure_ascii=False, default=str))
         line = " ".join((iso_utc(created), level, logger, message, *_pairs(fields)))
         if exception is not None:
             line += "\n" + scrub(exception)
@@ -82,12 +82,22 @@ def _text_value(value: Any) -> str:
     text = scrub(str(value))
     # quoted (and so escaped) when it has a space or anything unprintable: a NUL or ESC from a request's path or
     # query must not reach the log file raw (grep calls it binary; a terminal runs the escape)
-    rendered = json.dumps(text, ensure_ascii=False) if (" " in text or not text or not text.isprintable()) else text
+    rendered = _printable(json.dumps(text, ensure_ascii=False)) if (" " in text or not text or not text.isprintable()
+                                                                   ) else text
     if type(value) is str and len(value) <= 256:
         if len(_RENDERED) >= 1024:
             _RENDERED.clear()
         _RENDERED[value] = rendered
     return rendered
+
+
+def _printable(quoted: str) -> str:
+    """JSON text with every unprintable character escaped: JSON escapes only those below U+0020, and a C1
+    control (U+009B is a one-byte CSI to some terminals), DEL or a line separator from a request must not reach
+    the log raw either. `\\uXXXX` (a surrogate pair above U+FFFF) keeps the line valid JSON."""
+    if quoted.isprintable():
+        return quoted
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in quoted)
 
 
 class BufferedLineHandler(logging.StreamHandler):  # type: ignore[type-arg]

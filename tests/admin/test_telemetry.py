@@ -113,16 +113,20 @@ async def test_requests_are_labelled_with_the_faces_own_ids(sim: Sim) -> None:
     assert after[("postman_sim_requests_total", (("code", "401"), ("face", "qlara")))] == 1
 
 
-async def test_control_characters_from_a_request_never_reach_the_text_log_raw(
-        sim: Sim, caplog: pytest.LogCaptureFixture) -> None:
-    """A NUL or ESC in a path or query is escaped in the access line (raw, grep calls the log binary and a
-    terminal runs the escape sequence)."""
+@pytest.mark.parametrize("json_lines", [False, True], ids=["text", "json"])
+async def test_control_characters_from_a_request_never_reach_the_log_raw(
+        sim: Sim, caplog: pytest.LogCaptureFixture, json_lines: bool) -> None:
+    """A NUL, an ESC, a C1 control (U+009B is a terminal's one-byte CSI) or a line separator in a path or query
+    is escaped in the access line (raw, grep calls the log binary and a terminal runs the escape sequence)."""
     caplog.set_level(logging.INFO, logger="postman_sim")
-    await sim.client.get("/api/v2/nope%00%1b[2J", params={"q": "a\x00b\x1bc"})
+    await sim.client.get("/api/v2/nope%00%1b[2J%C2%9B2J%E2%80%A8", params={"q": "a\x00b\x1bc\x9bd\u2028e"})
     access = [r for r in caplog.records if r.name == "postman_sim.access"]
-    text = LineFormatter(json_lines=False).format(access[-1])
+    text = LineFormatter(json_lines=json_lines).format(access[-1])
     assert text.isprintable(), repr(text)
-    assert "\\u0000" in text and "\\u001b" in text
+    for escaped in ("\\u0000", "\\u001b", "\\u009b", "\\u2028"):
+        assert escaped in text, (escaped, text)
+    if json_lines:
+        assert json.loads(text)["path"] == "/api/v2/nope\x00\x1b[2J\x9b2J\u2028"
 
 
 class _Records(logging.Handler):
