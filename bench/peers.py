@@ -30,7 +30,7 @@ from pathlib import Path
 from bench import scale, sustained, wrk
 from bench.peer_requests import QLARA_SMS, QLARA_WHATSAPP, V1_EMAIL, V1_SMS, V2_SEND, BenchRequest
 from bench.peer_setup import WIREMOCK_VERSION, ensure_wiremock, ensure_wrk
-from bench.pinned import free_port, pinned_server, rss_kib
+from bench.pinned import Steal, free_port, pinned_server, rss_kib
 from bench.targets import Target, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,13 +115,16 @@ def measure(contender: Contender, duration: str, connections: int) -> Outcome:
             print(f"  check: {contender.request.check(url)}", flush=True)
             if contender.warmup:
                 wrk.run(url, script, contender.warmup, connections, results / f"{contender.key}.warmup.txt")
+            steal = Steal()
             result = wrk.run(url, script, duration, connections, results / f"{contender.key}.wrk.txt")
+            stolen = steal.share()
             rss = rss_kib(pid)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         print(f"  FAILED: {exc}", flush=True)
         return Outcome(contender, failure=str(exc).splitlines()[0])
     print(f"  {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
-          f"RSS {rss / 1024:.0f} MiB{', errors: ' + result.errors if result.errors else ''}", flush=True)
+          f"RSS {rss / 1024:.0f} MiB, CPU steal {stolen:.0%}{', errors: ' + result.errors if result.errors else ''}",
+          flush=True)
     return Outcome(contender, result, rss)
 
 

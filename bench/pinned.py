@@ -27,6 +27,30 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+class Steal:
+    """The share of the machine's CPU time the hypervisor gave to other guests while it ran (the `st` of
+    vmstat and top, from /proc/stat). On a shared VM a round or a minute that lost a quarter of its CPU says
+    nothing about the server: the benches print it next to each figure."""
+
+    def __init__(self) -> None:
+        self._start = self._ticks()
+
+    @staticmethod
+    def _ticks() -> tuple[int, int]:
+        """(steal, total) jiffies of all CPUs; (0, 0) where /proc/stat has no steal column."""
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        except (OSError, ValueError, IndexError):
+            return 0, 0
+        return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+    def share(self) -> float:
+        """Steal over the time since this meter was made, 0.0 to 1.0."""
+        steal, total = self._ticks()
+        busy = total - self._start[1]
+        return (steal - self._start[0]) / busy if busy > 0 else 0.0
+
+
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2):

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench import wrk
 from bench.peer_requests import V2_SEND
 from bench.peer_setup import run_logged
-from bench.pinned import free_port, pinned_server, rss_kib
+from bench.pinned import Steal, free_port, pinned_server, rss_kib
 from bench.targets import Target, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ class Minute:
     rss_kib: int
     held: int           # messages the store holds (after --max-messages / --retention evictions)
     evicted: int
+    steal: float = 0.0  # the share of CPU time the VM's hypervisor took during the minute (bench.pinned.Steal)
 
 
 def ensure_autocannon() -> Path:
@@ -118,13 +119,15 @@ def run(minutes: int, rate: int, seconds: int = 60) -> list[Minute]:
     with pinned_server(server_command(port), url + "/_sim/health", log, cwd=ROOT) as pid:
         V2_SEND.check(url)
         for index in range(1, minutes + 1):
+            steal = Steal()
             report = one_minute(autocannon, url, rate, seconds)
+            stolen = steal.share()
             state = health(url)
             row = Minute(index, report["2xx"] / seconds, report["p99"], int(report["non2xx"]), int(report["errors"]),
-                         rss_kib(pid), state["messages"], state["evicted"])
+                         rss_kib(pid), state["messages"], state["evicted"], stolen)
             print(f"  minute {index}: {row.rate:,.0f}/s, p99 {row.p99_ms:.0f} ms, non-2xx {row.non_2xx}, "
                   f"errors {row.errors}, RSS {row.rss_kib / 1024:,.0f} MiB, held {row.held:,}, "
-                  f"evicted {row.evicted:,}", flush=True)
+                  f"evicted {row.evicted:,}, CPU steal {row.steal:.0%}", flush=True)
             rows.append(row)
     return rows
 
@@ -133,10 +136,10 @@ def table(rows: list[Minute], rate: int, peak: float | None) -> str:
     source = f"{SHARE_OF_PEAK:.0%} of a wrk peak of {peak:,.0f}/s" if peak else "BENCH_SUSTAINED_RATE"
     lines = [f"Constant rate {rate:,}/s ({source}), {CONNECTIONS} connections, autocannon {AUTOCANNON_VERSION} "
              "(coordinated omission corrected), real clock, warning log.", "",
-             "| minute | 2xx/s | p99 | non-2xx | errors | RSS | held | evicted |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| minute | 2xx/s | p99 | non-2xx | errors | RSS | held | evicted | CPU steal |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r.index} | {r.rate:,.0f} | {r.p99_ms:,.0f} ms | {r.non_2xx} | {r.errors} | "
-              f"{r.rss_kib / 1024:,.0f} MiB | {r.held:,} | {r.evicted:,} |" for r in rows]
+              f"{r.rss_kib / 1024:,.0f} MiB | {r.held:,} | {r.evicted:,} | {r.steal:.0%} |" for r in rows]
     return "\n".join(lines)
 
 
