@@ -82,8 +82,8 @@ def _text_value(value: Any) -> str:
     text = scrub(str(value))
     # quoted (and so escaped) when it has a space or anything unprintable: a NUL or ESC from a request's path or
     # query must not reach the log file raw (grep calls it binary; a terminal runs the escape)
-    rendered = _printable(json.dumps(text, ensure_ascii=False)) if (" " in text or not text or not text.isprintable()
-                                                                   ) else text
+    quoted = " " in text or not text or not text.isprintable()
+    rendered = _printable(json.dumps(text, ensure_ascii=False)) if quoted else text
     if type(value) is str and len(value) <= 256:
         if len(_RENDERED) >= 1024:
             _RENDERED.clear()

@@ -219,13 +219,13 @@ def _template(where: str, raw: Any) -> Template:
     if not isinstance(components, list) or not all(isinstance(c, Mapping) for c in components):
         raise ValueError(f"{where}.components must be a list of mappings like {{type: BODY, text: ...}}")
     number = raw.get("phoneNumberId")
-    fields = {"id": _int(f"{where}.id", raw.get("id"), 1), "name": _str(f"{where}.name", raw.get("name")),
-              "language": _str(f"{where}.language", raw.get("language", "en")),
-              "category": _str(f"{where}.category", raw.get("category", "UTILITY")),
-              "status": status, "components": tuple(dict(c) for c in components),
-              "phone_number_id": None if number is None else _int(f"{where}.phoneNumberId", number, 1)}
+    template_id, name = _int(f"{where}.id", raw.get("id"), 1), _str(f"{where}.name", raw.get("name"))
+    language = _str(f"{where}.language", raw.get("language", "en"))
+    category = _str(f"{where}.category", raw.get("category", "UTILITY"))
+    phone_number_id = None if number is None else _int(f"{where}.phoneNumberId", number, 1)
     try:
-        return Template(**fields)
+        return Template(id=template_id, name=name, language=language, category=category, status=status,
+                        components=tuple(dict(c) for c in components), phone_number_id=phone_number_id)
     except ValueError:  # from int(): a {{n}} in the body whose n has more digits than Python reads (4,300)
         raise ValueError(f"{where}.components: a {{{{n}}}} placeholder's number is too long") from None
 
