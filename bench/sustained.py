@@ -1,9 +1,14 @@
 """Flat under sustained load: v2 sends at a constant rate on the real clock, minute by minute.
 
 wrk cannot hold a rate (it sends as fast as the server answers), so this uses autocannon (npm, pinned,
-installed under `.bench-cache/autocannon`) with `--overallRate`: it sends at the rate whatever the server
-does and, by default, corrects for coordinated omission (a late answer counts the requests that should have
-been sent meanwhile), so a stall shows in p99 and not as a quietly lower rate.
+installed under `.bench-cache/autocannon`) with `--overallRate`. Know what that rate is: autocannon spends it
+as a per-second quota on each connection (lib/httpClient.js: `reqsMadeThisSecond`, reset by a one-second
+`setInterval`), so each connection sends back to back at the start of a second until its quota is used. The
+server sees bursts of 32 in flight, not requests spread over the second, and the p99 includes each burst's
+queue: 18 ms at 500 sends/s, where an open-loop client spacing requests evenly measured 2.5 ms (2026-12-02).
+Its coordinated-omission correction (`recordValueWithExpectedInterval(latency, ceil(1 / rate))`) mixes
+seconds and milliseconds. An open-loop, wrk2-style client is the better instrument; this one is kept until
+one is measured here over a full run.
 
 The server (`--clock real --log-level warning`, bench scenarios, rate limits off) runs pinned to CPU 1 and
 autocannon to CPU 0. The rate is BENCH_SUSTAINED_RATE, or 80 % of a 15 s wrk peak measured first on a fresh
