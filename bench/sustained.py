@@ -1,18 +1,19 @@
 """Flat under sustained load: v2 sends at a constant rate on the real clock, minute by minute.
 
-wrk cannot hold a rate (it sends as fast as the server answers), so this uses autocannon (npm, pinned,
-installed under `.bench-cache/autocannon`) with `--overallRate`. Know what that rate is: autocannon spends it
-as a per-second quota on each connection (lib/httpClient.js: `reqsMadeThisSecond`, reset by a one-second
-`setInterval`), so each connection sends back to back at the start of a second until its quota is used. The
-server sees bursts of 32 in flight, not requests spread over the second, and the p99 includes each burst's
-queue: 18 ms at 500 sends/s, where an open-loop client spacing requests evenly measured 2.5 ms (2026-12-02).
-Its coordinated-omission correction (`recordValueWithExpectedInterval(latency, ceil(1 / rate))`) mixes
-seconds and milliseconds. An open-loop, wrk2-style client is the better instrument; this one is kept until
-one is measured here over a full run.
+wrk cannot hold a rate (it sends as fast as the server answers), so each minute is one run of bench.paced:
+an open-loop client that spreads the requests evenly over each second and times each from when it was due
+(wrk2's method), so a stall counts for every request that should have gone out meanwhile and shows in p99,
+never as a quietly lower rate. BENCH_SUSTAINED_CLIENT=autocannon uses autocannon (npm, pinned, installed
+under `.bench-cache/autocannon`) with `--overallRate` instead, as the bench did before 2026-12-02; know what
+that rate is: autocannon spends it as a per-second quota on each connection (lib/httpClient.js:
+`reqsMadeThisSecond`, reset by a one-second `setInterval`), so each connection sends back to back until its
+quota is used and then waits for the next second. The server sees bursts, not a rate, and a server slower than
+the rate just gets fewer requests: the 2,300-2,900/s "the VM gave" in earlier runs at 3,067-3,228/s asked was
+the server's own ceiling under load.
 
 The server (`--clock real --log-level warning`, bench scenarios, rate limits off) runs pinned to CPU 1 and
-autocannon to CPU 0. The rate is BENCH_SUSTAINED_RATE, or 80 % of a 15 s wrk peak measured first on a fresh
-server of the same configuration. Then one autocannon run per minute, back to back, on a second fresh
+the client to CPU 0. The rate is BENCH_SUSTAINED_RATE, or 80 % of a 15 s wrk peak measured first on a fresh
+server of the same configuration. Then one client run per minute, back to back, on a second fresh
 server; after each the server's RSS and `/_sim/health` (messages held, evicted) are read. Prints a table per
 minute and the issue-12 targets: last-minute throughput ≥ 90 % of first-minute, p99 ≤ 25 ms every minute.
 
@@ -41,12 +42,14 @@ CACHE = ROOT / ".bench-cache"
 SCENARIOS = ROOT / "bench" / "peers" / "scenarios.yaml"
 AUTOCANNON_VERSION = "8.0.0"
 CONNECTIONS = 32
+# bench/paced.py (open loop, latency from when each request was due), or "autocannon" (per-second bursts; above)
+CLIENT = os.environ.get("BENCH_SUSTAINED_CLIENT", "paced")
 SHARE_OF_PEAK = 0.8
 
 
 @dataclass(frozen=True)
 class Minute:
-    """One autocannon run of 60 s and what the server held after it."""
+    """One client run of 60 s and what the server held after it."""
 
     index: int
     rate: float         # 2xx answers per second
@@ -93,6 +96,17 @@ def peak_rate() -> float:
     return result.requests_per_s
 
 
+def one_paced_minute(url: str, rate: int, seconds: int) -> dict[str, float]:
+    """One bench.paced run in its own process on CPU 0; returns the counters and the p99 from its JSON line."""
+    command = ["taskset", "-c", "0", sys.executable, "-m", "bench.paced", url, str(rate), str(seconds),
+               str(CONNECTIONS)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.paced failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return {key: float(report[key]) for key in ("2xx", "non2xx", "errors", "p99")}
+
+
 def one_minute(autocannon: Path, url: str, rate: int, seconds: int) -> dict[str, float]:
     """One autocannon run; returns the counters and the corrected p99 from its JSON report."""
     command = ["taskset", "-c", "0", str(autocannon), "-j", "-c", str(CONNECTIONS), "-d", str(seconds),
@@ -115,7 +129,7 @@ def health(url: str) -> dict[str, int]:
 
 
 def run(minutes: int, rate: int, seconds: int = 60) -> list[Minute]:
-    autocannon = ensure_autocannon()
+    autocannon = ensure_autocannon() if CLIENT == "autocannon" else None
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     rows: list[Minute] = []
@@ -125,7 +139,8 @@ def run(minutes: int, rate: int, seconds: int = 60) -> list[Minute]:
         V2_SEND.check(url)
         for index in range(1, minutes + 1):
             steal = Steal()
-            report = one_minute(autocannon, url, rate, seconds)
+            report = (one_minute(autocannon, url, rate, seconds) if autocannon is not None
+                      else one_paced_minute(url, rate, seconds))
             stolen = steal.share()
             state = health(url)
             row = Minute(index, report["2xx"] / seconds, report["p99"], int(report["non2xx"]), int(report["errors"]),
@@ -139,7 +154,8 @@ def run(minutes: int, rate: int, seconds: int = 60) -> list[Minute]:
 
 def table(rows: list[Minute], rate: int, peak: float | None) -> str:
     source = f"{SHARE_OF_PEAK:.0%} of a wrk peak of {peak:,.0f}/s" if peak else "BENCH_SUSTAINED_RATE"
-    lines = [f"Constant rate {rate:,}/s ({source}), {CONNECTIONS} connections, autocannon {AUTOCANNON_VERSION} "
+    client = f"autocannon {AUTOCANNON_VERSION}" if CLIENT == "autocannon" else "bench.paced (open loop)"
+    lines = [f"Constant rate {rate:,}/s ({source}), {CONNECTIONS} connections, {client} "
              "(coordinated omission corrected), real clock, warning log.", "",
              "| minute | 2xx/s | p99 | non-2xx | errors | RSS | held | evicted | CPU steal |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
