@@ -94,7 +94,7 @@ def _text_value(value: Any) -> str:
 def _printable(quoted: str) -> str:
     """JSON text with every unprintable character escaped: JSON escapes only those below U+0020, and a C1
     control (U+009B is a one-byte CSI to some terminals), DEL or a line separator from a request must not reach
-    the log raw either. `\\uXXXX` (a surrogate pair above U+FFFF) keeps the line valid JSON."""
+    the log raw either. Each is written as a JSON \\u escape (a surrogate pair above U+FFFF): still valid JSON."""
     if quoted.isprintable():
         return quoted
     return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in quoted)
@@ -159,16 +159,20 @@ def log_info(logger: logging.Logger, event: str, fields: dict[str, Any]) -> None
     (no other handler or filter on its path; pytest's caplog adds one), the same line is formatted and queued
     without a LogRecord: about 7 µs a status line instead of 13-17."""
     direct = _direct(logger)
-    if direct is not None:
-        handler, formatter = direct
-        try:
-            line = formatter.line(time.time(), "INFO", logger.name, event, fields)
-        except Exception:  # logging's own path (below) reports a broken line without raising
-            pass
-        else:
-            handler.queue(line)
-            return
-    logger.info(event, extra={"fields": fields})
+    line = None if direct is None else _formatted(direct[1], logger, event, fields)
+    if direct is not None and line is not None:
+        direct[0].queue(line)
+    else:
+        logger.info(event, extra={"fields": fields})
+
+
+def _formatted(formatter: LineFormatter, logger: logging.Logger, event: str, fields: dict[str, Any]) -> str | None:
+    """The INFO line, or None when a field cannot be formatted: logging's own path then reports it without
+    raising, as it does for any broken record."""
+    try:
+        return formatter.line(time.time(), "INFO", logger.name, event, fields)
+    except Exception:
+        return None
 
 
 def _direct(logger: logging.Logger) -> tuple[BufferedLineHandler, LineFormatter] | None:
