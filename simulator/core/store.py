@@ -23,6 +23,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
+from simulator.core.held import Held
 from simulator.core.models import Message
 from simulator.core.timefmt import epoch_ms
 from simulator.core.trace import note_read
@@ -65,10 +66,11 @@ class _Index:
     is put in id order when the index is next read (`ordered`). On the manual clock every send falls in the
     same millisecond: placing each one by bisect cost a dozen key computations and an O(n) list move per send."""
 
-    __slots__ = ("_dirty", "_last_ms", "_messages", "_run")
+    __slots__ = ("_dirty", "_head", "_last_ms", "_messages", "_run")
 
     def __init__(self) -> None:
         self._messages: list[Message] = []
+        self._head = 0      # evicted messages still at the front of _messages (see drop_removed)
         self._last_ms = 0   # the millisecond of the last message
         self._run = 0       # where the run of messages in that millisecond starts
         self._dirty = False  # whether that run may be out of id order
@@ -110,14 +112,42 @@ class _Index:
 
     def ordered(self) -> list[Message]:
         """The messages, oldest first (do not mutate)."""
+        self._compact()
         if self._dirty:
             self._sort_run()
         return self._messages
 
+    def _compact(self) -> None:
+        """Delete the evicted messages left at the front (one move of the list's pointers for all of them)."""
+        if self._head:
+            del self._messages[:self._head]
+            self._run -= self._head
+            self._head = 0
+
     def drop_removed(self, count: int) -> None:
         """Forget the `count` messages marked removed. The trailing run is not put in order first: on the manual
-        clock a million sends share one millisecond, and sorting them stalled the first eviction 170 ms."""
-        messages = self._messages
+        clock a million sends share one millisecond, and sorting them stalled the first eviction 170 ms.
+
+        Eviction takes the oldest settled, which sit near the front: the messages kept among them move up to the
+        last one's place and the front they leave stays in the list, dead, until the next read or until it is half
+        the list. A batch then costs a walk to its last victim, not a move of a million pointers (1 ms a batch,
+        a third of what evicting 512 messages cost)."""
+        messages, end, found = self._messages, self._head, 0
+        kept: list[Message] = []
+        while found < count and end < self._run:  # the trailing run is left to the general case below
+            message = messages[end]
+            end += 1
+            if message.removed:
+                found += 1
+            else:
+                kept.append(message)
+        if found == count:
+            self._head = end - len(kept)
+            messages[self._head:end] = kept  # the same length: nothing behind it moves
+            if self._head * 2 > len(messages):
+                self._compact()
+            return
+        self._compact()
         self._run -= _drop_removed(messages, count, self._run)
         if not messages:
             self._run, self._last_ms, self._dirty = 0, 0, False
@@ -127,7 +157,7 @@ class _Index:
             self._dirty = False
 
     def __len__(self) -> int:
-        return len(self._messages)
+        return len(self._messages) - self._head
 
 
 def _message_id(message: Message) -> str:
@@ -162,6 +192,25 @@ def _drop_removed(messages: list[Message], count: int, mark: int = 0) -> int:
     return before
 
 
+def _drop_queued(queue: deque[Message], count: int) -> None:
+    """Remove the `count` messages marked removed from an acceptance-order queue, keeping the others' order.
+    They are usually its oldest (popped in O(count)); victims further in (a failure that settled before older
+    deliveries) cost a walk to the last of them, as in `_drop_removed`."""
+    found = 0
+    while found < count and queue[0].removed:
+        queue.popleft()
+        found += 1
+    if found < count:
+        kept = []
+        while found < count:
+            message = queue.popleft()
+            if message.removed:
+                found += 1
+            else:
+                kept.append(message)
+        queue.extendleft(reversed(kept))
+
+
 class Store:
     def __init__(self, max_messages: int = DEFAULT_MAX_MESSAGES, retention: float | None = None) -> None:
         if max_messages < 1:
@@ -169,17 +218,19 @@ class Store:
         self.max_messages = max_messages
         self.retention = retention
         self._batch = _batch_size(max_messages)
-        self._by_id: dict[str, Message] = {}
+        self._held = Held()  # by id and in acceptance order (core/held.py: no whole-store rebuilds)
         self._by_tenant: dict[tuple[str, str], _Index] = {}
-        self._by_flow_tenant: dict[tuple[str, str, str], list[Message]] = {}  # acceptance order
-        self._by_recipient: dict[str, list[Message]] = {}  # acceptance order
+        # acceptance order; deques, as eviction takes from the front (a list's front deletion moved a million
+        # pointers a batch: 3 ms, two thirds of what evicting 512 messages cost)
+        self._by_flow_tenant: dict[tuple[str, str, str], deque[Message]] = {}
+        self._by_recipient: dict[str, deque[Message]] = {}
         self._counts: Counter[Combo] = Counter()  # held now, by current status
         self._settled: deque[Message] = deque()  # settled order; stale entries are skipped when popped
         self._seq = 0
         self.evicted = 0  # since start (a full reset does not zero it: metrics counters only go up)
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._held)
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -190,12 +241,19 @@ class Store:
         """File `message` everywhere but in its tenant index, which is returned (the caller places it there)."""
         self._seq += 1
         message.seq = self._seq
-        self._by_id[message.id] = message
+        self._held.add(message)
         index = self._by_tenant.get((message.face, message.tenant))
         if index is None:
             index = self._by_tenant[(message.face, message.tenant)] = _Index()
-        self._by_flow_tenant.setdefault((message.face, message.channel, message.tenant), []).append(message)
-        self._by_recipient.setdefault(recipient_key(message.recipient), []).append(message)
+        flow = self._by_flow_tenant.get((message.face, message.channel, message.tenant))
+        if flow is None:
+            flow = self._by_flow_tenant[(message.face, message.channel, message.tenant)] = deque()
+        flow.append(message)
+        recipient = recipient_key(message.recipient)
+        sent_to = self._by_recipient.get(recipient)
+        if sent_to is None:
+            sent_to = self._by_recipient[recipient] = deque()
+        sent_to.append(message)
         return index
 
     def restore(self, messages: Iterable[Message], evicted: int = 0) -> None:
@@ -255,12 +313,12 @@ class Store:
         victims: list[Message] = []
         settled = self._settled
         batch = self._batch
-        if len(self._by_id) > self.max_messages:
+        if len(self._held) > self.max_messages:
             while settled and len(victims) < batch:
                 self._take(settled.popleft(), victims)
         if self.retention is not None and settled and len(victims) < batch:
             cutoff = now - self.retention
-            due = min(batch, max(1, len(self._by_id) // 64))
+            due = min(batch, max(1, len(self._held) // 64))
             if len(settled) >= due and settled[due - 1].updated_at <= cutoff:  # a batch is due
                 while settled and settled[0].updated_at <= cutoff and len(victims) < batch:
                     self._take(settled.popleft(), victims)
@@ -281,8 +339,8 @@ class Store:
         tenants: Counter[tuple[str, str]] = Counter()
         flows: Counter[tuple[str, str, str]] = Counter()
         recipients: Counter[str] = Counter()
+        self._held.remove(gone)
         for message in gone:
-            del self._by_id[message.id]
             combo = (message.face, message.channel, message.tenant, message.status)
             left = counts[combo] - 1
             if left > 0:
@@ -297,11 +355,11 @@ class Store:
             if not self._by_tenant[key]:
                 del self._by_tenant[key]
         for flow, count in flows.items():
-            _drop_removed(self._by_flow_tenant[flow], count)
+            _drop_queued(self._by_flow_tenant[flow], count)
             if not self._by_flow_tenant[flow]:
                 del self._by_flow_tenant[flow]
         for recipient, count in recipients.items():
-            _drop_removed(self._by_recipient[recipient], count)
+            _drop_queued(self._by_recipient[recipient], count)
             if not self._by_recipient[recipient]:
                 del self._by_recipient[recipient]
 
@@ -317,10 +375,10 @@ class Store:
         return len(gone)
 
     def clear(self) -> int:
-        count = len(self._by_id)
-        for message in self._by_id.values():
+        count = len(self._held)
+        for message in self._held:
             message.removed = True
-        self._by_id.clear()
+        self._held.clear()
         self._by_tenant.clear()
         self._by_flow_tenant.clear()
         self._by_recipient.clear()
@@ -331,7 +389,7 @@ class Store:
     # -- reads --------------------------------------------------------------------------------------
 
     def get(self, message_id: str) -> Message | None:
-        message = self._by_id.get(message_id)
+        message = self._held.get(message_id)
         if message is not None:
             note_read(message_id)  # the request journal's "messages it read"
         return message
@@ -347,11 +405,11 @@ class Store:
 
     def all(self) -> Iterator[Message]:
         """Every message, in acceptance order."""
-        return iter(self._by_id.values())
+        return iter(self._held)
 
     def newest_first(self) -> Iterator[Message]:
         """Every message, newest accepted first, without copying the store."""
-        return reversed(self._by_id.values())
+        return self._held.newest_first()
 
     def tenants(self) -> Iterable[tuple[str, str]]:
         return self._by_tenant.keys()
@@ -375,10 +433,9 @@ class Store:
                     and (tenant is None or m.tenant == tenant) and (status is None or m.status == status))
 
         if recipient is not None:
-            held = self._by_recipient.get(recipient_key(recipient), [])
+            held = self._by_recipient.get(recipient_key(recipient), deque())
             if face is None and channel is None and tenant is None and status is None:  # the page, read from the end
-                stop = max(len(held) - offset, 0)
-                return held[max(stop - limit, 0):stop][::-1], len(held)
+                return list(itertools.islice(reversed(held), offset, offset + limit)), len(held)
             matched = [m for m in held if wanted(m)]  # one recipient's list is short next to the store
             matched.reverse()
             return matched[offset:offset + limit], len(matched)

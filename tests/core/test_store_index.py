@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from simulator.core.models import Message
 from simulator.core.store import Store, sort_key
 from tests.core.conftest import START
 from tests.core.test_store_ratelimit import message
@@ -136,3 +137,35 @@ def test_a_store_far_over_its_bound_sheds_one_batch_per_call() -> None:
     shed = [store.prune(START) for _ in range(8)]
     assert shed == [10, 10, 10, 10, 10, 10, 0, 0] and len(store) == 640
     assert [m.id for m in store.all()] == [m.id for m in sent[60:]]
+
+
+def test_lookups_and_both_orders_stay_exact_across_chunks_after_evictions_and_tenant_resets() -> None:
+    """The held messages live in chunks of 4,096 by acceptance order (core/held.py) and leave them lazily:
+    after evictions out of send order, a tenant reset spread over every chunk and more sends, every read by id
+    and every walk in either order must match a plain list of what is still held."""
+    rng = random.Random(5)
+    store = Store(max_messages=9_000)
+    sent: list[Message] = []
+    late: list[Message] = []
+    for n in range(30_000):
+        m = message(f"m{n:05d}", START + n * 0.001, tenant=rng.choice(("t1", "t2", "t3")))
+        store.add(m)
+        store.status_changed(m, None, m.status)
+        sent.append(m)
+        if n % 97 and rng.random() < 0.9:  # every 97th never settles; the rest mostly settle at once
+            store.settled(m, START + n * 0.001)
+        elif n % 97:
+            late.append(m)
+        if late and rng.random() < 0.1:  # and some after others sent later
+            store.settled(late.pop(0), START + n * 0.001)
+        if n == 20_000:
+            assert store.remove_tenant("t3") > 0
+    kept = [m for m in sent if not m.removed]
+    assert store.evicted > 10_000 and len(store) == len(kept)
+    assert [m.id for m in store.all()] == [m.id for m in kept]
+    assert [m.id for m in store.newest_first()] == [m.id for m in reversed(kept)]
+    assert all(store.get(m.id) is m for m in kept)
+    assert all(store.get(m.id) is None for m in sent if m.removed)
+    assert [m.id for m in store.tenant_messages("v2", "t1")] == [m.id for m in kept if m.tenant == "t1"]
+    store.clear()
+    assert len(store) == 0 and list(store.all()) == [] and store.get(kept[-1].id) is None
