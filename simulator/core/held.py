@@ -6,9 +6,9 @@ million held that happens again every 1.8 million sends (the sustained-load p99 
 fell in). So the ids are spread over SHARDS dicts by their hash (a rebuild is a sixty-fourth of the store),
 and acceptance order is kept by `seq` in chunks of CHUNK messages (a dict of chunk number to list, in
 increasing order because `seq` only grows). A removed message leaves its chunk lazily: a chunk is dropped
-once every message in it is removed and compacted once over half of it is, so a removal costs O(1)
-amortised however the removed messages are spread (a tenant reset stays proportional to the tenant), and
-readers skip the removed ones still listed.
+once every message in it is removed and compacted once over an eighth of it is, so a removal costs O(1)
+amortised however the removed messages are spread (a tenant reset stays proportional to the tenant), the
+removed messages still listed (and so still alive) are at most an eighth of the store, and readers skip them.
 """
 
 from __future__ import annotations
@@ -53,17 +53,21 @@ class Held:
         return self._ids[hash(message_id) & _MASK].get(message_id)
 
     def remove(self, gone: Iterable[Message]) -> None:
-        """Forget messages already marked removed."""
+        """Forget messages already marked removed (every message marked removed must be passed here before the
+        next call: a compaction drops whatever is marked)."""
         ids, chunks, dead = self._ids, self._chunks, self._dead
+        touched: dict[int, None] = {}
         for message in gone:
             del ids[hash(message.id) & _MASK][message.id]
             self._size -= 1
             number = message.seq >> CHUNK_BITS
-            count = dead[number] = dead.get(number, 0) + 1
-            chunk = chunks[number]
+            dead[number] = dead.get(number, 0) + 1
+            touched[number] = None
+        for number in touched:
+            chunk, count = chunks[number], dead[number]
             if count == len(chunk):
                 del chunks[number], dead[number]
-            elif count * 2 > len(chunk):
+            elif count * 8 > len(chunk):  # a removed message stays alive while listed: at most an eighth
                 chunk[:] = itertools.filterfalse(_removed, chunk)
                 del dead[number]
 

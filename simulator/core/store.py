@@ -142,8 +142,10 @@ class _Index:
             else:
                 kept.append(message)
         if found == count:
-            self._head = end - len(kept)
+            head, self._head = self._head, end - len(kept)
             messages[self._head:end] = kept  # the same length: nothing behind it moves
+            # the evicted must not stay alive in the dead front: it points at a message still held instead
+            messages[head:self._head] = [messages[self._head]] * (self._head - head)
             if self._head * 2 > len(messages):
                 self._compact()
             return
