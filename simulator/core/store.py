@@ -4,7 +4,9 @@ Each (face, tenant) keeps its messages sorted by (created_at in ms, id), which i
 cursors use; the other faces read the same index newest first or oldest first. /_sim/messages lists newest
 accepted first and filters by face, channel, tenant, status and recipient: it reads indexes kept on write
 (per (face, channel, tenant) and per recipient, in acceptance order) and counts by (face, channel, tenant,
-status) kept on every status change, never a scan of the whole store (DESIGN B5).
+status) kept on every status change, never a scan of the whole store (DESIGN B5). No dict holds the whole
+store (core/held.py: a million-entry dict's rebuild was a 130 ms stall), and eviction never moves a whole
+index (the acceptance-order lists are deques; the tenant index keeps its evicted front until a read).
 
 Retention: a message is *settled* once its current attempt has nothing left to do (its plan ran out, or a
 status was forced). Settled messages are evicted oldest settled first when more than `max_messages` are held,
