@@ -50,6 +50,7 @@ bench: $(BIN)/postman-sim
 	$(BIN)/python -m bench.webhook_fanout
 	$(BIN)/python bench/request_overhead.py
 	$(BIN)/python -m bench.lifecycle_cost
+	$(BIN)/python -m bench.eviction_cost
 	$(BIN)/python -m bench.scale
 
 # Replicas on Redis vs in memory (needs redis-server): send rate and p99, --workers 2 vs 1, a big advance
