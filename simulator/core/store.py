@@ -22,7 +22,7 @@ import heapq
 import itertools
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import overload
 
 from simulator.core.held import Held
@@ -31,6 +31,7 @@ from simulator.core.timefmt import epoch_ms
 from simulator.core.trace import note_read
 
 Key = tuple[int, str]
+EvictHook = Callable[[Sequence[Message]], None]
 Combo = tuple[str, str, str, str]  # (face, channel, tenant, status)
 DEFAULT_MAX_MESSAGES = 1_000_000
 
@@ -232,6 +233,7 @@ class Store:
         self._settled: deque[Message] = deque()  # settled order; stale entries are skipped when popped
         self._seq = 0
         self.evicted = 0  # since start (a full reset does not zero it: metrics counters only go up)
+        self._evict_hooks: list[EvictHook] = []
 
     def __len__(self) -> int:
         return len(self._held)
@@ -329,7 +331,14 @@ class Store:
         if victims:
             self._forget(victims)
             self.evicted += len(victims)
+            for hook in self._evict_hooks:
+                hook(victims)
         return len(victims)
+
+    def on_evict(self, hook: EvictHook) -> None:
+        """`hook(messages)` after each eviction batch (every face's messages in it), so whatever else points at
+        them can let go and they are freed. Resets are not evictions: those go to the engine's reset hooks."""
+        self._evict_hooks.append(hook)
 
     def _take(self, message: Message, victims: list[Message]) -> None:
         if message.removed or not message.is_settled:

@@ -19,7 +19,7 @@ import itertools
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -124,6 +124,7 @@ class FaceApp(ABC, Generic[T, C]):
     def __init__(self, engine: Engine, config: C, open_mode: bool) -> None:
         self.engine, self.config, self.open_mode = engine, config, open_mode
         engine.on_reset(self.reset)
+        engine.store.on_evict(self.messages_evicted)
 
     # -- each face fills these in -----------------------------------------------------------------
 
@@ -182,6 +183,10 @@ class FaceApp(ABC, Generic[T, C]):
     def message_restored(self, message: Message) -> None:
         """One of the face's messages was read back from a snapshot (in acceptance order): rebuild any lookup
         of the face's own that points at messages."""
+
+    def messages_evicted(self, messages: Sequence[Message]) -> None:
+        """Messages were evicted (--max-messages, --retention; a batch holds every face's): drop any lookup of
+        the face's own that points at them, or it keeps them alive and the store's bound bounds nothing."""
 
     def export_payload(self, payload: Mapping[str, Any]) -> Any:
         """A stored message's payload as JSON-able data (a face with a compact payload class overrides both)."""

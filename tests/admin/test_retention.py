@@ -16,6 +16,8 @@ import pytest
 
 from simulator.core.models import Message
 from tests.conftest import DEMO_KEY, ROOT, Sim
+from tests.faces.qlara import helpers as qlara
+from tests.faces.v1 import client as v1
 from tests.faces.v2.helpers import get_message, send_ok
 from tests.process.processes import free_port, start, wait_for_banner
 
@@ -123,6 +125,35 @@ async def test_a_full_reset_frees_every_message_without_the_cyclic_collector(sim
         assert sum(isinstance(o, Message) for o in gc.get_objects()) == alive - 8
     finally:
         gc.enable()
+
+
+def _live_messages() -> int:
+    gc.collect()
+    return sum(isinstance(o, Message) for o in gc.get_objects())
+
+
+async def _send_one(sim: Sim, face: str, n: int) -> None:
+    if face == "v2":
+        await send_ok(sim, f"659000000{n}")
+    elif face == "v1_email":
+        await v1.send(sim, v1.EMAIL, v1.email_body(f"user{n}@example.com"))
+    elif face == "qlara_whatsapp":
+        await qlara.send_whatsapp(sim, qlara.template_body(f"+39340123456{n}", customerMessageId=f"order-{n}"))
+    else:
+        await qlara.send_sms(sim, f"+39340123456{n}", customerMessageId=f"otp-{n}")
+
+
+@pytest.mark.parametrize("face", ["v2", "v1_email", "qlara_whatsapp", "qlara_sms"])
+async def test_evicted_messages_are_freed_on_every_face(sim: Sim, face: str) -> None:
+    """--max-messages bounds memory, not only what reads show: nothing a face keeps (Qlara's customerMessageId
+    lookup, say) may hold an evicted message alive."""
+    sim.engine.store.configure(max_messages=2)
+    before = _live_messages()
+    for n in range(6):
+        await _send_one(sim, face, n)
+    await sim.advance(SETTLE)
+    assert (await _json(sim, "/_sim/health"))["messages"] == 2
+    assert _live_messages() - before == 2
 
 
 def _get(url: str) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +48,14 @@ class QlaraRuntime(FaceApp[Company, QlaraConfig]):
 
     def import_state(self, data: Mapping[str, Any]) -> None:
         self.state.import_state(data)
+
+    def messages_evicted(self, messages: Sequence[Message]) -> None:
+        customer_ids = self.state.customer_ids
+        for message in messages:
+            if message.face == FACE:
+                customer_id = message.payload.get("customerMessageId")
+                if customer_id is not None:
+                    customer_ids.drop(message.tenant, message.channel, str(customer_id), message)
 
     def message_restored(self, message: Message) -> None:
         customer_id = message.payload.get("customerMessageId")

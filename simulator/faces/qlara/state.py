@@ -117,6 +117,12 @@ class CustomerIds:
     def add(self, company: str, channel: str, customer_id: str, message: Message) -> None:
         self._by_id[(company, channel, customer_id)] = message
 
+    def drop(self, company: str, channel: str, customer_id: str, message: Message) -> None:
+        """Forget `message` (evicted), unless a newer message has taken its id since."""
+        key = (company, channel, customer_id)
+        if self._by_id.get(key) is message:
+            del self._by_id[key]
+
     def get(self, company: str, channel: str, customer_id: str) -> Message | None:
         message = self._by_id.get((company, channel, customer_id))
         return None if message is None or message.removed else message
