@@ -22,12 +22,11 @@ from pathlib import Path
 
 from bench import wrk
 from bench.peer_requests import QLARA_SMS, QLARA_WHATSAPP, V1_EMAIL, V1_SMS, V2_SEND
-from bench.pinned import free_port, pinned_server
+from bench.pinned import cpu_seconds, free_port, pinned_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".bench-cache"
 REQUESTS = {r.name: r for r in (V2_SEND, V1_EMAIL, V1_SMS, QLARA_WHATSAPP, QLARA_SMS)}
-_TICK = os.sysconf("SC_CLK_TCK")
 _PROFILER = """import cProfile, sys
 profile, out = cProfile.Profile(), sys.argv.pop(1)
 from simulator.cli import main
@@ -38,12 +37,6 @@ finally:
     profile.disable()
     profile.dump_stats(out)
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` (fields 14 and 15 of /proc/PID/stat, after the parenthesised name)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def command(root: Path, port: int, clock: str, log_level: str, profile: Path | None) -> list[str]:

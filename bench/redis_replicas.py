@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.pinned import cpu_seconds
 from bench.send_rate import CAMPAIGN, KEY, ROOT, free_port, load, wait_ready
 
 MILLION = 1_000_000
@@ -66,11 +66,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _cpu(pids: Sequence[int]) -> float:
     """CPU seconds (user + system) the processes used so far (Linux /proc)."""
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 def _family(pid: int) -> list[int]:

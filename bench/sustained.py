@@ -34,7 +34,7 @@ from pathlib import Path
 from bench import wrk
 from bench.peer_requests import V2_SEND
 from bench.peer_setup import run_logged
-from bench.pinned import Steal, free_port, pinned_server, rss_kib
+from bench.pinned import Steal, cpu_seconds, free_port, pinned_server, rss_kib
 from bench.targets import Target, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,7 @@ class Minute:
     held: int           # messages the store holds (after --max-messages / --retention evictions)
     evicted: int
     steal: float = 0.0  # the share of CPU time the VM's hypervisor took during the minute (bench.pinned.Steal)
+    cpu: float = 0.0    # the server's CPU time (user + system) over the minute's wall time: its load
 
 
 def ensure_autocannon() -> Path:
@@ -138,16 +139,16 @@ def run(minutes: int, rate: int, seconds: int = 60) -> list[Minute]:
     with pinned_server(server_command(port), url + "/_sim/health", log, cwd=ROOT) as pid:
         V2_SEND.check(url)
         for index in range(1, minutes + 1):
-            steal = Steal()
+            steal, used = Steal(), cpu_seconds(pid)
             report = (one_minute(autocannon, url, rate, seconds) if autocannon is not None
                       else one_paced_minute(url, rate, seconds))
-            stolen = steal.share()
+            stolen, busy = steal.share(), (cpu_seconds(pid) - used) / seconds
             state = health(url)
             row = Minute(index, report["2xx"] / seconds, report["p99"], int(report["non2xx"]), int(report["errors"]),
-                         rss_kib(pid), state["messages"], state["evicted"], stolen)
+                         rss_kib(pid), state["messages"], state["evicted"], stolen, busy)
             print(f"  minute {index}: {row.rate:,.0f}/s, p99 {row.p99_ms:.0f} ms, non-2xx {row.non_2xx}, "
                   f"errors {row.errors}, RSS {row.rss_kib / 1024:,.0f} MiB, held {row.held:,}, "
-                  f"evicted {row.evicted:,}, CPU steal {row.steal:.0%}", flush=True)
+                  f"evicted {row.evicted:,}, server CPU {row.cpu:.0%}, CPU steal {row.steal:.0%}", flush=True)
             rows.append(row)
     return rows
 
@@ -157,10 +158,10 @@ def table(rows: list[Minute], rate: int, peak: float | None) -> str:
     client = f"autocannon {AUTOCANNON_VERSION}" if CLIENT == "autocannon" else "bench.paced (open loop)"
     lines = [f"Constant rate {rate:,}/s ({source}), {CONNECTIONS} connections, {client} "
              "(coordinated omission corrected), real clock, warning log.", "",
-             "| minute | 2xx/s | p99 | non-2xx | errors | RSS | held | evicted | CPU steal |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| minute | 2xx/s | p99 | non-2xx | errors | RSS | held | evicted | server CPU | CPU steal |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r.index} | {r.rate:,.0f} | {r.p99_ms:,.0f} ms | {r.non_2xx} | {r.errors} | "
-              f"{r.rss_kib / 1024:,.0f} MiB | {r.held:,} | {r.evicted:,} | {r.steal:.0%} |" for r in rows]
+              f"{r.rss_kib / 1024:,.0f} MiB | {r.held:,} | {r.evicted:,} | {r.cpu:.0%} | {r.steal:.0%} |" for r in rows]
     return "\n".join(lines)
 
 
