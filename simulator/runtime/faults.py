@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from simulator.faces import by_prefix
+from simulator.faces.base import FACE_APPS
 from simulator.faces.common import bearer_token
 from simulator.scenarios.faults import FaultState
 from simulator.scenarios.model import FaultSpec, PlanState
@@ -28,12 +29,6 @@ log = logging.getLogger("postman_sim.faults")
 FAULT_HEADER = "X-Postman-Sim-Fault"
 REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
-
-
-def face_of(path: str) -> str | None:
-    """The id of the face whose API `path` is on, for matching a fault's `face:`."""
-    face = by_prefix(path)
-    return None if face is None else face.id
 
 
 def tenant_of(request: web.Request) -> str:
@@ -91,8 +86,10 @@ def make_middleware(current: Callable[[web.Request], tuple[tuple[FaultSpec, ...]
         specs, state, plans = current(request)
         if not specs or request.path.startswith("/_sim"):
             return await handler(request)
-        decision = state.decide(specs, plans, request.method, face_of(request.path), request.path,
-                                tenant_of(request))
+        face = by_prefix(request.path)
+        runtime = None if face is None else request.config_dict.get(FACE_APPS, {}).get(face.id)
+        decision = state.decide(specs, plans, request.method, None if face is None else face.id, request.path,
+                                tenant_of(request), runtime is not None and runtime.router.case_insensitive)
         if not decision.names:
             return await handler(request)
         log.debug("fault(s) %s on %s %s", ", ".join(decision.names), request.method, request.path)

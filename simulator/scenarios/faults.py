@@ -46,15 +46,16 @@ class FaultState:
         self.counts = {(int(i), str(t)): int(n) for i, t, n in data["counts"]}
 
     def decide(self, faults: tuple[FaultSpec, ...], plans: PlanState, method: str, face: str | None, path: str,
-               tenant: str) -> Decision:
+               tenant: str, any_case: bool = False) -> Decision:
         """`face`: the id of the face whose API the path is on (None: none); `plans`: the scenario state
-        whose start `active:` windows count from."""
+        whose start `active:` windows count from; `any_case`: that face's routes match in any letter case
+        (v1), so a `path:` glob does too: a fault written for one spelling hits every request the route serves."""
         decision = Decision()
         names = []
         for index, fault in enumerate(faults):
             if ((fault.face is not None and fault.face != face)
                     or (fault.methods is not None and method not in fault.methods)
-                    or (fault.path is not None and not fnmatch.fnmatchcase(path, fault.path))
+                    or (fault.path is not None and not _path_matches(path, fault.path, any_case))
                     or (fault.tenant is not None and fault.tenant != tenant)
                     or (fault.active is not None and not plans.active(fault.active))):
                 continue
@@ -73,3 +74,7 @@ class FaultState:
                 decision.fault = fault
         decision.names = tuple(names)
         return decision
+
+
+def _path_matches(path: str, glob: str, any_case: bool) -> bool:
+    return fnmatch.fnmatchcase(path.lower(), glob.lower()) if any_case else fnmatch.fnmatchcase(path, glob)

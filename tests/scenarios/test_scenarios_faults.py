@@ -193,6 +193,22 @@ async def test_v1_shaped_errors(make_sim: SimFactory) -> None:
     ]
 
 
+async def test_a_v1_path_glob_matches_in_any_letter_case_as_v1_routes_do(make_sim: SimFactory) -> None:
+    # v1 serves /v1/transactional/govSG/send and /v1/transactional/govsg/send alike (Express routing), so a fault
+    # written for one spelling must hit both; v2 routes are case-sensitive, and so are globs over them.
+    sim = await make_sim(faults("""
+  - {match: {face: v1, path: "/v1/transactional/govsg/*"}, error: {code: unauthenticated}}
+  - {match: {face: v2, path: "/api/v2/campaigns/*/messages"}, error: 500}
+"""))
+    statuses = []
+    for path in ("/v1/transactional/govsg/send", "/v1/transactional/govSG/send", "/v1/Transactional/GOVSG/send/"):
+        response = await sim.client.post(path, json={}, headers=auth("user_v1_abc"))
+        statuses.append((response.status, (await response.json())["code"]))
+    assert statuses == [(401, "unauthenticated")] * 3
+    upper = await sim.client.post(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/MESSAGES", json={}, headers=auth())
+    assert upper.status == 404 and FAULT_HEADER not in upper.headers
+
+
 async def test_qlara_shaped_errors(make_sim: SimFactory) -> None:
     sim = await make_sim(faults("""
   - {match: {face: qlara}, error: 429, nth: [1], retry_after: 12}
