@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.faces.base import FaceError
-from simulator.faces.common import BadBody, read_json_object
+from simulator.faces.common import BadBody, encoded_but_empty, json_object, read_limited
 from simulator.scenarios.files import limit_text
 
 MAX_BYTES = 1024 * 1024
@@ -29,11 +29,18 @@ _ARTICLES = {"array": "an array", "object": "an object", "integer": "an integer"
 
 
 async def read_object(request: web.Request, *, optional: bool = False, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
-    """The body as a JSON object; with `optional`, no body at all reads as {}. 413 over `max_bytes`."""
-    if optional and not request.can_read_body:
+    """The body as a JSON object; with `optional`, no body at all reads as {}. 413 over `max_bytes`. A body that
+    was sent but decodes to nothing (a gzip cut short: aiohttp reads it as empty) is a 400, never "no body":
+    for `POST /_sim/reset` that would mean every tenant."""
+    if optional and not request.body_exists:
         return {}
     try:
-        return await read_json_object(request, max_bytes)
+        raw = await read_limited(request, max_bytes)
+        if optional and not raw:
+            if encoded_but_empty(request, raw):
+                raise BadBody("malformed")
+            return {}  # e.g. a chunked body with no chunks
+        return json_object(raw)
     except BadBody as exc:
         if str(exc) == "too large":
             raise FaceError(413, "too_large", f"The body is over {limit_text(max_bytes)}.") from exc

@@ -36,6 +36,8 @@ def error_middleware(kind: type[E], respond: Callable[[web.Request, E], web.Stre
             return await handler(request)
         except kind as exc:
             return respond(request, exc)
+        except web.RequestPayloadError:  # a body that does not decode, read by aiohttp (request.post(), ...)
+            return respond(request, from_http(web.HTTPBadRequest(reason="The request body could not be decoded.")))
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
@@ -103,24 +105,38 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadBody("too large")
     content = request.content
-    body = await content.read(256 * 1024)
-    if len(body) > max_bytes:
-        raise BadBody("too large")
-    if body and not content.at_eof():  # more to come (the usual small body has all arrived: one read)
-        raw = bytearray(body)
-        while chunk := await content.read(256 * 1024):
-            raw.extend(chunk)
-            if len(raw) > max_bytes:
-                raise BadBody("too large")
-        body = bytes(raw)
+    try:
+        body = await content.read(256 * 1024)
+        if len(body) > max_bytes:
+            raise BadBody("too large")
+        if body and not content.at_eof():  # more to come (the usual small body has all arrived: one read)
+            raw = bytearray(body)
+            while chunk := await content.read(256 * 1024):
+                raw.extend(chunk)
+                if len(raw) > max_bytes:
+                    raise BadBody("too large")
+            body = bytes(raw)
+    except web.RequestPayloadError as exc:  # a Content-Encoding (gzip, deflate) that does not decode
+        raise BadBody("malformed") from exc
     note_body(body)
     return body
+
+
+def encoded_but_empty(request: web.Request, body: bytes) -> bool:
+    """Was a body sent with a Content-Encoding that decoded to nothing? aiohttp reads a gzip cut short as empty,
+    so an optional body that comes out empty would otherwise pass for "no body" (for a reset: everything)."""
+    return not body and request.body_exists and request.headers.get("Content-Encoding", "identity").lower() not in {
+        "", "identity"}
 
 
 async def read_json_object(request: web.Request, max_bytes: int) -> dict[str, Any]:
     """Read a JSON object body; BadBody on malformed JSON ("lone surrogate" for text that is not Unicode),
     a non-object, or more than max_bytes ("too large")."""
-    raw = await read_limited(request, max_bytes)
+    return json_object(await read_limited(request, max_bytes))
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A body already read, as a JSON object; BadBody as `read_json_object` says."""
     try:
         data = parse_json(raw) if raw else None
     except LoneSurrogate as exc:

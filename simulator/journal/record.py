@@ -74,7 +74,10 @@ def _entry(journal: Journal, request: web.Request, response: web.StreamResponse 
            trace: RequestTrace, at: float, wall: float, elapsed: float, face: str | None) -> Entry:
     raw_body = trace.body
     if raw_body is None and request.body_exists and not request.content.at_eof():
-        raw_body = request.content.read_nowait(EXCERPT) or None  # what arrived and no handler read (a 401...)
+        try:
+            raw_body = request.content.read_nowait(EXCERPT) or None  # what arrived and no handler read (a 401...)
+        except web.RequestPayloadError:  # its Content-Encoding does not decode: the entry keeps no body
+            raw_body = None
     answer = response.body if isinstance(response, web.Response) else None
     headers = response.headers if response is not None else {}
     # positional, in Entry's field order: a third of the keyword call's cost, once a request

@@ -18,9 +18,10 @@ log = logging.getLogger("postman_sim.replicas")
 
 Answer = tuple[int, str, list[tuple[str, str]], bytes]
 ANSWER_WITHIN = 120.0  # real seconds an entry may take (a long advance is one entry)
-# Hop-by-hop and framing headers: the internal request and the client's response make their own.
+# Hop-by-hop and framing headers: the internal request and the client's response make their own. The body an
+# entry carries is already decoded (aiohttp undoes gzip and deflate), so its Content-Encoding goes too.
 REQUEST_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade",
-                          "expect", "proxy-connection"})
+                          "expect", "proxy-connection", "content-encoding"})
 RESPONSE_DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
 # What the applier gets for a request whose handler let it go on (it waits on later entries: a manual webhook
 # attempt's outcome); the handler's own answer goes to the waiting client when it is ready.

@@ -45,6 +45,8 @@ def install_telemetry(app: web.Application, engine: Engine) -> Metrics:
         try:
             response = await handler(request)
             code = CLIENT_CLOSED if _client_left(request) else response.status
+            if code >= 400 and request.content.exception() is not None and not response.prepared:
+                response.force_close()  # the body did not decode: aiohttp drops the connection, so say so
             return response
         except web.HTTPException as exc:
             code = exc.status

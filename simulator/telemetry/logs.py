@@ -13,8 +13,11 @@ import threading
 import time
 from typing import Any, TextIO
 
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
 from simulator.core.timefmt import iso_utc
-from simulator.telemetry.secrets import scrub
+from simulator.telemetry.secrets import scrub, scrub_quoted_headers
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -41,11 +44,11 @@ class LineFormatter(logging.Formatter):
                                        "event": message}
             payload.update({k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()})
             if exception is not None:
-                payload["exception"] = scrub(exception)
+                payload["exception"] = scrub_quoted_headers(exception)
             return _printable(json.dumps(payload, ensure_ascii=False, default=str))
         line = " ".join((iso_utc(created), level, logger, message, *_pairs(fields)))
         if exception is not None:
-            line += "\n" + scrub(exception)
+            line += "\n" + scrub_quoted_headers(exception)
         return line
 
 
@@ -193,6 +196,21 @@ def _direct(logger: logging.Logger) -> tuple[BufferedLineHandler, LineFormatter]
     return handler, formatter
 
 
+class RefusedRequests(logging.Filter):
+    """aiohttp logs a request it refused as the client's fault (a malformed header line, a body whose
+    Content-Encoding does not decode: answered 400 already) as an ERROR with a traceback, and the parser's
+    message quotes the header line, credential and all. One WARNING line naming the kind of fault instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, (HttpProcessingError, web.RequestPayloadError)):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            code = fault.code if isinstance(fault, HttpProcessingError) else 400
+            record.msg, record.args = "refused a malformed request (%s, answered %s)", (type(fault).__name__, code)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def configure_logging(log_format: str = "text", level: str = "info", stream: TextIO | None = None) -> None:
     """Route every logger through one buffered handler on stderr in the chosen format. LogRecords skip the
     thread, process and multiprocessing names (no line shows them; each cost a lookup per record)."""
@@ -207,6 +225,9 @@ def configure_logging(log_format: str = "text", level: str = "info", stream: Tex
             old.close()  # its flusher thread stops
     root.addHandler(handler)
     root.setLevel(level.upper())
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, RefusedRequests) for f in server_log.filters):
+        server_log.addFilter(RefusedRequests())
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     # No line shows a source file or line either: without _srcfile, logging skips walking the stack for the
     # caller of every record (the documented switch, in logging/__init__.py, for exactly this).

@@ -62,6 +62,16 @@ def scrub(text: str) -> str:
     return _KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 
+_HEADER_LINE = re.compile(r"(?i)\b(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|cookie)"
+                          r"(\s*:\s*)[^\r\n'\"]*")
+
+
+def scrub_quoted_headers(text: str) -> str:
+    """`scrub`, and the value of every credential header quoted in `text` masked whole: for text that may
+    quote raw request headers (an HTTP parser's error names the header line it refused)."""
+    return scrub(_HEADER_LINE.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text))
+
+
 def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Every header, credentials masked as `credential` masks them (and any header named like a secret)."""
     secret = {name.lower() for name in SECRET_HEADERS} | {"cookie"}

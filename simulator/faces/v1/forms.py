@@ -35,11 +35,12 @@ class SendForm:
 
 async def _read_limited(request: web.Request) -> bytes:
     """The raw body, read from the stream (the main app's 1 MiB client_max_size would refuse a 1 MiB
-    email body); more than JSON_MAX_BYTES is body-parser's "entity too large": 413 in the v1 shape."""
+    email body); more than JSON_MAX_BYTES is body-parser's "entity too large": 413 in the v1 shape, and a body
+    whose Content-Encoding does not decode body-parser's 400."""
     try:
         return await read_limited(request, JSON_MAX_BYTES)
     except BadBody as exc:
-        raise errors.payload_too_large() from exc
+        raise (errors.payload_too_large() if str(exc) == "too large" else errors.malformed()) from exc
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
