@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-# Simulated time stays printable: 9999-12-31T23:59:59Z is the last instant ISO 8601 dates reach.
-LAST_EPOCH = 253_402_300_799.0
+# Simulated time stays printable: ISO 8601 dates end with 9999, and v2 prints its times at +08:00, so the last
+# instant every format can print is 9999-12-31T15:59:59Z (23:59:59 in Singapore; a second later is year 10000).
+LAST_EPOCH = 253_402_271_999.0
+LAST_TIME = "9999-12-31T15:59:59Z"
 # A simulated year per 30 real seconds is already faster than anyone can watch; more only risks
 # running the clock off the calendar.
 MAX_SPEED = 1_000_000.0
@@ -21,7 +23,7 @@ def check_time(when: float, what: str) -> float:
     """ValueError unless `when` is an instant (or a span) the clock can print: 0 to LAST_EPOCH. For values
     read back from outside (a snapshot), so a bad one is refused at load rather than failing later."""
     if not 0 <= when <= LAST_EPOCH:
-        raise ValueError(f"{what} {when!r} is outside the clock's range (0 to 9999-12-31T23:59:59Z)")
+        raise ValueError(f"{what} {when!r} is outside the clock's range (0 to {LAST_TIME})")
     return when
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from simulator.admin.bodies import read_fields
 from simulator.admin.errors import AdminError
 from simulator.admin.system import engine_of
-from simulator.clock import LAST_EPOCH, SystemClock, ahead_of_wall
+from simulator.clock import LAST_EPOCH, LAST_TIME, SystemClock, ahead_of_wall
 from simulator.core.engine import Engine
 from simulator.core.timefmt import iso_utc, parse_iso
 
@@ -27,7 +27,7 @@ async def _move_clock(engine: Engine, seconds: float) -> web.Response:
     if seconds < 0:
         raise AdminError(400, "bad_request", "The clock only moves forward (restart the simulator to go back).")
     if engine.clock.now() + seconds > LAST_EPOCH:
-        raise AdminError(400, "bad_request", "The clock cannot go past 9999-12-31T23:59:59Z.")
+        raise AdminError(400, "bad_request", f"The clock cannot go past {LAST_TIME}.")
     # Shielded: a client that leaves mid-advance must not stop time between two instants (the advance runs to
     # its end; the request is recorded as 499, see telemetry/install.py).
     ran = await asyncio.shield(engine.scheduler.advance(seconds))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import START, Sim
+from tests.conftest import START, Sim, SimFactory
 from tests.faces.qlara.helpers import KEY as QLARA_KEY
 from tests.faces.qlara.helpers import template_body
 
@@ -125,9 +125,30 @@ async def test_absurd_clock_moves_are_refused_and_the_server_keeps_working(sim: 
     raw = await sim.client.post("/_sim/clock/advance", data=b'{"seconds": 1e400}',
                                 headers={"Content-Type": "application/json"})  # JSON infinity
     assert raw.status == 400
-    assert (await sim.client.post("/_sim/clock/set", json={"time": "9999-12-31T23:59:59Z"})).status == 200
-    assert (await sim.client.post("/_sim/clock/advance", json={"seconds": 86400})).status == 400
+    # The last instant every format prints, v2's +08:00 included (a second later is 10000-01-01 in Singapore).
+    assert (await sim.client.post("/_sim/clock/set", json={"time": "9999-12-31T16:00:00Z"})).status == 400
+    assert (await sim.client.post("/_sim/clock/set", json={"time": "9999-12-31T15:59:59Z"})).status == 200
+    assert (await sim.client.post("/_sim/clock/advance", json={"seconds": 1})).status == 400
     assert (await sim.client.get("/_sim/clock")).status == 200
+    message_id = await _send(sim, CAMPAIGN_A, "key_test_a")  # a send at the end of time answers, and lists
+    headers = {"Authorization": "Bearer key_test_a"}
+    one = await sim.client.get(f"/api/v2/campaigns/{CAMPAIGN_A}/messages/{message_id}", headers=headers)
+    assert (await one.json())["createdAt"] == "9999-12-31T23:59:59.000+08:00"
+    assert (await sim.client.get(f"/api/v2/campaigns/{CAMPAIGN_A}/messages", headers=headers)).status == 200
+    assert (await sim.client.get("/_sim/messages")).status == 200
+
+
+async def test_a_step_due_past_the_end_of_time_never_breaks_a_listing(make_sim: SimFactory) -> None:
+    sim = await make_sim("""version: 1
+rules:
+  - {name: never, match: {face: v2}, steps: [{after: 1.0e+300, status: sent}]}
+""")
+    message_id = await _send(sim, CAMPAIGN_A, "key_test_a")
+    clock = await sim.client.get("/_sim/clock")
+    assert clock.status == 200
+    assert (await clock.json())["nextDue"] == "9999-12-31T15:59:59.000Z"  # printed at the last instant
+    assert (await sim.client.get(f"/_sim/messages/{message_id}")).status == 200
+    assert (await sim.client.get("/_sim/messages")).status == 200
 
 
 async def test_a_forced_failure_without_an_error_gets_the_faces_generic_one(sim: Sim) -> None:
