@@ -6,7 +6,9 @@ import base64
 import contextlib
 import json
 import logging
+import math
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -63,12 +65,25 @@ def parse_json(raw: str | bytes) -> Any:
             return orjson.loads(raw)
         raw = raw.decode("utf-8-sig")  # UnicodeDecodeError is a ValueError; json.loads would take UTF-16 too
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_constant=_no_constant, parse_int=_int_or_infinity)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
     if _SURROGATE_ESCAPE.search(raw) is not None:
         _refuse_lone_surrogates(data)
     return data
+
+
+def _int_or_infinity(text: str) -> int | float:
+    """An integer as JavaScript's JSON.parse reads it: past the double range it is ±Infinity, which every check
+    that takes a number refuses (as it refuses 1e400), not an int that float() cannot convert (a 500)."""
+    if len(text) <= 309:  # fewer digits than 10**309: int() is cheap, and float() of it may still overflow
+        value = int(text)
+        if abs(value) <= _LARGEST_DOUBLE:
+            return value
+    return -math.inf if text.startswith("-") else math.inf
+
+
+_LARGEST_DOUBLE = int(sys.float_info.max)
 
 
 class LoneSurrogate(ValueError):

@@ -16,6 +16,7 @@ import yaml
 from simulator.core.flows import Flows, api_errors_of, channels_of, faces_of, flows_for
 from simulator.core.models import ErrorInfo, Plan
 from simulator.core.timefmt import parse_iso
+from simulator.scenarios import yaml_text
 from simulator.scenarios.files import DEFAULT_MAX_BYTES, inside, read_text
 from simulator.scenarios.marks import Problem, locate
 from simulator.scenarios.model import (
@@ -112,7 +113,7 @@ def parse_config(text: str, source: str | None = None, *, flows: Flows, sections
 
 def _load_yaml(text: str, source: str | None) -> Mapping[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml_text.load(text)
     except yaml.YAMLError as exc:
         problem = _yaml_problem(exc)
         raise ScenarioError([problem.render()], source, [problem]) from exc
@@ -186,7 +187,7 @@ def _extend(data: Mapping[str, Any], text: str, source: str | None, max_bytes: i
     if name != "default" and not name.lower().endswith((".yaml", ".yml")):
         raise refuse("only a .yaml or .yml scenarios file can be extended")  # never code or data beside it
     try:
-        base = yaml.safe_load(read_text(path, max_bytes)) or {}
+        base = yaml_text.load(read_text(path, max_bytes)) or {}
     except OSError as exc:
         raise refuse(str(exc) if exc.strerror is None else exc.strerror.lower()) from exc
     except UnicodeDecodeError as exc:

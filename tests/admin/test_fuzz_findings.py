@@ -123,3 +123,35 @@ async def test_a_null_in_a_webhook_spec_is_the_keys_default(sim: Sim) -> None:
     assert (await changed.json())["timeout"] == 5.0
     reverted = await sim.client.patch(f"/_sim/webhooks/{body['id']}", json={"timeout": None})
     assert (await reverted.json())["timeout"] == 10.0
+
+
+HUGE = "1" + "0" * 400  # an integer past the double range: JavaScript's JSON.parse reads it as Infinity
+
+
+async def test_integers_past_the_double_range_are_400s_like_1e400(sim: Sim) -> None:
+    as_json = {"Content-Type": "application/json"}
+    for path, body in (("/_sim/clock/advance", f'{{"seconds": {HUGE}}}'), ("/_sim/clock/set", f'{{"epoch": {HUGE}}}'),
+                       ("/_sim/clock/speed", f'{{"speed": -{HUGE}}}')):
+        response = await sim.client.post(path, data=body, headers=as_json)
+        assert response.status == 400, (path, await response.text())
+        assert (await response.json())["error"]["code"] == "bad_request"
+    govsg = await sim.client.post("/v1/transactional/govsg/send", headers={**as_json, **auth("demo_v1_c2VjcmV0")},
+                                  data=f'{{"recipient": "6591234567", "template_id": {HUGE}, "params": {{}}}}')
+    assert (govsg.status, await govsg.json()) == (400, {"code": "api_validation",
+                                                         "message": '"template_id" must be a number'})
+    v2 = await sim.client.post(f"/api/v2/campaigns/{DEMO_CAMPAIGN}/messages", headers={**as_json, **auth()},
+                               data=f'{{"recipient": "6591234567", "language": "english", "values": {{"n": {HUGE}}}}}')
+    assert v2.status == 400
+    assert (await (await sim.client.get("/_sim/health")).json())["messages"] == 0
+
+
+async def test_a_scenarios_reload_with_numbers_past_any_range_is_refused_like_any_bad_file(sim: Sim) -> None:
+    step = f"{{after: {HUGE}, status: sent}}"
+    for text in (f"version: 1\nrules:\n  - {{name: x, match: {{face: v2}}, steps: [{step}]}}\n",
+                 "version: " + "7" * 5000 + "\n",
+                 f"version: 1\nfaults:\n  - {{match: {{face: v2}}, error: 500, probability: {HUGE}}}\n"):
+        response = await sim.client.post("/_sim/scenarios/reload", data=text)
+        assert response.status == 422, (text[:60], await response.text())
+        assert (await response.json())["error"]["code"] == "invalid_scenarios"
+    assert (await sim.client.get("/_sim/scenarios")).status == 200
+    assert (await send_ok(sim))["latestStatus"] == "created"
