@@ -35,6 +35,7 @@ from simulator.scenarios.model import (
     Window,
     normalise_recipient,
 )
+from simulator.scenarios.patterns import Pattern, compile_pattern
 
 SUPPORTED_VERSIONS = (1,)
 SCENARIO_KEYS = {"version", "mode", "extends", "timelines", "rules", "defaults", "faults"}
@@ -509,8 +510,8 @@ class _Parser:
             recipients = frozenset(self._recipient(w, v) for w, v in zip(at, values, strict=True))
         prefix = self._optional_recipient(where, raw, "recipient_prefix")
         glob = self._optional_recipient(where, raw, "recipient_glob")
-        regex = self._regex(f"{where}.recipient_regex", raw.get("recipient_regex"))
-        content_regex = self._regex(f"{where}.content_regex", raw.get("content_regex"))
+        regex = self._regex(where, "recipient_regex", raw.get("recipient_regex"))
+        content_regex = self._regex(where, "content_regex", raw.get("content_regex"))
         content = raw.get("content")
         return Match(
             face=face if isinstance(face, str) else None,
@@ -520,13 +521,13 @@ class _Parser:
             content=None if content is None else str(content), content_regex=content_regex,
         )
 
-    def _regex(self, where: str, value: Any) -> re.Pattern[str] | None:
+    def _regex(self, where: str, key: str, value: Any) -> Pattern | None:
         if value is None:
             return None
         try:
-            return re.compile(str(value))
-        except re.error as exc:
-            self.error(where, f"not a valid regular expression: {exc}")
+            return compile_pattern(key, str(value))
+        except ValueError as exc:
+            self.error(f"{where}.{key}", str(exc))
             return None
 
     def _optional_recipient(self, where: str, raw: Mapping[str, Any], key: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 from simulator.clock import Clock
 from simulator.core.ids import random_state, set_random_state
 from simulator.core.models import ErrorInfo, Plan, Step
+from simulator.scenarios.patterns import Pattern
 
 _PHONE_NOISE = re.compile(r"[\s+\-().]")
 
@@ -33,9 +34,9 @@ class Match:
     recipients: frozenset[str] | None = None
     prefix: str | None = None
     glob: str | None = None
-    regex: re.Pattern[str] | None = None
+    regex: Pattern | None = None
     content: str | None = None
-    content_regex: re.Pattern[str] | None = None
+    content_regex: Pattern | None = None
 
     def matches(self, face: str, channel: str, tenant: str, recipient: str, content: str) -> bool:
         return (
@@ -45,9 +46,9 @@ class Match:
             and (self.prefix is None or recipient.startswith(self.prefix))
             and (self.tenant is None or self.tenant == tenant)
             and (self.glob is None or fnmatch.fnmatchcase(recipient, self.glob))
-            and (self.regex is None or self.regex.search(recipient) is not None)
+            and (self.regex is None or self.regex.found_in(recipient))
             and (self.content is None or self.content in content)
-            and (self.content_regex is None or self.content_regex.search(content) is not None)
+            and (self.content_regex is None or self.content_regex.found_in(content))
         )
 
 

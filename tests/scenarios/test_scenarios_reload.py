@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -124,3 +125,22 @@ async def test_view_lists_rules_defaults_and_source(make_sim: SimFactory, tmp_pa
     assert state["source"] == str(path)
     assert state["version"] == 1 and state["hotReload"] is True
     assert state["defaults"] == {"v2.sms": "success after 100s"}
+
+
+async def test_a_regex_that_backtracks_forever_gives_up_and_the_server_stays_responsive(
+        make_sim: SimFactory, caplog: pytest.LogCaptureFixture) -> None:
+    # (a|aa)+$ on "aaa...a!" backtracks exponentially: 40 a's took minutes with re, blocking every request.
+    sim = await make_sim(with_campaign("""
+rules:
+  - name: catastrophic
+    match: {face: v2, content_regex: "(a|aa)+$"}
+    steps: [{after: 1, status: failure, error: {type: delivery_error, code: routing_error}}]
+defaults:
+  v2.sms: {steps: [{after: 1, status: success}]}
+"""))
+    started = asyncio.get_running_loop().time()
+    message = await send_ok(sim, values={"name": "a" * 40 + "!", "date": "x"})
+    assert asyncio.get_running_loop().time() - started < 2  # gave up: no match, not a stall
+    await sim.advance(5)
+    assert (await get_message(sim, message["id"]))["latestStatus"] == "success"
+    assert any("content_regex" in r.getMessage() and "gave up" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,49 @@
+"""Scenario regexes (`recipient_regex`, `content_regex`), matched with a time limit.
+
+A scenarios file is anyone's on a shared simulator (POST /_sim/scenarios/reload), and a pattern such as
+`(a|aa)+$` backtracks for minutes on forty a's: with `re`, which has no time limit, every other request waited
+behind it. The `regex` package takes the same syntax and gives up after `MATCH_SECONDS`; a pattern that gives
+up counts as no match (the rule does not apply) and is logged, once per pattern.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import regex
+
+MATCH_SECONDS = 0.02  # real seconds one search may take; a sane pattern on a message takes microseconds
+log = logging.getLogger("postman_sim.scenarios")
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A compiled scenario regex; `key` names it in the warning (`content_regex`, `recipient_regex`)."""
+
+    key: str
+    compiled: regex.Pattern[str]
+    _warned: list[bool] = field(default_factory=lambda: [False], compare=False, repr=False)
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled.pattern
+
+    def found_in(self, text: str) -> bool:
+        """Does the pattern match somewhere in `text`? False when it gives up."""
+        try:
+            return self.compiled.search(text, timeout=MATCH_SECONDS) is not None
+        except TimeoutError:
+            if not self._warned[0]:
+                self._warned[0] = True
+                log.warning("%s /%s/ gave up after %g s on a %d-character text: treated as no match (it backtracks "
+                            "too much; logged once)", self.key, self.pattern, MATCH_SECONDS, len(text))
+            return False
+
+
+def compile_pattern(key: str, source: str) -> Pattern:
+    """The pattern, or ValueError saying why it is not a regular expression."""
+    try:
+        return Pattern(key, regex.compile(source))
+    except regex.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from exc
