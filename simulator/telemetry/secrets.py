@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 # Headers that carry credentials on one face or another; their values are never logged whole.
-SECRET_HEADERS = ("Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token")
+SECRET_HEADERS = ("Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token", "Proxy-Authorization")
 _SECRET_QUERY = re.compile(r"(key|token|secret|signature|password)", re.IGNORECASE)
 _KEY_LIKE = re.compile(r"\bkey_[A-Za-z0-9_\-]{4,}")
 # A Postman v1 API key, which is also its tenant: <name>_<version>_<secret>, e.g. qa_v1_c2VjcmV0.

@@ -133,11 +133,14 @@ async def test_credentials_of_every_face_are_masked(sim: Sim) -> None:
     await sim.client.get(f"{qlara.GATEWAY}/messages/history", headers={"Authorization": qlara.DEMO_BASIC})
     await sim.client.post(f"{qlara.GATEWAY}/webhooks/delivery-status", headers=qlara.KEY,
                           json={"url": "https://example.com/hook", "secret": "s3cret-webhook-value"})
+    await sim.client.get("/api/v2/nowhere", headers={"Proxy-Authorization": "Basic cHJveHk6cHJveHktc2VjcmV0"})
     everything = json.dumps(await journal(sim)) + json.dumps(await (await sim.client.get("/_sim/report")).json())
     basic_secret = qlara.DEMO_BASIC.split(" ", 1)[1]
-    for secret in (DEMO_KEY, v1.KEY, qlara.DEMO_KEY, basic_secret, "demo-password", "s3cret-webhook-value"):
+    for secret in (DEMO_KEY, v1.KEY, qlara.DEMO_KEY, basic_secret, "demo-password", "s3cret-webhook-value",
+                   "cHJveHk6cHJveHktc2VjcmV0"):
         assert secret not in everything, secret
     entries = (await journal(sim))["data"]
+    assert entries[0]["headers"]["Proxy-Authorization"] == "Basic ****"
     assert entries[-1]["headers"]["Authorization"] == "Bearer key_****0001"
     assert entries[-2]["tenant"] == mask_tenant(v1.KEY) == "alice_v1_***"  # a v1 tenant is its key: its name part
     assert entries[-3]["headers"]["X-Api-Key"] == mask(qlara.DEMO_KEY)
