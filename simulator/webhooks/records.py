@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +14,16 @@ if TYPE_CHECKING:
 BODY_EXCERPT = 1024
 
 
+# The instants a datetime can write (0001-01-01 to 9999-12-31, UTC); a time outside is shown at the nearer end.
+_EARLIEST = -62_135_596_800.0
+_LATEST = 253_402_300_799.0
+
+
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else iso_utc(ts)
+    """ISO 8601 of a simulated time; total, so a bad time (inf, 1e30, nan) can never break a listing."""
+    if ts is None or math.isnan(ts):
+        return None
+    return iso_utc(min(max(ts, _EARLIEST), _LATEST))
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from simulator.faces import flows
 from simulator.faces.base import SubscriptionRefused
 from simulator.webhooks.formats import formats
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
-from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, MAX_RETRY_DELAY, RetryPolicy, parse_duration
 from simulator.webhooks.signing import standard_key
 
 KEYS = {"id", "url", "format", "secret", "signing", "verify_token", "faces", "channels", "tenant", "timeout",
@@ -229,6 +229,14 @@ def _number(spec: Mapping[str, Any], key: str, default: float, problems: list[st
     return number
 
 
+def _delay(value: Any) -> float:
+    """A wait between attempts: a duration of at most MAX_RETRY_DELAY (30d); ValueError otherwise."""
+    seconds = parse_duration(value)
+    if seconds > MAX_RETRY_DELAY:
+        raise ValueError(f"{value!r} is longer than the most a retry may wait, {MAX_RETRY_DELAY / 86400:g}d")
+    return seconds
+
+
 def _retry(value: Any, problems: list[str]) -> RetryPolicy:
     if value is None:
         return RetryPolicy()
@@ -242,7 +250,7 @@ def _retry(value: Any, problems: list[str]) -> RetryPolicy:
     delays: list[float] = []
     for i, item in enumerate(schedule):
         try:
-            delays.append(parse_duration(item))
+            delays.append(_delay(item))
         except ValueError as exc:
             problems.append(f"retry.schedule[{i}]: {exc}")
     jitter = value.get("jitter", DEFAULT_JITTER)
@@ -266,7 +274,7 @@ def _chaos(value: Any, problems: list[str]) -> Chaos:
             p = 0.0
         probabilities.append(float(p))
     try:
-        delay = parse_duration(value.get("reorder_delay", DEFAULT_REORDER_DELAY))
+        delay = _delay(value.get("reorder_delay", DEFAULT_REORDER_DELAY))
     except ValueError as exc:
         problems.append(f"chaos.reorder_delay: {exc}")
         delay = DEFAULT_REORDER_DELAY

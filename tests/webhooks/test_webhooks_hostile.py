@@ -1,0 +1,101 @@
+"""Hostile receivers and callback URLs: what an attacker found against a running server, over real HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simulator.core.timefmt import parse_iso
+from simulator.webhooks.records import WebhookEvent
+from simulator.webhooks.retry import MAX_RETRY_AFTER
+from tests.conftest import START, Sim
+from tests.faces.qlara.helpers import GATEWAY, OTHER_KEY
+from tests.webhooks.receiver import start_receiver
+
+HOOK = f"{GATEWAY}/webhooks/delivery-status"
+OTHER = {"X-Api-Key": OTHER_KEY}
+
+
+async def get(sim: Sim, path: str) -> Any:
+    response = await sim.client.get(path)
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+@pytest.mark.parametrize("retry_after", ["99999999999999999999", "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT"])
+async def test_an_absurd_retry_after_is_capped_and_the_listings_stay_up(sim: Sim, aiohttp_server: Any,
+                                                                       retry_after: str) -> None:
+    """The reproduction: a 503 with `Retry-After: 99999999999999999999` made the events and deliveries
+    listings (and the clock's nextDue) answer 500 until a reset. Now the wait is capped at MAX_RETRY_AFTER."""
+    hook = await start_receiver(aiohttp_server, clock=sim.clock, script=[(503, {"Retry-After": retry_after})] * 5)
+    registered = await sim.client.post(HOOK, json={"callbackUrl": hook.url.replace("/hook", "/retryafter")},
+                                       headers=OTHER)
+    assert registered.status == 201, await registered.text()
+    sent = await sim.client.post("/api/message-server/sms/send", headers=OTHER,
+                                 json={"destination": "+393401234567", "sender": "TechStore", "body": "code 1234"})
+    assert sent.status == 200, await sent.text()
+    await sim.advance(1)
+    assert [r.path for r in hook.posts] == ["/retryafter"]
+    events = (await get(sim, "/_sim/webhooks/events"))["data"]
+    deliveries = (await get(sim, "/_sim/webhooks/deliveries"))["data"]
+    (first,) = deliveries
+    assert first["response"]["status"] == 503 and first["outcome"] == "failed"
+    waited = parse_iso(first["next_attempt_at"]) - parse_iso(first["at"])
+    assert waited == pytest.approx(MAX_RETRY_AFTER, abs=0.001)  # capped, not never
+    assert [e["next_attempt_at"] for e in events if e["state"] == "pending"] == [first["next_attempt_at"]]
+    assert (await get(sim, "/_sim/clock"))["nextDue"] is not None
+    await sim.advance(MAX_RETRY_AFTER)
+    again = [r for r in hook.posts if r.body == hook.posts[0].body]
+    assert [r.at - again[0].at for r in again] == [0, MAX_RETRY_AFTER]  # the retry does come, after the cap
+
+
+async def register_other(sim: Sim, url: str) -> None:
+    registered = await sim.client.post(HOOK, json={"callbackUrl": url}, headers=OTHER)
+    assert registered.status == 201, await registered.text()
+
+
+async def send_other_sms(sim: Sim) -> None:
+    sent = await sim.client.post("/api/message-server/sms/send", headers=OTHER,
+                                 json={"destination": "+393401234567", "sender": "TechStore", "body": "code 1234"})
+    assert sent.status == 200, await sent.text()
+
+
+async def test_a_retry_after_of_unicode_digits_is_ignored_not_a_stuck_event(sim: Sim, aiohttp_server: Any) -> None:
+    """'²' is a digit to str.isdigit but not to float(): the event stayed pending for ever, never retried."""
+    hook = await start_receiver(aiohttp_server, clock=sim.clock, script=[(503, {"Retry-After": "²"})])
+    await register_other(sim, hook.url)
+    patched = await sim.client.patch("/_sim/webhooks/qlara:qlara-other",
+                                     json={"retry": {"schedule": [0, 5], "jitter": 0}})
+    assert patched.status == 200, await patched.text()
+    await send_other_sms(sim)
+    await sim.advance(1)
+    await sim.advance(5)
+    first = [r.at for r in hook.posts if r.body == hook.posts[0].body]
+    assert [t - first[0] for t in first] == [0, 5]  # the schedule's own 5 s, then delivered
+    events = (await get(sim, "/_sim/webhooks/events?state=delivered"))["data"]
+    assert any(e["attempts"] == 2 for e in events)
+
+
+@pytest.mark.parametrize("schedule", [[0, "9" * 400 + "d"], [0, 1e300], [0, "400d"]])
+async def test_a_retry_schedule_past_any_sane_wait_is_refused(sim: Sim, schedule: list[Any]) -> None:
+    """A delay of 400 nines of days was inf (accepted); the retry then sat past the end of time."""
+    response = await sim.client.post("/_sim/webhooks", json={"url": "http://127.0.0.1:9/x",
+                                                            "retry": {"schedule": schedule}})
+    assert response.status == 400, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_subscription" and "retry.schedule[1]" in error["message"]
+    chaos = await sim.client.post("/_sim/webhooks", json={"url": "http://127.0.0.1:9/x",
+                                                         "chaos": {"reorder": 1, "reorder_delay": schedule[1]}})
+    assert chaos.status == 400 and "chaos.reorder_delay" in (await chaos.json())["error"]["message"]
+
+
+def test_a_time_no_date_can_hold_still_lists() -> None:
+    """Defence in depth: whatever time an event holds, its view (the listings) never raises."""
+    event = WebhookEvent(id="e", subscription_id="s", message_id=None, face="qlara", channel="sms", tenant="t",
+                         status="sent", at=START, body=b"{}")
+    for when, shown in ((float("inf"), "9999-12-31T23:59:59.000Z"), (1e300, "9999-12-31T23:59:59.000Z"),
+                        (-1e300, "0001-01-01T00:00:00.000Z"), (float("nan"), None)):
+        event.next_attempt_at = event.dead_at = when
+        view = event.view()
+        assert (view["next_attempt_at"], view["dead_at"]) == (shown, shown)
