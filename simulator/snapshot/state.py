@@ -158,7 +158,7 @@ def restore(app: web.Application, data: Any) -> list[str]:
         faces[message.face].message_restored(message)
     engine.events.restore_seq(int(data["event_seq"]))
     engine.resume()
-    app[DISPATCHER].import_state(data["webhooks"])
+    app[DISPATCHER].import_state(data["webhooks"], notes)
     journal = app.get(JOURNAL)
     if journal is not None and data["journal"] is not None:
         journal.import_state(data["journal"])

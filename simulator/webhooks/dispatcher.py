@@ -678,17 +678,21 @@ class Dispatcher:
                 "last_sub": self._last_sub, "last_log": self._last_log, "random": random_state(self._rng),
                 "dead_dropped": self._dead_dropped, "evicted": self._evicted}
 
-    def import_state(self, data: Mapping[str, Any]) -> int:
+    def import_state(self, data: Mapping[str, Any], notes: list[str] | None = None) -> int:
         """Put a snapshot's state back (after the messages): subscriptions as they were (one from the scenarios
         file or the flags only while it is still there unchanged), events in their states (those of a
-        subscription now gone are dropped), pending ones scheduled again at their next attempt. Returns how
-        many are pending."""
+        subscription now gone are dropped), pending ones scheduled again at their next attempt. A subscription
+        whose URL no longer passes the checks comes back disabled (see persist.subscription_from), its pending
+        events dead letters, and a line for the user in `notes`. Returns how many are pending."""
+        unusable: list[Subscription] = []
         for item in data["subscriptions"]:
-            sub = persist.subscription_from(item, self.defaults)
+            sub, problem = persist.subscription_from(item, self.defaults)
             current = self._subs.get(sub.id)
             if sub.source in CONFIG_SOURCES and (current is None or current.spec != sub.spec):
                 continue  # gone from, or changed in, the scenarios file or the flags since: their word wins
             self._put(sub)
+            if problem is not None:
+                unusable.append(sub)
         pending = 0
         for item in data["events"]:
             event = persist.event_from(item)
@@ -702,6 +706,12 @@ class Dispatcher:
             elif event.next_attempt_at is not None:
                 self._schedule(event, event.next_attempt_at, "auto")
                 pending += 1
+        for sub in unusable:
+            lane = self._lanes[sub.id]
+            pending -= sum(1 for event in lane.pending.values() if event.next_attempt_at is not None)
+            self._halt(lane, f"subscription disabled ({sub.disabled_reason})", dead=True)
+            if notes is not None:
+                notes.append(f"its webhook subscription {sub.id} comes back disabled: {sub.disabled_reason}")
         self._log.extend(sorted((a for e in self._events.values() for a in e.attempts), key=persist.record_id))
         self._last_sub, self._last_log = int(data["last_sub"]), int(data["last_log"])
         set_random_state(self._rng, data["random"])

@@ -22,6 +22,7 @@ from simulator.webhooks.formats import formats
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, MAX_RETRY_DELAY, RetryPolicy, parse_duration
 from simulator.webhooks.signing import standard_key
+from simulator.webhooks.targets import host_problem
 
 KEYS = {"id", "url", "format", "secret", "signing", "verify_token", "faces", "channels", "tenant", "timeout",
         "retry", "chaos", "enabled", "waba_id", "phone_number_id", "display_phone_number", "account_name",
@@ -167,10 +168,15 @@ def _url(value: Any, problems: list[str]) -> str:
         return ""
     try:
         parsed = URL(value)
+        scheme, host = parsed.scheme, parsed.raw_host
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
         problems.append(f"url: {value!r} is not an http(s) URL with a host")
+        return value
+    problem = host_problem(value)  # a name the HTTP client could never connect to
+    if problem is not None:
+        problems.append(f"url: {problem}")
     return value
 
 

@@ -5,6 +5,9 @@ the simulator call its own control routes. A URL is refused when its host is thi
 unspecified, the bound host, the address a request reached us on, this host's name) and its port is
 one the simulator listens on (any port while none is known yet), and its path, decoded and
 normalised, lies under /_sim; the built-in sink /_sim/sink is the one exception.
+
+A URL is also refused when the HTTP client could never connect to its host (`host_problem`): a name with an
+empty label (`a..b`), a label past 63 characters, a name past 253, an `xn--` label that is not IDNA.
 """
 
 from __future__ import annotations
@@ -20,9 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from yarl import URL
+
 CONTROL = "/_sim"
 SINK = "/_sim/sink"
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+MAX_LABEL = 63   # octets in one label of a DNS name (RFC 1035)
+MAX_NAME = 253   # octets in a DNS name, without its final dot
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -37,6 +44,48 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         with contextlib.suppress(OSError):
             return ipaddress.IPv4Address(socket.inet_aton(host))
     return None
+
+
+def host_problem(url: str) -> str | None:
+    """Why the HTTP client could not connect to the host of `url`, or None (an http(s) URL with a host is the
+    caller's check). The name is taken as aiohttp takes it: yarl's IDNA encoding (and decoding: an `xn--` label
+    must round-trip), then the encoding getaddrinfo applies, which refuses empty and overlong labels."""
+    try:
+        parsed = URL(url)
+        raw, _ = parsed.raw_host, parsed.host  # .host decodes the xn-- labels: a bad one raises here
+    except ValueError as exc:  # UnicodeError is a ValueError
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        return f"host {_shown(host)!r} is not a valid host name ({_idna_reason(exc)})"
+    if not raw or _address(raw) is not None:
+        return None
+    shown = _shown(raw)
+    name = raw[:-1] if raw.endswith(".") else raw  # one final dot is a fully qualified name
+    labels = name.split(".")
+    if "" in labels:
+        return f"host {shown!r} is not a valid host name: a label is empty (a leading dot, or two dots in a row)"
+    if any(len(label) > MAX_LABEL for label in labels):
+        return f"host {shown!r} is not a valid host name: a label is longer than {MAX_LABEL} characters"
+    if len(name) > MAX_NAME:
+        return f"host {shown!r} is not a valid host name: it is longer than {MAX_NAME} characters"
+    try:
+        name.encode("idna")
+    except UnicodeError as exc:
+        return f"host {shown!r} is not a valid host name ({_idna_reason(exc)})"
+    return None
+
+
+def _shown(host: str) -> str:
+    return host if len(host) <= 80 else host[:77] + "..."
+
+
+def _idna_reason(exc: ValueError) -> str:
+    text = str(exc)
+    if "round-trip" in text or "codec failed" in text or "Invalid character" in text:
+        return "an xn-- label must be the IDNA (punycode) form of a name"
+    return text
 
 
 def normal_host(host: str) -> str:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulator import create_app, parse_config
+from simulator.clock import ManualClock
 from simulator.core.timefmt import parse_iso
+from simulator.snapshot import envelope, load
+from simulator.snapshot.state import capture
+from simulator.webhooks import DISPATCHER
 from simulator.webhooks.records import WebhookEvent
 from simulator.webhooks.retry import MAX_RETRY_AFTER
-from tests.conftest import START, Sim
+from tests.conftest import START, Sim, default_config
 from tests.faces.qlara.helpers import GATEWAY, OTHER_KEY
 from tests.webhooks.receiver import start_receiver
 
@@ -99,3 +105,90 @@ def test_a_time_no_date_can_hold_still_lists() -> None:
         event.next_attempt_at = event.dead_at = when
         view = event.view()
         assert (view["next_attempt_at"], view["dead_at"]) == (shown, shown)
+
+
+# -- host names the HTTP client cannot encode --------------------------------------------------------------
+
+LONG_NAME = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 62])  # 254 characters, every label legal
+BAD_HOSTS = ["a..b", ".", "...", ".example.com", "a" * 64 + ".example.com", LONG_NAME, "xn--", "xn--a", "xn--zz-",
+             "hooks.xn--zz-.example.com"]
+GOOD_HOSTS = ["example.com", "example.com.", "bücher.example", "xn--bcher-kva.example", LONG_NAME[:-1],
+              "a" * 63 + ".example.com", "[::1]", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+async def test_sim_webhooks_refuses_a_host_the_client_cannot_encode(sim: Sim, host: str) -> None:
+    """`http://a..b/hook` was a 201 whose events stayed pending for ever; `http://xn--/x` was a 500."""
+    response = await sim.client.post("/_sim/webhooks", json={"url": f"http://{host}/hook"})
+    assert response.status == 400, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_subscription" and "host" in error["message"], error
+    assert "Traceback" not in error["message"]
+    assert (await get(sim, "/_sim/webhooks"))["data"] == []
+    created = await sim.client.post("/_sim/webhooks", json={"url": "http://127.0.0.1:9/hook"})
+    sub_id = (await created.json())["id"]
+    moved = await sim.client.patch(f"/_sim/webhooks/{sub_id}", json={"url": f"https://{host}/hook"})
+    assert moved.status == 400 and "host" in (await moved.json())["error"]["message"]
+    assert (await get(sim, f"/_sim/webhooks/{sub_id}"))["url"] == "http://127.0.0.1:9/hook"
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+async def test_qlara_refuses_a_callback_host_the_client_cannot_encode(sim: Sim, host: str) -> None:
+    response = await sim.client.post(HOOK, json={"callbackUrl": f"https://{host}/hook"}, headers=OTHER)
+    assert response.status == 400, await response.text()
+    body = await response.json()
+    assert set(body) == {"timestamp", "status", "error", "message", "path"}  # Qlara's (Spring's) shape
+    assert (body["status"], body["error"]) == (400, "Bad Request") and "host" in body["message"]
+    assert (await sim.client.get(HOOK, headers=OTHER)).status == 404  # nothing registered
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+async def test_hosts_the_client_can_reach_stay_allowed(sim: Sim, host: str) -> None:
+    response = await sim.client.post("/_sim/webhooks", json={"url": f"http://{host}:9/hook"})
+    assert response.status == 201, await response.text()
+    qlara = await sim.client.post(HOOK, json={"callbackUrl": f"https://{host}/hook"}, headers=OTHER)
+    assert qlara.status == 201, await qlara.text()
+
+
+def test_a_scenarios_subscription_with_a_bad_host_fails_at_start_with_a_clear_message() -> None:
+    for key in ("subscriptions", "from_cli"):
+        config = parse_config(f"webhooks:\n  {key}:\n    - {{url: 'http://a..b/hook'}}\n")
+        with pytest.raises(ValueError, match=rf"webhooks\.{key}\[0\]: url: .*host 'a\.\.b'"):
+            create_app(config)
+
+
+async def test_a_snapshot_subscription_with_a_bad_host_comes_back_disabled_with_its_events(
+        sim: Sim, aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
+    """A snapshot written before the host checks may hold `a..b`: the restore must not fail (nor say "corrupt")
+    and must lose nothing. The subscription comes back disabled, saying why; its events wait as dead letters,
+    and a new URL with enabled: true delivers them."""
+    hook = await start_receiver(aiohttp_server, clock=sim.clock)
+    created = await sim.client.post("/_sim/webhooks", json={"url": hook.url, "format": "standard", "channels": ["sms"],
+                                                           "retry": {"schedule": [0, 60], "jitter": 0}})
+    assert created.status == 201, await created.text()
+    sub = sim.app[DISPATCHER].get_subscription("wh_1")
+    assert sub is not None
+    sub.url = sub.spec["url"] = "http://a..b/hook"  # as an older version accepted and saved it
+    await send_other_sms(sim)
+    await sim.advance(1)
+    held = {e["id"] for e in (await get(sim, "/_sim/webhooks/events"))["data"]}
+    assert held
+    path = tmp_path / "sim.snapshot"
+    envelope.write_atomic(path, envelope.encode(await capture(sim.app), 0))
+
+    app = create_app(default_config(), clock=ManualClock(start=sim.clock.now()), seed=0)
+    notes = load(app, path)
+    assert any("wh_1" in note and "a..b" in note for note in notes), notes
+    client = await aiohttp_client(app)
+    restored = await (await client.get("/_sim/webhooks/wh_1")).json()
+    assert (restored["state"], restored["url"]) == ("disabled", "http://a..b/hook")
+    assert "a label is empty" in restored["disabled_reason"]
+    dead = (await (await client.get("/_sim/webhooks/dead-letters")).json())["data"]
+    assert {e["id"] for e in dead} == held  # nothing lost
+    still = await client.patch("/_sim/webhooks/wh_1", json={"enabled": True})
+    assert still.status == 400 and "a label is empty" in (await still.json())["error"]["message"]
+    fixed = await client.patch("/_sim/webhooks/wh_1", json={"url": hook.url, "enabled": True})
+    assert (await fixed.json())["state"] == "active"
+    replay = await client.post("/_sim/webhooks/dead-letters/replay")
+    assert (await replay.json())["delivered"] == len(held)
+    assert len(hook.posts) == len(held)
