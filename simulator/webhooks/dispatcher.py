@@ -501,20 +501,32 @@ class Dispatcher:
         record = AttemptRecord(id=0, event_id=event.id, subscription_id=sub.id,
                                number=len(event.attempts) + 1, trigger=trigger, scheduled_at=scheduled_at, at=at,
                                url=sub.url, request_headers={}, request_body=event.body.decode())
+        try:
+            return record, await self._exchange(sub, event, record)
+        except Exception as exc:  # a URL no check foresaw, a bug: a failed attempt, retried and dead-lettered as usual
+            record.response_status = record.response_body = record.latency_ms = None
+            record.error_class = "connection_error"
+            record.error = f"the attempt could not be made: {type(exc).__name__}: {exc}"
+            log.warning("webhook attempt %d of event %s (subscription %s) could not be made: %s: %s",
+                        record.number, event.id, sub.id, type(exc).__name__, exc)
+            return record, None
+
+    async def _exchange(self, sub: Subscription, event: WebhookEvent, record: AttemptRecord) -> str | None:
+        """The attempt's HTTP part, filling in `record`; the answer's Retry-After."""
         if sub.verify_token is not None and not sub.verified:
             ok, info = await self._verify(sub)
             record.verification = info
             if not ok:
                 record.error_class = "verification_failed"
                 record.error = "the hub.challenge handshake did not succeed; nothing was POSTed"
-                return record, None
+                return None
         fmt = formats.get(sub.format)
         headers = self._headers(sub, fmt, event)
         record.request_headers = headers
         if await resolves_to_self(self.self_address, sub.url):
             record.error_class = "refused_target"
             record.error = "the URL reaches the simulator's own /_sim control routes; nothing was POSTed"
-            return record, None
+            return None
         target = plain_target(sub.url)
         block = header_block(headers) if target is not None else None
         if target is not None and block is not None:  # plain http: the lean keep-alive client
@@ -528,7 +540,7 @@ class Dispatcher:
             record.error_class = classify(result.status, fmt.only_200)
             if record.error_class is not None:
                 record.error = f"receiver answered {result.status}"
-        return record, result.retry_after
+        return result.retry_after
 
     def _headers(self, sub: Subscription, fmt: formats.Format, event: WebhookEvent) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": fmt.user_agent}

@@ -157,6 +157,36 @@ def test_a_scenarios_subscription_with_a_bad_host_fails_at_start_with_a_clear_me
             create_app(config)
 
 
+async def test_an_attempt_that_raises_is_a_failed_attempt_retried_then_dead(
+        sim: Sim, aiohttp_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Before the host checks, `a..b` made every attempt raise (UnicodeError): the event stayed pending for ever
+    with 0 attempts and a next_attempt_at in the past, and the log got a traceback. Any exception an attempt raises
+    is now a failed attempt, named in the delivery log, and the usual retries and dead letter follow."""
+    hook = await start_receiver(aiohttp_server, clock=sim.clock)
+    await register_other(sim, hook.url)
+    patched = await sim.client.patch("/_sim/webhooks/qlara:qlara-other",
+                                     json={"retry": {"schedule": [0, 5], "jitter": 0}})
+    assert patched.status == 200, await patched.text()
+    sub = sim.app[DISPATCHER].get_subscription("qlara:qlara-other")
+    assert sub is not None
+    sub.url = "http://a..b/hook"  # as one the checks let through (an older snapshot, a check yet unknown) would be
+    await send_other_sms(sim)
+    await sim.advance(1)
+    (row,) = (await get(sim, "/_sim/webhooks/deliveries"))["data"]
+    assert (row["outcome"], row["error_class"], row["response"]) == ("failed", "connection_error", None)
+    assert "UnicodeError" in row["error"] and "Traceback" not in row["error"]
+    assert parse_iso(row["next_attempt_at"]) - parse_iso(row["at"]) == 5
+    await sim.advance(10)
+    dead = (await get(sim, "/_sim/webhooks/dead-letters"))["data"]
+    assert dead and all(e["attempts"] == 2 and "connection_error" in e["dead_reason"] for e in dead)
+    assert (await get(sim, "/_sim/webhooks/stats"))["pending"] == 0  # nothing stuck
+    assert hook.posts == []
+    mine = [r for r in caplog.records if r.name == "postman_sim.webhooks" and r.levelname != "DEBUG"]
+    assert mine and all(r.levelname == "WARNING" and r.exc_info is None and "\n" not in r.getMessage()
+                        for r in mine)
+    assert len(mine) == sum(e["attempts"] for e in dead)  # one line an attempt
+
+
 async def test_a_snapshot_subscription_with_a_bad_host_comes_back_disabled_with_its_events(
         sim: Sim, aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
     """A snapshot written before the host checks may hold `a..b`: the restore must not fail (nor say "corrupt")
