@@ -7,6 +7,7 @@ re-parse of the stored spec merged with the changed keys.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +167,11 @@ def _url(value: Any, problems: list[str]) -> str:
     if not isinstance(value, str) or not value:
         problems.append("url: required, e.g. http://127.0.0.1:9000/webhook")
         return ""
+    spoiled = next((i for i, c in enumerate(value) if c.isspace() or unicodedata.category(c) == "Cc"), None)
+    if spoiled is not None:  # a CR/LF would split the request line; a space is no URL either
+        problems.append(f"url: {value!r} contains whitespace or a control character (at position {spoiled}); "
+                        "percent-encode it (a space is %20) or remove it")
+        return value
     try:
         parsed = URL(value)
         scheme, host = parsed.scheme, parsed.raw_host

@@ -222,3 +222,37 @@ async def test_a_snapshot_subscription_with_a_bad_host_comes_back_disabled_with_
     replay = await client.post("/_sim/webhooks/dead-letters/replay")
     assert (await replay.json())["delivered"] == len(held)
     assert len(hook.posts) == len(held)
+
+
+# -- control characters and whitespace -----------------------------------------------------------------------
+
+SPOILED = ["https://receiver.example.com/hook\r\nX-Injected: 1", "https://receiver.example.com/ho ok",
+           "https://receiver.example.com/hook?a=1\tb", "https://receiver.example.com/hook\x00",
+           "https://receiver.example.com/hook\x7f", " https://receiver.example.com/hook",
+           "https://receiver.example.com/hook\n", "https://receiver.example.com/hook\u2028",
+           "https://receiver.example.com/\u00a0hook", "https://receiver .example.com/hook"]
+
+
+@pytest.mark.parametrize("url", SPOILED)
+async def test_qlara_refuses_a_callback_url_with_whitespace_or_control_characters(sim: Sim, url: str) -> None:
+    """`https://…/hook\\r\\nX-Injected: 1` was a 201 (CR/LF were stripped on delivery): now a Qlara 400."""
+    response = await sim.client.post(HOOK, json={"callbackUrl": url}, headers=OTHER)
+    assert response.status == 400, await response.text()
+    body = await response.json()
+    assert set(body) == {"timestamp", "status", "error", "message", "path"} and body["status"] == 400
+    assert "whitespace or control characters" in body["message"]
+    assert (await sim.client.get(HOOK, headers=OTHER)).status == 404
+    await register_other(sim, "https://receiver.example.com/hook")
+    moved = await sim.client.put(HOOK, json={"callbackUrl": url}, headers=OTHER)
+    assert moved.status == 400
+    assert (await (await sim.client.get(HOOK, headers=OTHER)).json())["callbackUrl"] == \
+        "https://receiver.example.com/hook"
+
+
+@pytest.mark.parametrize("url", SPOILED)
+async def test_sim_webhooks_refuses_a_url_with_whitespace_or_control_characters(sim: Sim, url: str) -> None:
+    response = await sim.client.post("/_sim/webhooks", json={"url": url})
+    assert response.status == 400, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_subscription" and "whitespace or a control character" in error["message"]
+    assert (await get(sim, "/_sim/webhooks"))["data"] == []

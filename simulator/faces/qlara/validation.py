@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
@@ -226,6 +227,8 @@ def callback_url_problem(value: Any, http_hosts: Iterable[str]) -> str | None:
         return "callbackUrl is required"
     if len(value) > MAX_URL_LENGTH:
         return f"callbackUrl must be at most {MAX_URL_LENGTH} characters"
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in value):
+        return "callbackUrl must not contain whitespace or control characters (percent-encode a space as %20)"
     try:
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()

@@ -61,7 +61,7 @@ class WebhookRoutes(QlaraRuntime):
         if problem is not None:
             raise bad_request(problem)
         assert isinstance(url, str)
-        return url.strip()
+        return url
 
     @staticmethod
     def _subscriptions(request: web.Request) -> Subscriptions:
