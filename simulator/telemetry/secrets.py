@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,11 @@ _SECRET_QUERY = re.compile(r"(key|token|secret|signature|password)", re.IGNORECA
 _KEY_LIKE = re.compile(r"\bkey_[A-Za-z0-9_\-]{4,}")
 # A Postman v1 API key, which is also its tenant: <name>_<version>_<secret>, e.g. qa_v1_c2VjcmV0.
 _V1_KEY = re.compile(r"^([^_\s]+)_(v\d+)_\S+$")
+# A URL's authority up to its last '@' (a password may hold one): scheme://userinfo@
+_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s\"'<>\\]*)@")
+# A credential-like query parameter's value in a URL: ?token=..., &api_key=...
+_URL_SECRET_PARAM = re.compile(r"([?&][^=&#\s\"'<>]*(?:key|token|secret|signature|password)[^=&#\s\"'<>]*=)"
+                               r"([^&#\s\"'<>\\]+)", re.IGNORECASE)
 
 
 def mask(secret: str) -> str:
@@ -55,9 +61,28 @@ def masked_query(query: Mapping[str, str]) -> str:
     return "&".join(f"{k}={mask(v) if _SECRET_QUERY.search(k) else v}" for k, v in query.items())
 
 
+@functools.lru_cache(maxsize=256)  # a delivery log lists the same few URLs thousands of times
+def masked_url(url: str) -> str:
+    """A URL as it may be shown: the userinfo's password as *** ('https://user:***@host/...') and the values of
+    credential-like query parameters masked ('?token=tok_****2345'); the rest as given. Never raises."""
+    return _masked_urls(url) if "://" in url else url
+
+
+def _masked_urls(text: str) -> str:
+    """Every URL in `text`, as masked_url shows it."""
+    def userinfo(found: re.Match[str]) -> str:
+        user, colon, _ = found.group(2).partition(":")
+        return f"{found.group(1)}{user}{':***' if colon else ''}@"
+
+    text = _URL_USERINFO.sub(userinfo, text)
+    return _URL_SECRET_PARAM.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+
+
 def scrub(text: str) -> str:
-    """Mask anything in free text that looks like an API key."""
-    if "key_" not in text:  # what _KEY_LIKE needs: a substring test is cheaper than the regex (every log field)
+    """Mask anything in free text that looks like an API key, or a URL's password or credential parameters."""
+    if "://" in text:  # substring tests are cheaper than the regexes (every log field)
+        text = _masked_urls(text)
+    if "key_" not in text:
         return text
     return _KEY_LIKE.sub(lambda m: mask(m.group(0)), text)
 

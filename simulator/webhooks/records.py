@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.timefmt import iso_utc
+from simulator.telemetry.secrets import masked_url
 
 if TYPE_CHECKING:
     from simulator.webhooks.lanes import Lane
@@ -24,6 +25,12 @@ def _iso(ts: float | None) -> str | None:
     if ts is None or math.isnan(ts):
         return None
     return iso_utc(min(max(ts, _EARLIEST), _LATEST))
+
+
+def _masked_verification(info: dict[str, Any] | None) -> dict[str, Any] | None:
+    if info is None or not isinstance(info.get("url"), str):
+        return info
+    return {**info, "url": masked_url(info["url"])}
 
 
 @dataclass(slots=True)
@@ -53,13 +60,13 @@ class AttemptRecord:
         return {
             "id": self.id, "event_id": self.event_id, "subscription_id": self.subscription_id,
             "attempt": self.number, "trigger": self.trigger, "scheduled_at": _iso(self.scheduled_at),
-            "at": _iso(self.at), "url": self.url,
+            "at": _iso(self.at), "url": masked_url(self.url),  # user:***@: the attempt used the real one
             "request": {"method": "POST", "headers": self.request_headers, "body": self.request_body},
             "response": None if self.response_status is None else {
                 "status": self.response_status, "body": self.response_body},
             "latency_ms": self.latency_ms, "error_class": self.error_class, "error": self.error,
             "outcome": self.outcome, "next_attempt_at": _iso(self.next_attempt_at),
-            "verification": self.verification,
+            "verification": _masked_verification(self.verification),
         }
 
 

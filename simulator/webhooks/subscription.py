@@ -19,6 +19,7 @@ from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
 from simulator.faces import flows
 from simulator.faces.base import SubscriptionRefused
+from simulator.telemetry.secrets import masked_url
 from simulator.webhooks.formats import formats
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
 from simulator.webhooks.retry import DEFAULT_JITTER, DEFAULT_SCHEDULE, MAX_RETRY_DELAY, RetryPolicy, parse_duration
@@ -88,7 +89,8 @@ class Subscription:
 
     def view(self) -> dict[str, Any]:
         return {
-            "id": self.id, "url": self.url, "format": self.format, "state": self.state, "enabled": self.enabled,
+            "id": self.id, "url": masked_url(self.url),  # user:***@: deliveries use the real one
+            "format": self.format, "state": self.state, "enabled": self.enabled,
             "disabled_reason": self.disabled_reason, "source": self.source,
             "faces": None if self.faces is None else sorted(self.faces), "channels": sorted(self.channels),
             "tenant": self.tenant, "signing": list(self.signing), "has_secret": self.secret is not None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from simulator.clock import ManualClock
 from simulator.core.timefmt import parse_iso
 from simulator.snapshot import envelope, load
 from simulator.snapshot.state import capture
+from simulator.telemetry.secrets import masked_url
 from simulator.webhooks import DISPATCHER
 from simulator.webhooks.records import WebhookEvent
 from simulator.webhooks.retry import MAX_RETRY_AFTER
@@ -256,3 +258,51 @@ async def test_sim_webhooks_refuses_a_url_with_whitespace_or_control_characters(
     error = (await response.json())["error"]
     assert error["code"] == "invalid_subscription" and "whitespace or a control character" in error["message"]
     assert (await get(sim, "/_sim/webhooks"))["data"] == []
+
+
+# -- credentials in webhook URLs -------------------------------------------------------------------------------
+
+PASSWORD, TOKEN = "s3cret-pass", "tok_abcdefgh12345"
+
+
+async def test_credentials_in_a_callback_url_are_masked_where_it_is_shown(sim: Sim, aiohttp_server: Any) -> None:
+    """`http://user:pass@host/…?token=…` was shown in full by GET /_sim/webhooks, the delivery log and the
+    request journal. Shown now as `user:***@` with the token masked; the delivery still uses the real URL."""
+    hook = await start_receiver(aiohttp_server, clock=sim.clock)
+    port = hook.url.split(":")[2].split("/")[0]
+    url = f"http://hookuser:{PASSWORD}@127.0.0.1:{port}/hook?token={TOKEN}&x=1"
+    shown = f"http://hookuser:***@127.0.0.1:{port}/hook?token=tok_****2345&x=1"
+    await register_other(sim, url)
+    created = await sim.client.post("/_sim/webhooks", json={"url": url, "id": "mine"})
+    assert created.status == 201 and (await created.json())["url"] == shown
+    listing = await sim.client.get("/_sim/webhooks")
+    text = await listing.text()
+    assert PASSWORD not in text and TOKEN not in text
+    assert {s["id"]: s["url"] for s in (await listing.json())["data"]} == {"qlara:qlara-other": shown, "mine": shown}
+    assert (await get(sim, "/_sim/webhooks/mine"))["url"] == shown
+    await send_other_sms(sim)
+    await sim.advance(1)
+    (post,) = hook.posts  # the real URL: the password as Basic auth, the token in the query
+    assert post.query == {"token": TOKEN, "x": "1"}
+    assert post.headers["Authorization"] == "Basic " + base64.b64encode(f"hookuser:{PASSWORD}".encode()).decode()
+    deliveries = await sim.client.get("/_sim/webhooks/deliveries")
+    assert [row["url"] for row in (await deliveries.json())["data"]] == [shown]
+    assert PASSWORD not in await deliveries.text()
+    journal = await sim.client.get("/_sim/requests")
+    assert journal.status == 200
+    text = await journal.text()
+    assert "hookuser:***@" in text  # the registration's body and answer are in the journal, masked
+    assert PASSWORD not in text and TOKEN not in text
+    # Qlara's own GET answers the company the URL it registered, as Qlara does
+    assert (await (await sim.client.get(HOOK, headers=OTHER)).json())["callbackUrl"] == url
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://u:p@ss@h.example/x", "https://u:***@h.example/x"),  # the authority ends at the last '@'
+    ("https://u:pa%40ss@h.example/x#f", "https://u:***@h.example/x#f"),
+    ("https://alice@h.example/x", "https://alice@h.example/x"),  # no password: nothing to hide
+    ("https://h.example/p@q?api_key=1234&b=2", "https://h.example/p@q?api_key=****&b=2"),
+    ("http://[::1]:81/x?signature=abcdefghijkl", "http://[::1]:81/x?signature=abcd****ijkl"),
+])
+def test_masked_url(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
