@@ -13,10 +13,11 @@ class Target:
     what: str
     goal: str
     measured: str
-    met: bool
+    met: bool | None  # None: a row of context beside the targets, not one of them
 
 
 def render(targets: Iterable[Target]) -> str:
     lines = ["| target | goal | measured | met? |", "|---|---|---|---|"]
-    lines += [f"| {t.what} | {t.goal} | {t.measured} | {'met' if t.met else 'NOT met'} |" for t in targets]
+    lines += [f"| {t.what} | {t.goal} | {t.measured} | {'-' if t.met is None else 'met' if t.met else 'NOT met'} |"
+              for t in targets]
     return "\n".join(lines)
