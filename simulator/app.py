@@ -14,7 +14,7 @@ from simulator.admin.auth import install as install_admin_auth
 from simulator.admin.surface import mount_admin
 from simulator.clock import Clock, ManualClock
 from simulator.core.engine import Engine
-from simulator.faces import faces, flows
+from simulator.faces import faces, flows, gzip_end
 from simulator.faces.base import FACE_APP, FACE_APPS, SUBSCRIPTIONS, FaceApp
 from simulator.journal import DEFAULT_SIZE, install_journal
 from simulator.runtime.reload import install as install_scenarios
@@ -43,6 +43,7 @@ def create_app(config: SimConfig, clock: Clock | None = None, seed: int | None =
     the (host, port) it will listen on, when known: webhooks may never target its own /_sim there.
     With `admin_token`, /_sim (but its health, dashboard page and sink receiving) needs it. `journal_size`:
     the request journal's ring (0: no journal). `dispatcher_type`: a replica on Redis passes its own."""
+    gzip_end.install()  # a gzip body cut short is a 400, as a deflate one is
     clock = clock or ManualClock()
     planner = ScenarioPlanner(config.scenarios, seed, clock)
     engine = Engine(clock, planner, flows(), seed=seed)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from simulator.clock import Clock
 from simulator.core.timefmt import iso_utc
+from simulator.faces import gzip_end
 from simulator.faces.common import parse_json
 from simulator.faces.credentials import secret_equals
 from simulator.webhooks.signing import verify_meta, verify_standard
@@ -54,7 +55,12 @@ def _signatures(state: SinkState, request: web.Request, body: bytes) -> dict[str
 
 async def receive(request: web.Request) -> web.Response:
     state = request.app[SINK]
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.RequestPayloadError:  # its Content-Encoding does not decode: what a receiver answers, not a 500
+        response = web.Response(status=400, text="the body does not decode as its Content-Encoding says")
+        response.force_close()
+        return response
     try:
         parsed: Any = parse_json(body) if body else None
     except ValueError:
@@ -109,6 +115,7 @@ async def clear(request: web.Request) -> web.Response:
 
 def create_sink_app(clock: Clock, secret: str | None = None, verify_token: str | None = None,
                     limit: int = 1000) -> web.Application:
+    gzip_end.install()  # (also `postman-sim sink` on its own)
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SINK] = SinkState(clock=clock, secret=secret, verify_token=verify_token, limit=limit)
     # Every path below the root is the same sink: `{tail}` may be empty (a trailing slash) or hold slashes,

@@ -3,7 +3,8 @@
 A scenarios file is anyone's on a shared simulator (POST /_sim/scenarios/reload), and a pattern such as
 `(a|aa)+$` backtracks for minutes on forty a's: with `re`, which has no time limit, every other request waited
 behind it. The `regex` package takes the same syntax and gives up after `MATCH_SECONDS`; a pattern that gives
-up counts as no match (the rule does not apply) and is logged, once per pattern.
+up counts as no match (the rule does not apply), is logged, and matches nothing more until the scenarios are
+loaded again: otherwise fifty such rules cost a second on every send.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Pattern:
 
     def found_in(self, text: str) -> bool:
         """Does the pattern match somewhere in `text`? False when it gives up."""
+        if self._warned[0]:
+            return False  # gave up once: it backtracks, and would cost MATCH_SECONDS on every send
         answers = self._answers
         known = answers.get(text)
         if known is not None:
@@ -44,11 +47,11 @@ class Pattern:
         try:
             found = self.compiled.search(text, timeout=MATCH_SECONDS) is not None
         except TimeoutError:
-            if not self._warned[0]:
-                self._warned[0] = True
-                log.warning("%s /%s/ gave up after %g s on a %d-character text: treated as no match (it backtracks "
-                            "too much; logged once)", self.key, self.pattern, MATCH_SECONDS, len(text))
-            found = False
+            self._warned[0] = True
+            log.warning("%s /%s/ gave up after %g s on a %d-character text: it backtracks too much, and matches "
+                        "nothing from now on (reload the scenarios once it is fixed)", self.key, self.pattern,
+                        MATCH_SECONDS, len(text))
+            return False
         if len(text) <= REMEMBERED_LENGTH:
             if len(answers) >= REMEMBERED:
                 answers.clear()

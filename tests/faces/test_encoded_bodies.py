@@ -86,3 +86,32 @@ async def test_a_well_encoded_body_is_read_like_a_plain_one(sim: Sim, encoding: 
     reset = await sim.client.post("/_sim/reset", data=tenant, headers=encoded("gzip"))
     assert (await reset.json()) == {"removed": 0, "tenant": "campaign_elsewhere"}
     assert await held(sim) == 1
+
+
+async def test_a_gzip_body_cut_short_is_refused_never_read_as_its_prefix(sim: Sim) -> None:
+    # aiohttp checks that a deflate stream ended, not a gzip one: the part that did decode was handed on.
+    whole = gzip.compress(V2_BODY)
+    for cut in (whole[:-5], whole[: len(whole) // 2 + 8]):  # no CRC trailer; half the stream
+        response = await sim.client.post(V2_SEND, data=cut, headers={**auth(), **encoded("gzip")})
+        assert response.status == 400, await response.text()
+        assert response.headers.get("Connection") == "close"
+    form = b"recipient=%2B6591234567&label=default&body=" + b"Your one time password is 123456. " * 50
+    packed = gzip.compress(form)
+    response = await sim.client.post(f"{SMS}/send", data=packed[: len(packed) // 2], headers={
+        "Authorization": "Bearer demo_v1_c2VjcmV0", "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Encoding": "gzip"})
+    assert response.status == 400, await response.text()
+    before = await (await sim.client.get("/_sim/scenarios")).json()
+    scenarios = gzip.compress(b"version: 1\nrules: []\ndefaults: {}\n# " + b"padding " * 200)
+    reload = await sim.client.post("/_sim/scenarios/reload", data=scenarios[: len(scenarios) // 2],
+                                   headers={"Content-Encoding": "gzip"})
+    assert reload.status == 400
+    assert await (await sim.client.get("/_sim/scenarios")).json() == before
+    assert await held(sim) == 0
+
+
+async def test_the_sink_answers_a_body_that_does_not_decode_with_a_400(sim: Sim) -> None:
+    for encoding, raw in CORRUPT.items():
+        response = await sim.client.post("/_sim/sink/hook", data=raw, headers=encoded(encoding))
+        assert response.status == 400, await response.text()
+    assert (await (await sim.client.get("/_sim/sink")).json())["total"] == 0
