@@ -10,6 +10,7 @@ import math
 import re
 import sys
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -135,6 +136,12 @@ async def read_limited(request: web.Request, max_bytes: int) -> bytes:
         raise BadBody("malformed") from exc
     note_body(body)
     return body
+
+
+def spoiled_at(url: str) -> int | None:
+    """Where `url` holds whitespace or a control character (a CR/LF would split a request line, a space is no
+    URL), else None: every webhook URL, whoever registers it, is refused for it."""
+    return next((i for i, c in enumerate(url) if c.isspace() or unicodedata.category(c) == "Cc"), None)
 
 
 def encoded_but_empty(request: web.Request, body: bytes) -> bool:

@@ -7,7 +7,6 @@ re-parse of the stored spec merged with the changed keys.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from simulator.core.models import Message
 from simulator.core.timefmt import iso_utc
 from simulator.faces import flows
 from simulator.faces.base import SubscriptionRefused
+from simulator.faces.common import spoiled_at
 from simulator.telemetry.secrets import masked_url
 from simulator.webhooks.formats import formats
 from simulator.webhooks.formats.meta import CONTACTS_OPTIONS
@@ -169,8 +169,8 @@ def _url(value: Any, problems: list[str]) -> str:
     if not isinstance(value, str) or not value:
         problems.append("url: required, e.g. http://127.0.0.1:9000/webhook")
         return ""
-    spoiled = next((i for i, c in enumerate(value) if c.isspace() or unicodedata.category(c) == "Cc"), None)
-    if spoiled is not None:  # a CR/LF would split the request line; a space is no URL either
+    spoiled = spoiled_at(value)
+    if spoiled is not None:
         problems.append(f"url: {value!r} contains whitespace or a control character (at position {spoiled}); "
                         "percent-encode it (a space is %20) or remove it")
         return value

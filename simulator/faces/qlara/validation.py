@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from simulator.faces.common import spoiled_at
 from simulator.faces.qlara.config import Template
 from simulator.faces.qlara.errors import bad_request
 from simulator.faces.qlara.serialise import CHANNELS
@@ -227,7 +227,7 @@ def callback_url_problem(value: Any, http_hosts: Iterable[str]) -> str | None:
         return "callbackUrl is required"
     if len(value) > MAX_URL_LENGTH:
         return f"callbackUrl must be at most {MAX_URL_LENGTH} characters"
-    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in value):
+    if spoiled_at(value) is not None:
         return "callbackUrl must not contain whitespace or control characters (percent-encode a space as %20)"
     try:
         parts = urlsplit(value)
